@@ -1,0 +1,66 @@
+# aioxide: `make demo` and `make test` do all set-up on a fresh machine.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEPS := $(VENV)/.deps-installed
+BUILT := target/.aioxide-built
+RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock pyproject.toml
+# cargo test links the interpreter's shared library; find it at run time too.
+PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
+
+.PHONY: help demo test bench lint build rust-test py-test fmt clean
+
+help:
+	@echo "make demo   - build if needed, then run the end-to-end demo"
+	@echo "make test   - set up, build, lint and run every test suite"
+	@echo "make bench  - benchmarks side by side with the anchors -> benchmarks/RESULTS.md"
+	@echo "make lint   - cargo fmt/clippy, ruff, mypy --strict"
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(DEPS): requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Release build: benchmarks and the demo measure the real thing, and one
+# profile means one compile. Skipped when no Rust input changed.
+$(BUILT): $(RUST_SOURCES) $(DEPS)
+	VIRTUAL_ENV=$(abspath $(VENV)) $(VENV)/bin/maturin develop --release --quiet
+	mkdir -p target && touch $@
+
+build: $(BUILT)
+
+demo: $(BUILT)
+	$(PY) -m aioxide.demo
+
+lint: $(DEPS)
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --quiet -- -D warnings
+	$(VENV)/bin/ruff check python tests benchmarks
+	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(VENV)/bin/mypy --strict
+
+rust-test: $(DEPS)
+	LD_LIBRARY_PATH="$(PY_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" cargo test --workspace --quiet
+
+py-test: $(BUILT)
+	$(PY) -m pytest -q
+
+test: $(BUILT) lint rust-test py-test
+
+bench: $(BUILT)
+	$(PY) -m benchmarks $(BENCH_ARGS)
+
+fmt: $(DEPS)
+	cargo fmt --all
+	$(VENV)/bin/ruff format python tests benchmarks
+	$(VENV)/bin/ruff check --fix python tests benchmarks
+
+clean:
+	rm -rf target $(VENV) python/aioxide/_core*.so

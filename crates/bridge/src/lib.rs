@@ -1,0 +1,21 @@
+//! The one way aioxide returns results from Rust threads to asyncio.
+//!
+//! - [`slot`]: the rendezvous of one operation's result and its awaiter.
+//! - [`queue`] and [`bell`]: the per-loop batch queue and its wake-up fd.
+//! - [`port`]: one completion port per event loop, drained on the loop thread.
+//! - [`completion`]: the native awaitable and the worker-side completer.
+//! - [`worker`]: a thread that owns state and runs operations in order.
+//! - [`echo`]: a small worker used by the tests, the benchmark and the demo.
+
+pub mod bell;
+pub mod completion;
+pub mod echo;
+pub mod outcome;
+pub mod port;
+pub mod queue;
+pub mod slot;
+pub mod worker;
+
+pub use completion::{pending, Completer, Completion, Ticket};
+pub use outcome::Outcome;
+pub use worker::{Worker, WorkerClosed};

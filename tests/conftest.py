@@ -1,0 +1,49 @@
+"""Shared fixtures: every async test runs on stock asyncio and on uvloop."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import pytest
+
+T = TypeVar("T")
+
+try:
+    import uvloop
+except ImportError:  # pragma: no cover - CI installs uvloop
+    if os.environ.get("CI") == "true":
+        raise RuntimeError("uvloop must be installed in CI: the bridge is tested on it") from None
+    uvloop = None
+
+LOOP_KINDS = ["asyncio", "uvloop"]
+
+
+def new_loop(kind: str) -> asyncio.AbstractEventLoop:
+    if kind == "uvloop":
+        if uvloop is None:
+            pytest.skip("uvloop is not installed (CI installs it)")
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+@pytest.fixture(params=LOOP_KINDS)
+def loop_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def run(loop_kind: str) -> Callable[[Coroutine[Any, Any, T]], T]:
+    """Runs a coroutine to completion on a fresh loop of the parametrised kind."""
+
+    def runner(coro: Coroutine[Any, Any, T]) -> T:
+        loop = new_loop(loop_kind)
+        try:
+            return loop.run_until_complete(coro)
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+
+    return runner

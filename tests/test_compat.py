@@ -1,0 +1,100 @@
+"""aioxide.compat: one call makes OmniLib imports resolve to aioxide."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from collections.abc import Iterator
+
+import pytest
+
+import aioxide
+import aioxide.bridge
+import aioxide.compat
+from aioxide import compat
+
+
+@pytest.fixture(autouse=True)
+def clean_aliases() -> Iterator[None]:
+    yield
+    compat.uninstall()
+    for name in [n for n in sys.modules if n.split(".")[0] in {"fakepkg", "fakebridge"}]:
+        del sys.modules[name]
+
+
+def test_alias_resolves_the_package_and_its_submodules() -> None:
+    compat.alias("fakepkg", "aioxide")
+    import fakepkg  # type: ignore[import-not-found]
+    import fakepkg.bridge  # type: ignore[import-not-found]
+    from fakepkg.compat import install  # type: ignore[import-not-found]
+
+    assert fakepkg is aioxide
+    assert fakepkg.bridge is aioxide.bridge
+    assert install is compat.install
+    # The module keeps describing itself, not the alias.
+    assert aioxide.bridge.__spec__ is not None
+    assert aioxide.bridge.__spec__.name == "aioxide.bridge"
+    assert compat.installed() == {"fakepkg": "aioxide"}
+
+
+def test_alias_replaces_a_module_imported_before() -> None:
+    sys.modules["fakebridge"] = types.ModuleType("fakebridge")
+    compat.alias("fakebridge", "aioxide.bridge")
+    assert importlib.import_module("fakebridge") is aioxide.bridge
+
+
+def test_missing_submodule_is_a_plain_module_not_found() -> None:
+    compat.alias("fakepkg", "aioxide")
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("fakepkg.no_such_module")
+    # The alias still works afterwards.
+    assert importlib.import_module("fakepkg.compat") is compat
+
+
+def test_uninstall_restores_normal_imports() -> None:
+    compat.alias("fakepkg", "aioxide")
+    compat.uninstall("fakepkg")
+    assert compat.installed() == {}
+    assert "fakepkg" not in sys.modules
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("fakepkg")
+
+
+def test_alias_to_a_missing_module_fails_clearly() -> None:
+    with pytest.raises(compat.CompatError, match=r"aioxide\.nothing_here"):
+        compat.alias("fakepkg", "aioxide.nothing_here")
+    assert compat.installed() == {}
+
+
+@pytest.mark.parametrize("bad", ["", "aioxide", "aioxide.sqlite"])
+def test_aliasing_aioxide_itself_is_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="cannot alias"):
+        compat.alias(bad, "aioxide.bridge")
+
+
+def test_unknown_library_names_the_ones_it_replaces() -> None:
+    with pytest.raises(compat.CompatError, match=r"no replacement for 'requests'.*aiosqlite"):
+        compat.install("requests")
+
+
+@pytest.mark.parametrize(("name", "target"), sorted(compat.REPLACEMENTS.items()))
+def test_install_each_replacement_or_explain_why_not(name: str, target: str) -> None:
+    if name in compat.available():
+        compat.install(name)
+        assert importlib.import_module(name) is importlib.import_module(target)
+    else:
+        with pytest.raises(compat.CompatError, match=f"cannot replace '{name}' yet: {target}"):
+            compat.install(name)
+        assert name not in compat.installed()
+
+
+def test_install_is_all_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    replacements = {"fakepkg": "aioxide", "fakebridge": "aioxide.not_built_yet"}
+    monkeypatch.setattr(compat, "REPLACEMENTS", replacements)
+    assert compat.available() == ["fakepkg"]
+    with pytest.raises(compat.CompatError, match="cannot replace 'fakebridge' yet"):
+        compat.install("fakepkg", "fakebridge")
+    assert compat.installed() == {}
+    compat.install()  # no names: everything that is built
+    assert compat.installed() == {"fakepkg": "aioxide"}
