@@ -71,7 +71,7 @@ async def _cancellation(worker: EchoWorker, count: int) -> float:
             raise DemoFailure("cancellation: a one-minute operation finished early")
     worker.flush()
     elapsed = time.perf_counter() - start
-    started, completed, cancelled = (a - b for a, b in zip(worker.stats(), before))
+    started, completed, cancelled = (a - b for a, b in zip(worker.stats(), before, strict=True))
     # Each abandoned operation was either woken mid-sleep or skipped before it started.
     if completed != 0 or started != cancelled or started > count:
         raise DemoFailure(
@@ -133,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _threads(worker, threads=4, count=max(args.count // 16, 1))
         print("  4 event loops in 4 threads sharing one worker: every result reached its loop")
         started, completed, cancelled = worker.stats()
-        print(f"  worker totals: {started:,} started, {completed:,} completed, {cancelled} cancelled")
+        print(
+            f"  worker totals: {started:,} started, {completed:,} completed, {cancelled} cancelled"
+        )
     except DemoFailure as failure:
         print(f"demo failed: {failure}", file=sys.stderr)
         return 1
