@@ -49,8 +49,10 @@ lint: $(DEPS)
 rust-test: $(DEPS)
 	LD_LIBRARY_PATH="$(PY_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" cargo test --workspace --quiet
 
+# A deadlock that holds the GIL stops pytest-timeout too; the outer timeout
+# (SIGABRT, so faulthandler prints every thread) keeps CI from hanging.
 py-test: $(BUILT)
-	$(PY) -m pytest -q
+	timeout -s ABRT 1500 $(PY) -m pytest -q
 
 test: $(BUILT) lint rust-test py-test
 

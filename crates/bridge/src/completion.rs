@@ -155,7 +155,11 @@ impl Completion {
                 Err(PyStopIteration::new_err((outcome(py)?,)))
             }
             Polled::Waiting => {
-                let future = suspended_on.expect("a waiting slot was registered by this poll");
+                let Some(future) = suspended_on else {
+                    return Err(PyRuntimeError::new_err(
+                        "aioxide operation polled while already suspended",
+                    ));
+                };
                 future
                     .bind(py)
                     .setattr(intern!(py, "_asyncio_future_blocking"), true)?;

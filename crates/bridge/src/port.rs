@@ -211,20 +211,45 @@ pub fn port_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<P
 /// loop is never collected on its own; this runs whenever a new loop starts
 /// using the bridge.
 pub fn release_closed_loops(py: Python<'_>) -> usize {
+    // Never call into Python with the registry locked: Python code can let
+    // another thread take the GIL, and that thread may be waiting for this lock.
+    let candidates: Vec<(usize, Option<Bound<'_, PyAny>>)> = {
+        let ports = registry().lock().unwrap_or_else(|e| e.into_inner());
+        ports
+            .iter()
+            .map(|(key, entry)| (*key, entry.event_loop.get(py)))
+            .collect()
+    };
+    let closed_keys: Vec<(usize, Option<Bound<'_, PyAny>>)> = candidates
+        .into_iter()
+        .filter(|(_, lp)| match lp {
+            None => true,
+            Some(lp) => lp
+                .call_method0(intern!(py, "is_closed"))
+                .and_then(|c| c.is_truthy())
+                .unwrap_or(false),
+        })
+        .collect();
     let closed: Vec<Entry> = {
         let mut ports = registry().lock().unwrap_or_else(|e| e.into_inner());
-        let dead: Vec<usize> = ports
+        closed_keys
             .iter()
-            .filter(|(_, entry)| match entry.event_loop.get(py) {
-                None => true,
-                Some(lp) => lp
-                    .call_method0(intern!(py, "is_closed"))
-                    .and_then(|c| c.is_truthy())
-                    .unwrap_or(false),
+            .filter_map(|(key, lp)| {
+                // Only if the entry still belongs to the loop we looked at.
+                let same = ports
+                    .get(key)
+                    .is_some_and(|e| match (e.event_loop.get(py), lp) {
+                        (Some(now), Some(then)) => now.is(then),
+                        (None, None) => true,
+                        _ => false,
+                    });
+                if same {
+                    ports.remove(key)
+                } else {
+                    None
+                }
             })
-            .map(|(key, _)| *key)
-            .collect();
-        dead.iter().filter_map(|key| ports.remove(key)).collect()
+            .collect()
     };
     // Outside the registry lock: dropping futures can run arbitrary Python.
     for entry in &closed {

@@ -95,28 +95,37 @@ impl<V, W> Slot<V, W> {
     }
 
     /// Awaiter side: takes the value if it is there, otherwise registers the
-    /// waiter built by `make_waiter` (called with the slot locked, so a
-    /// completion cannot slip in between the check and the registration).
+    /// waiter built by `make_waiter`. `make_waiter` runs with no lock held (it
+    /// may call into Python); if the value arrives meanwhile, the value is
+    /// returned and the new waiter dropped unused.
     pub fn poll<E>(&self, make_waiter: impl FnOnce() -> Result<W, E>) -> Result<Polled<V>, E> {
+        {
+            let mut state = locked(&self.state);
+            match std::mem::replace(&mut *state, State::Finished) {
+                State::Ready(value) => return Ok(Polled::Ready(value)),
+                State::Finished => return Ok(Polled::Finished),
+                waiting @ State::Waiting(_) => {
+                    // Polled again while suspended: still waiting.
+                    *state = waiting;
+                    return Ok(Polled::Waiting);
+                }
+                State::Idle => *state = State::Idle,
+            }
+        }
+        let waiter = make_waiter()?;
         let mut state = locked(&self.state);
         match std::mem::replace(&mut *state, State::Finished) {
-            State::Ready(value) => Ok(Polled::Ready(value)),
-            State::Idle => match make_waiter() {
-                Ok(waiter) => {
-                    *state = State::Waiting(waiter);
-                    Ok(Polled::Waiting)
-                }
-                Err(e) => {
-                    *state = State::Idle;
-                    Err(e)
-                }
-            },
-            State::Waiting(waiter) => {
-                // Polled again while suspended: still waiting.
+            State::Idle => {
                 *state = State::Waiting(waiter);
                 Ok(Polled::Waiting)
             }
+            State::Ready(value) => Ok(Polled::Ready(value)),
+            // Cancelled (or completed and taken) while the waiter was built.
             State::Finished => Ok(Polled::Finished),
+            waiting @ State::Waiting(_) => {
+                *state = waiting;
+                Ok(Polled::Waiting)
+            }
         }
     }
 
@@ -231,6 +240,18 @@ mod tests {
         ));
         assert!(matches!(slot.complete(1), Completed::Stored));
         assert!(matches!(slot.poll(no_waiter), Ok(Polled::Ready(1))));
+    }
+
+    #[test]
+    fn value_arriving_while_the_waiter_is_built_is_returned() {
+        let slot = TestSlot::new();
+        let polled = slot.poll(|| {
+            // No lock is held here, so the worker can complete meanwhile.
+            assert!(matches!(slot.complete(4), Completed::Stored));
+            Ok::<_, ()>("unused waiter")
+        });
+        assert!(matches!(polled, Ok(Polled::Ready(4))));
+        assert!(matches!(slot.poll(no_waiter), Ok(Polled::Finished)));
     }
 
     #[test]

@@ -72,6 +72,11 @@ impl<S: 'static> Worker<S> {
             .is_none()
     }
 
+    /// Refuses new work; the thread finishes what is queued and exits on its own.
+    pub fn close_without_joining(&self) {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
     /// Refuses new work, lets queued work finish, and joins the thread
     /// (with the GIL released, so queued work that needs Python can run).
     pub fn close(&self, py: Python<'_>) {

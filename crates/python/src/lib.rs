@@ -17,11 +17,18 @@ fn release_closed_loops(py: Python<'_>) -> usize {
     aioxide_bridge::port::release_closed_loops(py)
 }
 
+fn rusqlite_version() -> &'static str {
+    aioxide_sqlite::sqlite_version()
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
     m.add_class::<aioxide_bridge::echo::EchoWorker>()?;
+    m.add_class::<aioxide_sqlite::SqliteConnection>()?;
+    m.add_class::<aioxide_sqlite::SqliteBatch>()?;
+    m.add("sqlite_version", rusqlite_version())?;
     m.add_function(wrap_pyfunction!(port_counts, m)?)?;
     m.add_function(wrap_pyfunction!(release_closed_loops, m)?)?;
     Ok(())

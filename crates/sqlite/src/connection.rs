@@ -1,0 +1,696 @@
+//! `SqliteConnection`: the Python-facing engine. Each connection owns one
+//! worker thread holding the rusqlite connection; every method queues an
+//! operation on it and returns a bridge `Completion`. The Python layer
+//! (`aioxide.sqlite`) builds aiosqlite's API on top.
+
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aioxide_bridge::{Completion, Outcome, Ticket, Worker};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{ffi, InterruptHandle};
+
+use crate::engine::{check_isolation_level, Batch, Engine, OpenOptions};
+use crate::errors::{Kind, SqlError};
+use crate::value::{param_from_py, params_from_py, Param, Value};
+
+/// State the loop thread reads without a hop to the connection thread.
+#[derive(Default)]
+struct Shared {
+    in_transaction: AtomicBool,
+    total_changes: AtomicU64,
+    isolation_level: Mutex<Option<String>>,
+    interrupt: Mutex<Option<InterruptHandle>>,
+    /// The operation running now (0: none); guards cancellation so that an
+    /// interrupt meant for one operation never hits the next.
+    running: Mutex<u64>,
+    next_op: AtomicU64,
+}
+
+impl Shared {
+    fn snapshot(&self, engine: &Engine) {
+        self.in_transaction
+            .store(!engine.conn.is_autocommit(), Ordering::Release);
+        self.total_changes
+            .store(engine.conn.total_changes(), Ordering::Release);
+    }
+}
+
+/// The connection thread's state: the engine once opened, plus the Python
+/// callbacks SQLite holds raw pointers to.
+#[derive(Default)]
+struct Thread {
+    engine: Option<Engine>,
+    authorizer: Option<Box<Py<PyAny>>>,
+}
+
+/// How TEXT cells become Python objects (`Connection.text_factory`).
+enum TextMode {
+    Str,
+    Bytes,
+    Factory(Py<PyAny>),
+}
+
+impl TextMode {
+    fn from_py(factory: Option<&Bound<'_, PyAny>>) -> Self {
+        let py_str = |f: &Bound<'_, PyAny>| f.is(f.py().get_type::<PyString>());
+        let py_bytes = |f: &Bound<'_, PyAny>| f.is(f.py().get_type::<PyBytes>());
+        match factory {
+            None => TextMode::Str,
+            Some(f) if f.is_none() || py_str(f) => TextMode::Str,
+            Some(f) if py_bytes(f) => TextMode::Bytes,
+            Some(f) => TextMode::Factory(f.clone().unbind()),
+        }
+    }
+}
+
+fn cell_to_py(py: Python<'_>, value: Value, text: &TextMode) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Value::Null => py.None(),
+        Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Value::Real(f) => f.into_pyobject(py)?.into_any().unbind(),
+        Value::Text(s) => match text {
+            TextMode::Str => PyString::new(py, &s).into_any().unbind(),
+            TextMode::Bytes => PyBytes::new(py, s.as_bytes()).into_any().unbind(),
+            TextMode::Factory(f) => f
+                .bind(py)
+                .call1((PyBytes::new(py, s.as_bytes()),))?
+                .unbind(),
+        },
+        Value::Blob(b) => PyBytes::new(py, &b).into_any().unbind(),
+    })
+}
+
+/// One execution's result, as Python objects.
+#[pyclass(module = "aioxide._core", frozen)]
+pub struct SqliteBatch {
+    /// The rows, as tuples.
+    #[pyo3(get)]
+    rows: Py<PyList>,
+    /// DB-API `description`: 7-tuples, or None for statements without columns.
+    #[pyo3(get)]
+    description: Py<PyAny>,
+    #[pyo3(get)]
+    rowcount: i64,
+    #[pyo3(get)]
+    lastrowid: i64,
+}
+
+fn batch_to_py(py: Python<'_>, batch: Batch, text: &TextMode) -> PyResult<Py<PyAny>> {
+    let width = batch.width();
+    let rows = PyList::empty(py);
+    if width > 0 {
+        let mut cells = batch.cells.into_iter();
+        let mut row = Vec::with_capacity(width);
+        loop {
+            row.clear();
+            for _ in 0..width {
+                match cells.next() {
+                    Some(v) => row.push(cell_to_py(py, v, text)?),
+                    None => break,
+                }
+            }
+            if row.len() < width {
+                break;
+            }
+            rows.append(PyTuple::new(py, row.drain(..))?)?;
+        }
+    }
+    let description = match &batch.columns {
+        None => py.None(),
+        Some(columns) => {
+            let none = py.None();
+            let items = columns
+                .iter()
+                .map(|c| {
+                    PyTuple::new(
+                        py,
+                        [
+                            PyString::new(py, &c.name).into_any().unbind(),
+                            none.clone_ref(py),
+                            none.clone_ref(py),
+                            none.clone_ref(py),
+                            none.clone_ref(py),
+                            none.clone_ref(py),
+                            none.clone_ref(py),
+                        ],
+                    )
+                })
+                .collect::<PyResult<Vec<_>>>()?;
+            PyTuple::new(py, items)?.into_any().unbind()
+        }
+    };
+    Ok(Py::new(
+        py,
+        SqliteBatch {
+            rows: rows.unbind(),
+            description,
+            rowcount: batch.rowcount,
+            lastrowid: batch.lastrowid,
+        },
+    )?
+    .into_any())
+}
+
+fn failed(err: SqlError) -> Outcome {
+    Box::new(move |py| Err(err.into_pyerr(py)))
+}
+
+fn closed_error() -> SqlError {
+    SqlError::programming("Cannot operate on a closed database.")
+}
+
+/// A SQLite connection on its own thread.
+#[pyclass(module = "aioxide._core", frozen)]
+pub struct SqliteConnection {
+    worker: Worker<Thread>,
+    shared: Arc<Shared>,
+}
+
+impl SqliteConnection {
+    /// Queues `op` against the open engine; `done` turns its value into the
+    /// awaited Python object on the loop thread.
+    fn submit<T: Send + 'static>(
+        &self,
+        py: Python<'_>,
+        op: impl FnOnce(&mut Thread, &Ticket) -> Result<T, SqlError> + Send + 'static,
+        done: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Py<Completion>> {
+        let shared = self.shared.clone();
+        let op_id = shared.next_op.fetch_add(1, Ordering::Relaxed) + 1;
+        self.worker
+            .submit(py, move |thread, ticket| {
+                let interrupt_on_cancel = shared.clone();
+                ticket.on_cancel(move || {
+                    let running = interrupt_on_cancel
+                        .running
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    if *running == op_id {
+                        if let Some(handle) = &*interrupt_on_cancel
+                            .interrupt
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                        {
+                            handle.interrupt();
+                        }
+                    }
+                });
+                *shared.running.lock().unwrap_or_else(|e| e.into_inner()) = op_id;
+                if let Some(engine) = thread.engine.as_mut() {
+                    engine.isolation_level = shared
+                        .isolation_level
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .clone();
+                }
+                let result = op(thread, ticket);
+                if let Some(engine) = &thread.engine {
+                    shared.snapshot(engine);
+                }
+                *shared.running.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+                match result {
+                    Ok(value) => Box::new(move |py: Python<'_>| done(py, value)) as Outcome,
+                    Err(err) => failed(err),
+                }
+            })
+            .map_err(|_| closed_error().into_pyerr(py))
+    }
+
+    /// Like `submit`, for operations on an open engine that return nothing.
+    fn submit_unit(
+        &self,
+        py: Python<'_>,
+        op: impl FnOnce(&mut Engine) -> Result<(), SqlError> + Send + 'static,
+    ) -> PyResult<Py<Completion>> {
+        self.submit(
+            py,
+            move |thread, _| op(engine_of(thread)?),
+            |py, ()| Ok(py.None()),
+        )
+    }
+}
+
+fn engine_of(thread: &mut Thread) -> Result<&mut Engine, SqlError> {
+    thread.engine.as_mut().ok_or_else(closed_error)
+}
+
+fn py_callback_error(err: PyErr) -> rusqlite::Error {
+    Python::attach(|py| err.print(py));
+    rusqlite::Error::UserFunctionError("user-defined function raised exception".into())
+}
+
+fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {
+    cell_to_py(py, Value::from_ref(v), &TextMode::Str)
+}
+
+fn py_to_value(obj: &Bound<'_, PyAny>) -> rusqlite::Result<Value> {
+    match param_from_py(obj, 0) {
+        Ok(Param::Value(v)) => Ok(v),
+        Ok(Param::Unsupported(_)) => Err(rusqlite::Error::UserFunctionError(
+            "user-defined function returned an unsupported type".into(),
+        )),
+        Err(e) => Err(py_callback_error(e)),
+    }
+}
+
+// SQLite calls this with the authorizer's `Box<Py<PyAny>>` as `ctx`.
+unsafe extern "C" fn authorizer_trampoline(
+    ctx: *mut c_void,
+    action: c_int,
+    arg1: *const c_char,
+    arg2: *const c_char,
+    db_name: *const c_char,
+    trigger: *const c_char,
+) -> c_int {
+    // SAFETY: SQLite passes back the pointer we registered, which points at a
+    // Box<Py<PyAny>> kept alive in `Thread::authorizer` while registered; the
+    // string arguments are NULL or NUL-terminated strings valid for this call.
+    let (callback, texts) = unsafe {
+        let text = |p: *const c_char| {
+            (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
+        };
+        (
+            &*(ctx as *const Py<PyAny>),
+            [text(arg1), text(arg2), text(db_name), text(trigger)],
+        )
+    };
+    Python::try_attach(|py| {
+        let [a1, a2, db, trig] = texts;
+        match callback
+            .bind(py)
+            .call1((action, a1, a2, db, trig))
+            .and_then(|r| r.extract::<c_int>())
+        {
+            Ok(code @ (ffi::SQLITE_OK | ffi::SQLITE_DENY | ffi::SQLITE_IGNORE)) => code,
+            Ok(_) => ffi::SQLITE_DENY,
+            Err(err) => {
+                err.print(py);
+                ffi::SQLITE_DENY
+            }
+        }
+    })
+    .unwrap_or(ffi::SQLITE_DENY)
+}
+
+#[pymethods]
+impl SqliteConnection {
+    #[new]
+    #[pyo3(signature = (name="aioxide-sqlite"))]
+    fn new(name: &str) -> PyResult<Self> {
+        Ok(Self {
+            worker: Worker::spawn(name, Thread::default)?,
+            shared: Arc::default(),
+        })
+    }
+
+    /// Opens the database on the connection thread.
+    #[pyo3(signature = (path, timeout=5.0, isolation_level=Some(String::new()), uri=false, cached_statements=128))]
+    fn open(
+        &self,
+        py: Python<'_>,
+        path: String,
+        timeout: f64,
+        isolation_level: Option<String>,
+        uri: bool,
+        cached_statements: usize,
+    ) -> PyResult<Py<Completion>> {
+        if let Some(level) = &isolation_level {
+            check_isolation_level(level).map_err(|e| e.into_pyerr(py))?;
+        }
+        if !timeout.is_finite() || timeout < 0.0 {
+            return Err(PyValueError::new_err(
+                "timeout must be a non-negative number of seconds",
+            ));
+        }
+        *self
+            .shared
+            .isolation_level
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = isolation_level.clone();
+        let options = OpenOptions {
+            path,
+            uri,
+            timeout: Duration::from_secs_f64(timeout),
+            isolation_level,
+            statement_cache: cached_statements,
+        };
+        let shared = self.shared.clone();
+        self.submit(
+            py,
+            move |thread, _| {
+                if thread.engine.is_some() {
+                    return Err(SqlError::programming("the connection is already open"));
+                }
+                let engine = Engine::open(&options)?;
+                *shared.interrupt.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(engine.conn.get_interrupt_handle());
+                thread.engine = Some(engine);
+                Ok(())
+            },
+            |py, ()| Ok(py.None()),
+        )
+    }
+
+    /// Runs one statement; resolves to a `SqliteBatch`.
+    #[pyo3(signature = (sql, parameters=None, text_factory=None))]
+    fn execute(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        parameters: Option<&Bound<'_, PyAny>>,
+        text_factory: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<Completion>> {
+        let params = params_from_py(parameters)?;
+        let text = TextMode::from_py(text_factory);
+        self.submit(
+            py,
+            move |thread, _| engine_of(thread)?.execute(&sql, &params),
+            move |py, batch| batch_to_py(py, batch, &text),
+        )
+    }
+
+    /// Runs one statement per parameter set, in one hop.
+    fn executemany(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        seq_of_parameters: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<Completion>> {
+        let mut sets = Vec::new();
+        for params in seq_of_parameters.try_iter()? {
+            sets.push(params_from_py(Some(&params?))?);
+        }
+        self.submit(
+            py,
+            move |thread, _| engine_of(thread)?.execute_many(&sql, &sets),
+            |py, batch| batch_to_py(py, batch, &TextMode::Str),
+        )
+    }
+
+    fn executescript(&self, py: Python<'_>, sql: String) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| engine.execute_script(&sql))
+    }
+
+    fn commit(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, Engine::commit)
+    }
+
+    fn rollback(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, Engine::rollback)
+    }
+
+    /// Closes the database (idempotent); the thread then stops.
+    fn close(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
+        let shared = self.shared.clone();
+        self.submit(
+            py,
+            move |thread, _| {
+                shared
+                    .interrupt
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take();
+                if let Some(engine) = thread.engine.take() {
+                    engine.conn.close().map_err(|(_, e)| SqlError::from(e))?;
+                }
+                thread.authorizer = None;
+                Ok(())
+            },
+            |py, ()| Ok(py.None()),
+        )
+    }
+
+    /// Stops accepting work and lets the thread finish what is queued.
+    /// With `wait`, joins the thread (the GIL is released meanwhile).
+    #[pyo3(signature = (wait=false))]
+    fn stop(&self, py: Python<'_>, wait: bool) {
+        if wait {
+            self.worker.close(py);
+        } else {
+            self.worker.close_without_joining();
+        }
+    }
+
+    /// Whether `stop` was called.
+    #[getter]
+    fn stopped(&self) -> bool {
+        self.worker.is_closed()
+    }
+
+    /// Interrupts the statement running now, from any thread.
+    fn interrupt(&self) {
+        if let Some(handle) = &*self
+            .shared
+            .interrupt
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            handle.interrupt();
+        }
+    }
+
+    #[getter]
+    fn in_transaction(&self) -> bool {
+        self.shared.in_transaction.load(Ordering::Acquire)
+    }
+
+    #[getter]
+    fn total_changes(&self) -> u64 {
+        self.shared.total_changes.load(Ordering::Acquire)
+    }
+
+    #[getter]
+    fn get_isolation_level(&self) -> Option<String> {
+        self.shared
+            .isolation_level
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Sets the isolation level for statements queued from now on. Switching
+    /// to autocommit (`None`) commits a pending transaction, as `sqlite3` does.
+    fn set_isolation_level(
+        &self,
+        py: Python<'_>,
+        level: Option<String>,
+    ) -> PyResult<Option<Py<Completion>>> {
+        if let Some(level) = &level {
+            check_isolation_level(level).map_err(|e| e.into_pyerr(py))?;
+        }
+        let to_autocommit = level.is_none();
+        *self
+            .shared
+            .isolation_level
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = level;
+        if to_autocommit {
+            return self.submit_unit(py, Engine::commit).map(Some);
+        }
+        Ok(None)
+    }
+
+    /// Registers a Python function callable from SQL.
+    #[pyo3(signature = (name, narg, func, deterministic=false))]
+    fn create_function(
+        &self,
+        py: Python<'_>,
+        name: String,
+        narg: i32,
+        func: Py<PyAny>,
+        deterministic: bool,
+    ) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            let mut flags = FunctionFlags::SQLITE_UTF8;
+            if deterministic {
+                flags |= FunctionFlags::SQLITE_DETERMINISTIC;
+            }
+            engine
+                .conn
+                .create_scalar_function(name.as_str(), narg, flags, move |ctx| {
+                    Python::try_attach(|py| {
+                        let args = (0..ctx.len())
+                            .map(|i| value_to_py(py, ctx.get_raw(i)))
+                            .collect::<PyResult<Vec<_>>>()
+                            .map_err(py_callback_error)?;
+                        let result = func
+                            .bind(py)
+                            .call1(PyTuple::new(py, args).map_err(py_callback_error)?)
+                            .map_err(py_callback_error)?;
+                        py_to_value(&result)
+                    })
+                    .unwrap_or_else(|| {
+                        Err(rusqlite::Error::UserFunctionError(
+                            "the interpreter is shutting down".into(),
+                        ))
+                    })
+                })?;
+            Ok(())
+        })
+    }
+
+    /// Installs (or with `None`, removes) a progress handler called every `n` VM steps.
+    fn set_progress_handler(
+        &self,
+        py: Python<'_>,
+        handler: Option<Py<PyAny>>,
+        n: i32,
+    ) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            match handler {
+                None => engine.conn.progress_handler(0, None::<fn() -> bool>)?,
+                Some(handler) => engine.conn.progress_handler(
+                    n,
+                    Some(move || {
+                        Python::try_attach(|py| match handler.bind(py).call0() {
+                            Ok(r) => r.is_truthy().unwrap_or(true),
+                            Err(err) => {
+                                err.print(py);
+                                true
+                            }
+                        })
+                        .unwrap_or(true)
+                    }),
+                )?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Installs (or with `None`, removes) a callback receiving each statement's SQL.
+    fn set_trace_callback(
+        &self,
+        py: Python<'_>,
+        callback: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            match callback {
+                None => engine.conn.trace_v2(
+                    rusqlite::trace::TraceEventCodes::empty(),
+                    None::<fn(rusqlite::trace::TraceEvent<'_>)>,
+                )?,
+                Some(callback) => engine.conn.trace_v2(
+                    rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,
+                    Some(move |event: rusqlite::trace::TraceEvent<'_>| {
+                        if let rusqlite::trace::TraceEvent::Stmt(stmt, sql) = event {
+                            let text = stmt.expanded_sql().unwrap_or_else(|| sql.to_owned());
+                            let _ = Python::try_attach(|py| {
+                                if let Err(err) = callback.bind(py).call1((text,)) {
+                                    err.print(py);
+                                }
+                            });
+                        }
+                    }),
+                )?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Installs (or with `None`, removes) an authorizer with the `sqlite3`
+    /// signature `(action, arg1, arg2, db_name, trigger_name) -> int`.
+    fn set_authorizer(
+        &self,
+        py: Python<'_>,
+        callback: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Completion>> {
+        self.submit(
+            py,
+            move |thread, _| {
+                let engine = thread.engine.as_ref().ok_or_else(closed_error)?;
+                let boxed = callback.map(Box::new);
+                let ctx = boxed.as_ref().map_or(std::ptr::null_mut(), |b| {
+                    &**b as *const Py<PyAny> as *mut c_void
+                });
+                // SAFETY: the handle is the open connection owned by this
+                // thread; `ctx` points into a Box stored in `thread.authorizer`
+                // below, which outlives the registration (it is replaced only
+                // after SQLite has been given the new callback, and dropped on
+                // close after the connection is closed).
+                let rc = unsafe {
+                    ffi::sqlite3_set_authorizer(
+                        engine.conn.handle(),
+                        boxed.as_ref().map(|_| authorizer_trampoline as _),
+                        ctx,
+                    )
+                };
+                if rc != ffi::SQLITE_OK {
+                    return Err(SqlError::new(
+                        Kind::Operational,
+                        "could not set the authorizer",
+                    ));
+                }
+                thread.authorizer = boxed;
+                Ok(())
+            },
+            |py, ()| Ok(py.None()),
+        )
+    }
+
+    fn enable_load_extension(&self, py: Python<'_>, enabled: bool) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            if enabled {
+                // SAFETY: enabling extension loading is what the caller asked
+                // for; it is the caller's responsibility to load only trusted code.
+                unsafe { engine.conn.load_extension_enable()? };
+            } else {
+                engine.conn.load_extension_disable()?;
+            }
+            Ok(())
+        })
+    }
+
+    fn load_extension(&self, py: Python<'_>, path: String) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            // SAFETY: as for enable_load_extension: the caller chose the library.
+            unsafe { engine.conn.load_extension(&path, None::<&str>)? };
+            Ok(())
+        })
+    }
+
+    /// The database as bytes (`sqlite3_serialize`), for backups into
+    /// connections on other engines.
+    #[pyo3(signature = (name="main".to_owned()))]
+    fn serialize(&self, py: Python<'_>, name: String) -> PyResult<Py<Completion>> {
+        self.submit(
+            py,
+            move |thread, _| {
+                let engine = engine_of(thread)?;
+                let data = engine.conn.serialize(name.as_str())?;
+                Ok(data.to_vec())
+            },
+            |py, data| Ok(PyBytes::new(py, &data).into_any().unbind()),
+        )
+    }
+
+    /// Replaces the database with `data` (`sqlite3_deserialize`).
+    #[pyo3(signature = (data, name="main".to_owned()))]
+    fn deserialize(&self, py: Python<'_>, data: Vec<u8>, name: String) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            engine.conn.deserialize_read_exact(
+                name.as_str(),
+                std::io::Cursor::new(&data),
+                data.len(),
+                false,
+            )?;
+            Ok(())
+        })
+    }
+}
+
+#[pymethods]
+impl SqliteBatch {
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "<SqliteBatch rows={} rowcount={}>",
+            self.rows.bind(py).len(),
+            self.rowcount
+        )
+    }
+}

@@ -1,0 +1,414 @@
+//! The connection thread's side: one rusqlite connection and the `sqlite3`
+//! module semantics aiosqlite users rely on (implicit BEGIN, rowcount,
+//! lastrowid, parameter binding rules, scripts).
+
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+use crate::errors::{Kind, SqlError};
+use crate::value::{Param, Params, Value};
+
+/// A result column: its name and declared type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Column {
+    pub name: String,
+    pub decltype: Option<String>,
+}
+
+/// Everything one execution produced.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Batch {
+    /// `None` when the statement returns no columns (DDL, DML).
+    pub columns: Option<Vec<Column>>,
+    /// Row-major cells, `columns.len()` per row.
+    pub cells: Vec<Value>,
+    pub rowcount: i64,
+    pub lastrowid: i64,
+}
+
+impl Batch {
+    pub fn width(&self) -> usize {
+        self.columns.as_ref().map_or(0, Vec::len)
+    }
+
+    pub fn row_count(&self) -> usize {
+        match self.width() {
+            0 => 0,
+            w => self.cells.len() / w,
+        }
+    }
+}
+
+/// How to open a database.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    pub path: String,
+    pub uri: bool,
+    pub timeout: Duration,
+    pub isolation_level: Option<String>,
+    pub statement_cache: usize,
+}
+
+/// One open connection and its transaction mode.
+pub struct Engine {
+    pub conn: Connection,
+    /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
+    pub isolation_level: Option<String>,
+}
+
+fn skip_space_and_comments(sql: &str) -> &str {
+    let mut rest = sql;
+    loop {
+        let trimmed = rest.trim_start();
+        if let Some(after) = trimmed.strip_prefix("--") {
+            rest = after.split_once('\n').map_or("", |(_, tail)| tail);
+        } else if let Some(after) = trimmed.strip_prefix("/*") {
+            rest = after.split_once("*/").map_or("", |(_, tail)| tail);
+        } else {
+            return trimmed;
+        }
+    }
+}
+
+/// Whether the statement is INSERT, UPDATE, DELETE or REPLACE: the
+/// statements before which the `sqlite3` module opens a transaction, and
+/// whose row changes count towards `rowcount`.
+pub fn is_dml(sql: &str) -> bool {
+    let head = skip_space_and_comments(sql);
+    let word: String = head
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(word.as_str(), "insert" | "update" | "delete" | "replace")
+}
+
+/// Validates an isolation level the way `sqlite3` does.
+pub fn check_isolation_level(level: &str) -> Result<(), SqlError> {
+    match level.to_ascii_uppercase().as_str() {
+        "" | "DEFERRED" | "IMMEDIATE" | "EXCLUSIVE" => Ok(()),
+        _ => Err(SqlError::new(
+            Kind::Value,
+            "isolation_level string must be '', 'DEFERRED', 'IMMEDIATE', or 'EXCLUSIVE'",
+        )),
+    }
+}
+
+impl Engine {
+    pub fn open(options: &OpenOptions) -> Result<Self, SqlError> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if options.uri {
+            flags |= OpenFlags::SQLITE_OPEN_URI;
+        }
+        let conn =
+            Connection::open_with_flags(&options.path, flags).map_err(
+                |e| match SqlError::from(e) {
+                    // The sqlite3 module reports every open failure this way.
+                    err if err.kind == Kind::Operational || err.code.is_some() => SqlError {
+                        kind: Kind::Operational,
+                        message: "unable to open database file".into(),
+                        code: err.code,
+                    },
+                    err => err,
+                },
+            )?;
+        conn.busy_timeout(options.timeout)?;
+        conn.set_prepared_statement_cache_capacity(options.statement_cache);
+        Ok(Self {
+            conn,
+            isolation_level: options.isolation_level.clone(),
+        })
+    }
+
+    fn begin_if_needed(&self, sql: &str) -> Result<(), SqlError> {
+        if let Some(level) = &self.isolation_level {
+            if self.conn.is_autocommit() && is_dml(sql) {
+                self.conn.execute_batch(&format!("BEGIN {level}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs one statement with one set of parameters and collects its rows.
+    pub fn execute(&mut self, sql: &str, params: &Params) -> Result<Batch, SqlError> {
+        self.begin_if_needed(sql)?;
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        bind(&mut stmt, params)?;
+        let width = stmt.column_count();
+        let columns = (width > 0).then(|| {
+            stmt.columns()
+                .map(|c| Column {
+                    name: c.name().to_owned(),
+                    decltype: c.decl_type().map(str::to_owned),
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut cells = Vec::new();
+        {
+            let mut rows = stmt.raw_query();
+            while let Some(row) = rows.next()? {
+                for i in 0..width {
+                    cells.push(Value::from_ref(row.get_ref(i)?));
+                }
+            }
+        }
+        drop(stmt);
+        let rowcount = if is_dml(sql) {
+            self.conn.changes() as i64
+        } else {
+            -1
+        };
+        Ok(Batch {
+            columns,
+            cells,
+            rowcount,
+            lastrowid: self.conn.last_insert_rowid(),
+        })
+    }
+
+    /// Runs one statement once per parameter set; `rowcount` is the sum.
+    pub fn execute_many(&mut self, sql: &str, sets: &[Params]) -> Result<Batch, SqlError> {
+        self.begin_if_needed(sql)?;
+        let dml = is_dml(sql);
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        if stmt.column_count() > 0 {
+            return Err(SqlError::programming(
+                "executemany() can only execute DML statements.",
+            ));
+        }
+        let mut rowcount = 0i64;
+        for params in sets {
+            bind(&mut stmt, params)?;
+            let mut rows = stmt.raw_query();
+            while rows.next()?.is_some() {}
+            drop(rows);
+            if dml {
+                rowcount += self.conn.changes() as i64;
+            }
+        }
+        drop(stmt);
+        Ok(Batch {
+            columns: None,
+            cells: Vec::new(),
+            rowcount: if dml { rowcount } else { -1 },
+            lastrowid: self.conn.last_insert_rowid(),
+        })
+    }
+
+    /// Runs a script: commits a pending transaction first, then every
+    /// statement in autocommit mode, as `sqlite3.Connection.executescript`.
+    pub fn execute_script(&mut self, sql: &str) -> Result<(), SqlError> {
+        if sql.contains('\0') {
+            return Err(SqlError::new(Kind::Value, "embedded null character"));
+        }
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        self.conn.execute_batch(sql)?;
+        Ok(())
+    }
+
+    pub fn commit(&mut self) -> Result<(), SqlError> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("COMMIT")?;
+        }
+        Ok(())
+    }
+
+    pub fn rollback(&mut self) -> Result<(), SqlError> {
+        if !self.conn.is_autocommit() {
+            self.conn.execute_batch("ROLLBACK")?;
+        }
+        Ok(())
+    }
+}
+
+fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), SqlError> {
+    let expected = stmt.parameter_count();
+    match params {
+        Params::Positional(values) => {
+            if values.len() != expected {
+                return Err(SqlError::programming(format!(
+                    "Incorrect number of bindings supplied. The current statement uses {expected}, and there are {} supplied.",
+                    values.len()
+                )));
+            }
+            for (i, param) in values.iter().enumerate() {
+                stmt.raw_bind_parameter(i + 1, bindable(param)?)?;
+            }
+        }
+        Params::Named(values) => {
+            for i in 1..=expected {
+                let Some(name) = stmt.parameter_name(i).map(str::to_owned) else {
+                    return Err(SqlError::programming(format!(
+                        "Binding {i} has no name, but you supplied a dictionary (which has only names)."
+                    )));
+                };
+                let key = &name[1..];
+                let Some((_, param)) = values.iter().find(|(k, _)| k == key) else {
+                    return Err(SqlError::programming(format!(
+                        "You did not supply a value for binding parameter {name}."
+                    )));
+                };
+                stmt.raw_bind_parameter(i, bindable(param)?)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn bindable(param: &Param) -> Result<&Value, SqlError> {
+    match param {
+        Param::Value(v) => Ok(v),
+        Param::Unsupported(message) => Err(SqlError::programming(message.clone())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn memory() -> Engine {
+        Engine::open(&OpenOptions {
+            path: ":memory:".into(),
+            uri: false,
+            timeout: Duration::from_secs(5),
+            isolation_level: Some(String::new()),
+            statement_cache: 16,
+        })
+        .unwrap()
+    }
+
+    fn ints(values: &[i64]) -> Params {
+        Params::Positional(
+            values
+                .iter()
+                .map(|v| Param::Value(Value::Integer(*v)))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn dml_detection_skips_comments_and_space() {
+        assert!(is_dml("  insert into t values (1)"));
+        assert!(is_dml("-- note\n/* more */ UPDATE t SET a = 1"));
+        assert!(is_dml("Replace into t values (1)"));
+        assert!(!is_dml("select 1"));
+        assert!(!is_dml(
+            "with x as (select 1) insert into t select * from x"
+        ));
+        assert!(!is_dml("-- only a comment"));
+        assert!(!is_dml("insertion"));
+    }
+
+    #[test]
+    fn implicit_begin_before_dml_only() {
+        let mut e = memory();
+        e.execute("create table t (a integer)", &Params::empty())
+            .unwrap();
+        assert!(e.conn.is_autocommit(), "DDL opens no transaction");
+        let b = e.execute("insert into t values (?)", &ints(&[1])).unwrap();
+        assert_eq!(b.rowcount, 1);
+        assert_eq!(b.lastrowid, 1);
+        assert!(!e.conn.is_autocommit());
+        e.commit().unwrap();
+        assert!(e.conn.is_autocommit());
+        e.isolation_level = None;
+        e.execute("insert into t values (2)", &Params::empty())
+            .unwrap();
+        assert!(e.conn.is_autocommit(), "autocommit mode never begins");
+    }
+
+    #[test]
+    fn select_collects_rows_and_columns() {
+        let mut e = memory();
+        let b = e
+            .execute(
+                "select 1 as a, 'x' as b, null, 2.5, x'00ff'",
+                &Params::empty(),
+            )
+            .unwrap();
+        assert_eq!(b.width(), 5);
+        assert_eq!(b.row_count(), 1);
+        assert_eq!(b.rowcount, -1);
+        assert_eq!(b.columns.as_ref().unwrap()[0].name, "a");
+        assert_eq!(
+            b.cells,
+            vec![
+                Value::Integer(1),
+                Value::Text("x".into()),
+                Value::Null,
+                Value::Real(2.5),
+                Value::Blob(vec![0, 255])
+            ]
+        );
+    }
+
+    #[test]
+    fn binding_errors_name_the_problem() {
+        let mut e = memory();
+        let err = e.execute("select ?", &ints(&[1, 2])).unwrap_err();
+        assert_eq!(err.kind, Kind::Programming);
+        assert!(err.message.contains("uses 1, and there are 2 supplied"));
+        let err = e.execute("select :a", &Params::Named(vec![])).unwrap_err();
+        assert!(err.message.contains("binding parameter :a"));
+        let err = e
+            .execute("select 1; select 2", &Params::empty())
+            .unwrap_err();
+        assert!(err.message.contains("one statement at a time"));
+        let err = e.execute("selec 1", &Params::empty()).unwrap_err();
+        assert_eq!(err.kind, Kind::Operational);
+        assert!(err.message.contains("syntax error"));
+    }
+
+    #[test]
+    fn constraint_violation_is_an_integrity_error() {
+        let mut e = memory();
+        e.execute("create table t (a integer primary key)", &Params::empty())
+            .unwrap();
+        e.execute("insert into t values (1)", &Params::empty())
+            .unwrap();
+        let err = e
+            .execute("insert into t values (1)", &Params::empty())
+            .unwrap_err();
+        assert_eq!(err.kind, Kind::Integrity);
+        assert_eq!(err.code, Some(rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY));
+    }
+
+    #[test]
+    fn executemany_sums_rowcount() {
+        let mut e = memory();
+        e.execute("create table t (a integer)", &Params::empty())
+            .unwrap();
+        let sets: Vec<Params> = (0..10).map(|i| ints(&[i])).collect();
+        let b = e.execute_many("insert into t values (?)", &sets).unwrap();
+        assert_eq!(b.rowcount, 10);
+        let err = e.execute_many("select ?", &sets).unwrap_err();
+        assert!(err.message.contains("DML"));
+    }
+
+    #[test]
+    fn script_commits_first_and_runs_every_statement() {
+        let mut e = memory();
+        e.execute("create table t (a integer)", &Params::empty())
+            .unwrap();
+        e.execute("insert into t values (1)", &Params::empty())
+            .unwrap();
+        e.execute_script("insert into t values (2); insert into t values (3);")
+            .unwrap();
+        assert!(e.conn.is_autocommit());
+        let b = e
+            .execute("select count(*) from t", &Params::empty())
+            .unwrap();
+        assert_eq!(b.cells, vec![Value::Integer(3)]);
+    }
+
+    #[test]
+    fn bad_isolation_level_is_refused() {
+        assert!(check_isolation_level("immediate").is_ok());
+        assert!(check_isolation_level("SOMETIMES").is_err());
+    }
+}

@@ -1,0 +1,193 @@
+//! Errors: built without the GIL on the connection thread, raised as the
+//! standard library's `sqlite3` exception classes on the loop thread, so
+//! `except sqlite3.IntegrityError` keeps working in user code.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use rusqlite::ffi;
+
+/// Which `sqlite3` exception class an error maps to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Database,
+    Operational,
+    Integrity,
+    Internal,
+    Programming,
+    Interface,
+    Data,
+    NotSupported,
+    Memory,
+    Value,
+}
+
+impl Kind {
+    fn class_name(self) -> &'static str {
+        match self {
+            Kind::Database => "DatabaseError",
+            Kind::Operational => "OperationalError",
+            Kind::Integrity => "IntegrityError",
+            Kind::Internal => "InternalError",
+            Kind::Programming => "ProgrammingError",
+            Kind::Interface => "InterfaceError",
+            Kind::Data => "DataError",
+            Kind::NotSupported => "NotSupportedError",
+            Kind::Memory | Kind::Value => "",
+        }
+    }
+}
+
+/// An error from the engine, raised later as a Python exception.
+#[derive(Debug, Clone)]
+pub struct SqlError {
+    pub kind: Kind,
+    pub message: String,
+    /// The extended SQLite result code, exposed as `sqlite_errorcode`.
+    pub code: Option<i32>,
+}
+
+impl SqlError {
+    pub fn new(kind: Kind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            code: None,
+        }
+    }
+
+    pub fn programming(message: impl Into<String>) -> Self {
+        Self::new(Kind::Programming, message)
+    }
+
+    pub fn is_interrupt(&self) -> bool {
+        self.code.map(|c| c & 0xff) == Some(ffi::SQLITE_INTERRUPT)
+    }
+
+    /// Converts to the `sqlite3` exception (needs the GIL).
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        match self.kind {
+            Kind::Memory => return pyo3::exceptions::PyMemoryError::new_err(self.message),
+            Kind::Value => return pyo3::exceptions::PyValueError::new_err(self.message),
+            _ => {}
+        }
+        let raised = (|| -> PyResult<PyErr> {
+            let class = sqlite3_module(py)?.getattr(self.kind.class_name())?;
+            let exc = class.call1((self.message.as_str(),))?;
+            if let Some(code) = self.code {
+                exc.setattr("sqlite_errorcode", code)?;
+                exc.setattr("sqlite_errorname", error_name(code))?;
+            }
+            Ok(PyErr::from_value(exc))
+        })();
+        raised.unwrap_or_else(|e| e)
+    }
+}
+
+fn sqlite3_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static SQLITE3: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    SQLITE3
+        .get_or_try_init(py, || py.import("sqlite3").map(Bound::unbind))
+        .map(|m| m.bind(py))
+}
+
+/// `sqlite3.ProgrammingError(message)`.
+pub fn programming_error(py: Python<'_>, message: &str) -> PyErr {
+    SqlError::programming(message).into_pyerr(py)
+}
+
+/// The exception class CPython's `_sqlite` picks for a primary result code.
+fn kind_for_code(code: i32) -> Kind {
+    match code & 0xff {
+        ffi::SQLITE_INTERNAL | ffi::SQLITE_NOTFOUND => Kind::Internal,
+        ffi::SQLITE_NOMEM => Kind::Memory,
+        ffi::SQLITE_ERROR
+        | ffi::SQLITE_PERM
+        | ffi::SQLITE_ABORT
+        | ffi::SQLITE_BUSY
+        | ffi::SQLITE_LOCKED
+        | ffi::SQLITE_READONLY
+        | ffi::SQLITE_INTERRUPT
+        | ffi::SQLITE_IOERR
+        | ffi::SQLITE_FULL
+        | ffi::SQLITE_CANTOPEN
+        | ffi::SQLITE_PROTOCOL
+        | ffi::SQLITE_EMPTY
+        | ffi::SQLITE_SCHEMA => Kind::Operational,
+        ffi::SQLITE_CORRUPT => Kind::Database,
+        ffi::SQLITE_TOOBIG => Kind::Data,
+        ffi::SQLITE_CONSTRAINT | ffi::SQLITE_MISMATCH => Kind::Integrity,
+        ffi::SQLITE_MISUSE | ffi::SQLITE_RANGE => Kind::Interface,
+        _ => Kind::Database,
+    }
+}
+
+fn error_name(code: i32) -> String {
+    // SAFETY: sqlite3_errstr takes any integer and returns a pointer to a
+    // static, NUL-terminated English string (never null).
+    let text = unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errstr(code)) };
+    let primary = match code & 0xff {
+        ffi::SQLITE_ERROR => "SQLITE_ERROR",
+        ffi::SQLITE_INTERNAL => "SQLITE_INTERNAL",
+        ffi::SQLITE_PERM => "SQLITE_PERM",
+        ffi::SQLITE_ABORT => "SQLITE_ABORT",
+        ffi::SQLITE_BUSY => "SQLITE_BUSY",
+        ffi::SQLITE_LOCKED => "SQLITE_LOCKED",
+        ffi::SQLITE_NOMEM => "SQLITE_NOMEM",
+        ffi::SQLITE_READONLY => "SQLITE_READONLY",
+        ffi::SQLITE_INTERRUPT => "SQLITE_INTERRUPT",
+        ffi::SQLITE_IOERR => "SQLITE_IOERR",
+        ffi::SQLITE_CORRUPT => "SQLITE_CORRUPT",
+        ffi::SQLITE_NOTFOUND => "SQLITE_NOTFOUND",
+        ffi::SQLITE_FULL => "SQLITE_FULL",
+        ffi::SQLITE_CANTOPEN => "SQLITE_CANTOPEN",
+        ffi::SQLITE_PROTOCOL => "SQLITE_PROTOCOL",
+        ffi::SQLITE_EMPTY => "SQLITE_EMPTY",
+        ffi::SQLITE_SCHEMA => "SQLITE_SCHEMA",
+        ffi::SQLITE_TOOBIG => "SQLITE_TOOBIG",
+        ffi::SQLITE_CONSTRAINT => "SQLITE_CONSTRAINT",
+        ffi::SQLITE_MISMATCH => "SQLITE_MISMATCH",
+        ffi::SQLITE_MISUSE => "SQLITE_MISUSE",
+        ffi::SQLITE_NOLFS => "SQLITE_NOLFS",
+        ffi::SQLITE_AUTH => "SQLITE_AUTH",
+        ffi::SQLITE_FORMAT => "SQLITE_FORMAT",
+        ffi::SQLITE_RANGE => "SQLITE_RANGE",
+        ffi::SQLITE_NOTADB => "SQLITE_NOTADB",
+        _ => return text.to_string_lossy().into_owned(),
+    };
+    primary.to_owned()
+}
+
+impl From<rusqlite::Error> for SqlError {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::Error as E;
+        match err {
+            E::SqliteFailure(failure, message) => {
+                let code = failure.extended_code;
+                let message = message.unwrap_or_else(|| {
+                    // SAFETY: as in error_name.
+                    unsafe { std::ffi::CStr::from_ptr(ffi::sqlite3_errstr(code)) }
+                        .to_string_lossy()
+                        .into_owned()
+                });
+                SqlError {
+                    kind: kind_for_code(code),
+                    message,
+                    code: Some(code),
+                }
+            }
+            E::SqlInputError { error, msg, .. } => SqlError {
+                kind: kind_for_code(error.extended_code),
+                message: msg,
+                code: Some(error.extended_code),
+            },
+            E::MultipleStatement => SqlError::programming("You can only execute one statement at a time."),
+            E::InvalidParameterCount(given, expected) => SqlError::programming(format!(
+                "Incorrect number of bindings supplied. The current statement uses {expected}, and there are {given} supplied."
+            )),
+            E::NulError(_) => SqlError::programming("the query contains a null character"),
+            E::ToSqlConversionFailure(e) => SqlError::new(Kind::Interface, e.to_string()),
+            E::Utf8Error(..) => SqlError::new(Kind::Operational, "Could not decode to UTF-8"),
+            other => SqlError::new(Kind::Database, other.to_string()),
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The SQLite engine behind `aioxide.sqlite`.
+//!
+//! - [`value`]: parameters and cells between Python and the connection thread.
+//! - [`errors`]: engine errors raised as the stdlib `sqlite3` exception classes.
+//! - [`engine`]: one rusqlite connection with `sqlite3`-module semantics.
+//! - [`connection`]: the Python-facing connection, one worker thread each.
+
+pub mod connection;
+pub mod engine;
+pub mod errors;
+pub mod value;
+
+pub use connection::{SqliteBatch, SqliteConnection};
+
+/// The version of the bundled SQLite library, e.g. "3.50.4".
+pub fn sqlite_version() -> &'static str {
+    rusqlite::version()
+}
