@@ -17,10 +17,15 @@ from aioxide import compat
 
 @pytest.fixture(autouse=True)
 def clean_aliases() -> Iterator[None]:
+    # Other test modules (the upstream suites) install aliases for the session.
+    saved = compat.installed()
+    compat.uninstall()
     yield
     compat.uninstall()
     for name in [n for n in sys.modules if n.split(".")[0] in {"fakepkg", "fakebridge"}]:
         del sys.modules[name]
+    for original, replacement in saved.items():
+        compat.alias(original, replacement)
 
 
 def test_alias_resolves_the_package_and_its_submodules() -> None:

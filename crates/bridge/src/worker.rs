@@ -2,8 +2,10 @@
 //! completing each through the bridge. A SQLite connection, for instance,
 //! lives on one such thread.
 
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -11,13 +13,15 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use crate::completion::{pending, Completer, Completion, Ticket};
-use crate::outcome::Outcome;
+use crate::outcome::{self, Outcome};
 
 type Job<S> = Box<dyn FnOnce(&mut S) + Send>;
 
 /// One thread, one state, a FIFO of operations.
 pub struct Worker<S> {
     name: String,
+    /// Operations submitted and not yet completed.
+    pending: Arc<AtomicUsize>,
     jobs: Mutex<Option<mpsc::Sender<Job<S>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -37,6 +41,7 @@ impl<S: 'static> Worker<S> {
             })?;
         Ok(Self {
             name: name.to_owned(),
+            pending: Arc::default(),
             jobs: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
         })
@@ -59,9 +64,19 @@ impl<S: 'static> Worker<S> {
         op: impl FnOnce(&mut S, &Ticket) -> Outcome + Send + 'static,
     ) -> PyResult<Py<Completion>> {
         let (completion, completer) = pending(py)?;
-        self.run(move |state| run_op(state, completer, op))
-            .map_err(|_| PyRuntimeError::new_err(format!("{} is closed", self.name)))?;
+        let count = self.pending.clone();
+        count.fetch_add(1, Ordering::AcqRel);
+        let queued = self.run(move |state| run_op(state, completer, op, &count));
+        if queued.is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            return Err(PyRuntimeError::new_err(format!("{} is closed", self.name)));
+        }
         Ok(completion)
+    }
+
+    /// Operations submitted and not yet completed (queued or running).
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
     }
 
     /// Whether `close` has been called.
@@ -129,12 +144,32 @@ fn next_job<T>(rx: &mpsc::Receiver<T>) -> Option<T> {
     rx.recv().ok()
 }
 
-fn run_op<S>(state: &mut S, completer: Completer, op: impl FnOnce(&mut S, &Ticket) -> Outcome) {
+fn run_op<S>(
+    state: &mut S,
+    completer: Completer,
+    op: impl FnOnce(&mut S, &Ticket) -> Outcome,
+    pending: &AtomicUsize,
+) {
     let ticket = completer.ticket();
+    // Counted down before the awaiter can see the result, so an awaiter that
+    // has its result never still sees its operation as pending.
     if ticket.is_cancelled() {
+        pending.fetch_sub(1, Ordering::AcqRel);
         return; // the dropped completer finds the slot finished and discards its error
     }
-    let outcome = op(state, &ticket);
+    // A panic fails this operation alone; the thread and its state carry on.
+    let outcome =
+        std::panic::catch_unwind(AssertUnwindSafe(|| op(state, &ticket))).unwrap_or_else(|panic| {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_owned());
+            outcome::error(PyRuntimeError::new_err(format!(
+                "aioxide internal error: {reason}"
+            )))
+        });
+    pending.fetch_sub(1, Ordering::AcqRel);
     completer.complete(outcome);
 }
 

@@ -465,7 +465,6 @@ impl SqliteConnection {
         self.shared.total_changes.load(Ordering::Acquire)
     }
 
-    #[getter]
     fn get_isolation_level(&self) -> Option<String> {
         self.shared
             .isolation_level
@@ -669,18 +668,28 @@ impl SqliteConnection {
         )
     }
 
-    /// Replaces the database with `data` (`sqlite3_deserialize`).
+    /// Replaces database `name` with the serialized image `data`, through
+    /// SQLite's backup API so that file databases are really written.
     #[pyo3(signature = (data, name="main".to_owned()))]
-    fn deserialize(&self, py: Python<'_>, data: Vec<u8>, name: String) -> PyResult<Py<Completion>> {
+    fn restore(&self, py: Python<'_>, data: Vec<u8>, name: String) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |engine| {
-            engine.conn.deserialize_read_exact(
+            let mut image = rusqlite::Connection::open_in_memory()?;
+            image.deserialize_read_exact("main", std::io::Cursor::new(&data), data.len(), true)?;
+            let backup = rusqlite::backup::Backup::new_with_names(
+                &image,
+                "main",
+                &mut engine.conn,
                 name.as_str(),
-                std::io::Cursor::new(&data),
-                data.len(),
-                false,
             )?;
+            backup.run_to_completion(1 << 20, Duration::ZERO, None)?;
             Ok(())
         })
+    }
+
+    /// Operations queued or running on the connection thread.
+    #[getter]
+    fn pending(&self) -> usize {
+        self.worker.pending()
     }
 }
 

@@ -1,0 +1,75 @@
+"""aioxide.sqlite: asyncio SQLite on a Rust engine, a drop-in for aiosqlite.
+
+>>> import asyncio
+>>> from aioxide import sqlite
+>>> async def main():
+...     async with sqlite.connect(":memory:") as db:
+...         await db.execute("create table t (x)")
+...         await db.executemany("insert into t values (?)", [(1,), (2,)])
+...         return await db.execute_fetchall("select sum(x) from t")
+>>> asyncio.run(main())
+[(3,)]
+"""
+
+from sqlite3 import (
+    PARSE_COLNAMES,
+    PARSE_DECLTYPES,
+    SQLITE_DENY,
+    SQLITE_IGNORE,
+    SQLITE_OK,
+    DatabaseError,
+    DataError,
+    Error,
+    IntegrityError,
+    InterfaceError,
+    InternalError,
+    NotSupportedError,
+    OperationalError,
+    ProgrammingError,
+    Warning,
+    paramstyle,
+    register_adapter,
+    register_converter,
+)
+
+from .._core import __version__
+from .._core import sqlite_version as _bundled_version
+from .context import Result
+from .core import Connection, connect
+from .cursor import Cursor
+from .row import Row
+
+#: The version of the SQLite library aioxide bundles (not the stdlib's).
+sqlite_version: str = _bundled_version
+sqlite_version_info: tuple[int, int, int] = tuple(  # type: ignore[assignment]
+    int(part) for part in _bundled_version.split(".")[:3]
+)
+
+__all__ = [
+    "PARSE_COLNAMES",
+    "PARSE_DECLTYPES",
+    "SQLITE_DENY",
+    "SQLITE_IGNORE",
+    "SQLITE_OK",
+    "Connection",
+    "Cursor",
+    "DataError",
+    "DatabaseError",
+    "Error",
+    "IntegrityError",
+    "InterfaceError",
+    "InternalError",
+    "NotSupportedError",
+    "OperationalError",
+    "ProgrammingError",
+    "Result",
+    "Row",
+    "Warning",
+    "__version__",
+    "connect",
+    "paramstyle",
+    "register_adapter",
+    "register_converter",
+    "sqlite_version",
+    "sqlite_version_info",
+]

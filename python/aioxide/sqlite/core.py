@@ -1,0 +1,427 @@
+"""``connect`` and ``Connection``: aiosqlite's API over the Rust engine.
+
+Each connection owns one Rust thread holding the SQLite connection. Every
+call is queued to that thread in order and awaited through the bridge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import sys
+import warnings
+from collections.abc import AsyncIterator, Callable, Generator, Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+from .._core import Completion, SqliteConnection
+from .context import contextmanager
+from .cursor import Cursor, RowFactory
+from .dump import iterdump as _iterdump
+
+IsolationLevel = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE", ""] | None
+
+_OPEN_ARGS = {"timeout", "detect_types", "isolation_level", "check_same_thread", "factory",
+              "cached_statements", "uri", "autocommit"}  # fmt: skip
+
+
+class _Opener:
+    """What ``connect()`` hands the connection: where and how to open."""
+
+    def __init__(self, database: str, kwargs: dict[str, Any]) -> None:
+        unknown = set(kwargs) - _OPEN_ARGS
+        if unknown:
+            raise TypeError(f"connect() got unexpected keyword arguments: {sorted(unknown)}")
+        if kwargs.get("factory") not in (None, sqlite3.Connection):
+            raise sqlite3.NotSupportedError("connect(factory=...) is not supported by aioxide")
+        if kwargs.get("detect_types", 0):
+            raise sqlite3.NotSupportedError("connect(detect_types=...) is not supported yet")
+        self.database = database
+        self.timeout = float(kwargs.get("timeout", 5.0))
+        self.isolation_level: str | None = kwargs.get("isolation_level", "")
+        if kwargs.get("autocommit") is True:
+            self.isolation_level = None
+        self.uri = bool(kwargs.get("uri", False))
+        self.cached_statements = int(kwargs.get("cached_statements", 128))
+
+    def __call__(self) -> sqlite3.Connection:
+        # Only for code that calls the connector itself, as aiosqlite allows.
+        return sqlite3.connect(self.database, timeout=self.timeout, uri=self.uri)
+
+
+def _serialize_stdlib(conn: sqlite3.Connection) -> bytes:
+    if sys.version_info >= (3, 11):
+        return conn.serialize()
+    raise sqlite3.NotSupportedError("copying an in-memory sqlite3 database needs Python 3.11+")
+
+
+def _restore_stdlib(target: sqlite3.Connection, image: bytes) -> None:
+    """Write a serialized database into a stdlib connection through its backup API."""
+    if sys.version_info < (3, 11):
+        raise sqlite3.NotSupportedError("backup into a sqlite3 connection needs Python 3.11+")
+    source = sqlite3.connect(":memory:")
+    try:
+        source.deserialize(image)
+        source.backup(target)
+    finally:
+        source.close()
+
+
+class _PendingQueue:
+    """Read-only stand-in for aiosqlite's private ``_tx`` queue."""
+
+    def __init__(self, connection: Connection) -> None:
+        self._connection = connection
+
+    def empty(self) -> bool:
+        engine = self._connection._engine
+        return engine is None or engine.pending == 0
+
+    def qsize(self) -> int:
+        engine = self._connection._engine
+        return 0 if engine is None else engine.pending
+
+
+class Connection:
+    """An asyncio SQLite connection, drop-in for ``aiosqlite.Connection``.
+
+    >>> async def demo():  # doctest: +SKIP
+    ...     async with connect(":memory:") as db:
+    ...         async with db.execute("select 1") as cursor:
+    ...             return await cursor.fetchone()
+    """
+
+    def __init__(
+        self,
+        connector: Callable[[], Any],
+        iter_chunk_size: int,
+        loop: asyncio.AbstractEventLoop | None = None,
+    ) -> None:
+        if loop is not None:
+            warnings.warn(
+                "aioxide.sqlite.Connection no longer uses the 'loop' parameter",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        self._connector = connector
+        self._iter_chunk_size = iter_chunk_size
+        self._engine: SqliteConnection | None = None
+        self._started = False
+        self._running = False
+        self._closed = False
+        self._row_factory: RowFactory = None
+        self._text_factory: Any = str
+        # Set by some frameworks on aiosqlite's thread object; harmless here
+        # (aioxide's connection threads never block interpreter exit).
+        self.daemon = True
+
+    # -- lifecycle -----------------------------------------------------------
+
+    def __del__(self) -> None:
+        if self._engine is None or not self._running:
+            return
+        warnings.warn(
+            f"{self!r} was deleted before being closed. "
+            "Please use 'async with' or '.close()' to close the connection properly.",
+            ResourceWarning,
+            stacklevel=1,
+        )
+        self._shut_down()
+
+    async def _connect(self) -> Connection:
+        if self._started:
+            raise RuntimeError("threads can only be started once")
+        self._started = True
+        engine = SqliteConnection("aioxide-sqlite")
+        self._engine = engine
+        self._running = True
+        try:
+            if isinstance(self._connector, _Opener):
+                o = self._connector
+                await engine.open(o.database, o.timeout, o.isolation_level, o.uri,
+                                  o.cached_statements)  # fmt: skip
+            else:
+                await self._adopt(engine, self._connector())
+        except BaseException:
+            self._running = False
+            self._engine = None
+            engine.stop()
+            raise
+        return self
+
+    async def _adopt(self, engine: SqliteConnection, conn: Any) -> None:
+        """Take over what a user-supplied connector opened with ``sqlite3``."""
+        if not isinstance(conn, sqlite3.Connection):
+            raise TypeError(f"connector returned {type(conn).__name__}, not sqlite3.Connection")
+        try:
+            level = conn.isolation_level
+            files = {name: path for _, name, path in conn.execute("PRAGMA database_list")}
+            path = files.get("main") or ""
+            image = None if path else _serialize_stdlib(conn)
+        finally:
+            conn.close()
+        await engine.open(path or ":memory:", 5.0, level)
+        if image is not None:
+            await engine.restore(image)
+
+    def __await__(self) -> Generator[Any, None, Connection]:
+        return self._connect().__await__()
+
+    async def __aenter__(self) -> Connection:
+        return await self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def _shut_down(self) -> Completion[None] | None:
+        """Queue close, stop the thread; returns the close operation."""
+        engine = self._engine
+        self._running = False
+        if engine is None or engine.stopped:
+            return None
+        closing = engine.close()
+        engine.stop()
+        return closing
+
+    async def close(self) -> None:
+        """Close the connection (idempotent). Does not commit."""
+        engine = self._engine
+        if engine is None or self._closed or engine.stopped:
+            return
+        # Operations already queued finish first; like aiosqlite, calls made
+        # while the close is in flight still see an open connection.
+        closing = engine.close()
+        engine.stop()
+        try:
+            await closing
+            # One more loop turn before the connection reads as closed: calls
+            # made in the same turn as close() behave as with aiosqlite, whose
+            # close always takes a round trip through its thread.
+            await asyncio.sleep(0)
+        finally:
+            self._closed = True
+            self._running = False
+
+    def stop(self) -> asyncio.Future[None] | None:
+        """Close and stop without awaiting; returns a future when a loop runs."""
+        closing = self._shut_down()
+        self._closed = True
+        if closing is None:
+            return None
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            closing.cancel()  # nobody can await it; the thread still closes the database
+            return None
+        future: asyncio.Future[None] = asyncio.ensure_future(closing)
+        return future
+
+    # -- internals used by cursors ---------------------------------------------
+
+    def _engine_checked(self) -> SqliteConnection:
+        if self._engine is None or self._closed:
+            raise ValueError("no active connection")
+        return self._engine
+
+    def _check_open(self) -> None:
+        if self._engine is None or self._closed:
+            raise ValueError("Connection closed")
+
+    @property
+    def _conn(self) -> SqliteConnection:
+        return self._engine_checked()
+
+    @property
+    def _tx(self) -> _PendingQueue:
+        return _PendingQueue(self)
+
+    # -- statements ------------------------------------------------------------
+
+    @contextmanager
+    async def cursor(self) -> Cursor:
+        """Create a cursor."""
+        self._engine_checked()
+        return Cursor(self, self._row_factory)
+
+    @contextmanager
+    async def execute(self, sql: str, parameters: Any = None) -> Cursor:
+        """Execute one statement; returns a cursor over its rows."""
+        self._engine_checked()
+        cursor = Cursor(self, self._row_factory)
+        return await cursor.execute(sql, parameters)
+
+    @contextmanager
+    async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
+        """Execute an INSERT; returns the row ``(last_insert_rowid,)``."""
+        cursor = await self.execute(sql, parameters)
+        cursor._rows = [(cursor.lastrowid,)]
+        cursor._pos = 0
+        cursor._description = (("last_insert_rowid()", None, None, None, None, None, None),)
+        return await cursor.fetchone()
+
+    @contextmanager
+    async def execute_fetchall(self, sql: str, parameters: Any = None) -> Iterable[Any]:
+        """Execute a statement and return all its rows, in one hop."""
+        cursor = await self.execute(sql, parameters)
+        return await cursor.fetchall()
+
+    @contextmanager
+    async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
+        """Execute a statement once per parameter set, in one hop."""
+        self._engine_checked()
+        cursor = Cursor(self, self._row_factory)
+        return await cursor.executemany(sql, parameters)
+
+    @contextmanager
+    async def executescript(self, sql_script: str) -> Cursor:
+        """Execute a script of several statements."""
+        self._engine_checked()
+        cursor = Cursor(self, self._row_factory)
+        return await cursor.executescript(sql_script)
+
+    async def commit(self) -> None:
+        """Commit the current transaction."""
+        await self._engine_checked().commit()
+
+    async def rollback(self) -> None:
+        """Roll back the current transaction."""
+        await self._engine_checked().rollback()
+
+    async def interrupt(self) -> None:
+        """Interrupt the statement running now (immediately, not queued)."""
+        self._engine_checked().interrupt()
+
+    async def create_function(
+        self, name: str, num_params: int, func: Callable[..., Any], deterministic: bool = False
+    ) -> None:
+        """Make a Python function callable from SQL."""
+        await self._engine_checked().create_function(name, num_params, func, deterministic)
+
+    async def enable_load_extension(self, value: bool) -> None:
+        await self._engine_checked().enable_load_extension(value)
+
+    async def load_extension(self, path: str) -> None:
+        await self._engine_checked().load_extension(path)
+
+    async def set_progress_handler(self, handler: Callable[[], int | None] | None, n: int) -> None:
+        """Call ``handler`` every ``n`` SQLite VM steps; a true result aborts."""
+        await self._engine_checked().set_progress_handler(handler, n)
+
+    async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
+        """Call ``handler(sql)`` for every statement run."""
+        await self._engine_checked().set_trace_callback(handler)
+
+    async def set_authorizer(
+        self, authorizer_callback: Callable[[int, str | None, str | None, str | None,
+                                             str | None], int] | None
+    ) -> None:  # fmt: skip
+        """Install an authorizer returning ``sqlite3.SQLITE_OK/DENY/IGNORE``."""
+        await self._engine_checked().set_authorizer(authorizer_callback)
+
+    async def iterdump(self) -> AsyncIterator[str]:
+        """Yield the SQL that recreates the database, as ``sqlite3`` writes it."""
+        engine = self._engine_checked()
+
+        async def query(sql: str) -> list[tuple[Any, ...]]:
+            return (await engine.execute(sql, None, str)).rows
+
+        async for line in _iterdump(query):
+            yield line
+
+    async def backup(
+        self,
+        target: Connection | sqlite3.Connection,
+        *,
+        pages: int = 0,
+        progress: Callable[[int, int, int], None] | None = None,
+        name: str = "main",
+        sleep: float = 0.250,
+    ) -> None:
+        """Copy database ``name`` into ``target`` (an aioxide or ``sqlite3`` connection)."""
+        image = await self._engine_checked().serialize(name)
+        if isinstance(target, Connection):
+            await target._engine_checked().restore(image)
+        elif isinstance(target, sqlite3.Connection):
+            _restore_stdlib(target, image)
+        else:
+            raise TypeError(f"backup target must be a connection, not {type(target).__name__}")
+        if progress is not None:
+            page_size = int.from_bytes(image[16:18], "big") if len(image) >= 100 else 0
+            page_size = 65536 if page_size == 1 else page_size
+            total = len(image) // page_size if page_size else 0
+            progress(sqlite3.SQLITE_DONE, 0, total)
+
+    # -- properties ------------------------------------------------------------
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._engine_checked().in_transaction
+
+    @property
+    def isolation_level(self) -> str | None:
+        return self._engine_checked().get_isolation_level()
+
+    @isolation_level.setter
+    def isolation_level(self, value: IsolationLevel) -> None:
+        # Switching to autocommit queues a COMMIT behind earlier work (sqlite3
+        # commits at once); if it fails, in_transaction stays true.
+        self._engine_checked().set_isolation_level(value)
+
+    @property
+    def row_factory(self) -> RowFactory:
+        return self._row_factory
+
+    @row_factory.setter
+    def row_factory(self, factory: RowFactory) -> None:
+        self._row_factory = factory
+
+    @property
+    def text_factory(self) -> Callable[[bytes], Any]:
+        return self._text_factory  # type: ignore[no-any-return]
+
+    @text_factory.setter
+    def text_factory(self, factory: Callable[[bytes], Any]) -> None:
+        self._text_factory = factory
+
+    @property
+    def total_changes(self) -> int:
+        return self._engine_checked().total_changes
+
+    def __repr__(self) -> str:
+        state = "open" if self._running else "closed"
+        return f"<aioxide.sqlite.Connection {state}>"
+
+
+def connect(
+    database: str | bytes | os.PathLike[str] | Path | Any,
+    *,
+    iter_chunk_size: int = 64,
+    loop: asyncio.AbstractEventLoop | None = None,
+    **kwargs: Any,
+) -> Connection:
+    """Create a connection; await it (or ``async with`` it) to open.
+
+    >>> async def demo():  # doctest: +SKIP
+    ...     async with connect("app.db", timeout=10) as db:
+    ...         await db.execute("create table if not exists t (x)")
+    """
+    if loop is not None:
+        warnings.warn(
+            "aioxide.sqlite.connect() no longer uses the 'loop' parameter",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+    if isinstance(database, bytes):
+        location = database.decode("utf-8")
+    elif isinstance(database, str):
+        location = database
+    else:
+        location = str(database)
+    return Connection(_Opener(location, kwargs), iter_chunk_size)

@@ -1,0 +1,464 @@
+"""aioxide.sqlite: API behaviour, type round trips and failure paths.
+
+Every failure test checks the exception class and message, and that the
+connection still works afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aioxide import sqlite as aiox
+
+Run = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+async def still_works(db: aiox.Connection) -> None:
+    assert await db.execute_fetchall("select 41 + 1") == [(42,)]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        0,
+        -1,
+        2**63 - 1,
+        -(2**63),
+        1.5,
+        float("inf"),
+        "",
+        "plain",
+        "nul\x00inside",
+        "non-BMP \U0001f600 ✓",
+        b"",
+        b"\x00\xff" * 1000,
+    ],
+)
+def test_value_round_trip(run: Run, value: Any) -> None:
+    async def main() -> Any:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (v)")
+            await db.execute("insert into t values (?)", (value,))
+            (got,) = (await db.execute_fetchall("select v from t"))[0]
+            (typed,) = (await db.execute_fetchall("select typeof(v) from t"))[0]
+            return got, typed
+
+    got, typed = run(main())
+    assert got == value
+    assert type(got) is type(value)
+    expected = {type(None): "null", int: "integer", float: "real", str: "text", bytes: "blob"}
+    assert typed == expected[type(value)]
+
+
+def test_bytearray_and_memoryview_bind_as_blobs(run: Run) -> None:
+    async def main() -> Any:
+        async with aiox.connect(":memory:") as db:
+            return await db.execute_fetchall("select ?, ?", (bytearray(b"ab"), memoryview(b"cd")))
+
+    assert run(main()) == [(b"ab", b"cd")]
+
+
+def test_adapters_are_honoured(run: Run) -> None:
+    class Point:
+        def __init__(self, x: int, y: int) -> None:
+            self.x, self.y = x, y
+
+    aiox.register_adapter(Point, lambda p: f"{p.x};{p.y}")
+
+    async def main() -> Any:
+        async with aiox.connect(":memory:") as db:
+            return await db.execute_fetchall("select ?", (Point(1, 2),))
+
+    assert run(main()) == [("1;2",)]
+
+
+def test_named_parameters(run: Run) -> None:
+    async def main() -> Any:
+        async with aiox.connect(":memory:") as db:
+            rows = await db.execute_fetchall(
+                "select :a, @b, $c", {"a": 1, "b": "two", "c": None, "unused": object()}
+            )
+            with pytest.raises(sqlite3.ProgrammingError, match="binding parameter :a"):
+                await db.execute("select :a", {"b": 1})
+            await still_works(db)
+            return rows
+
+    assert run(main()) == [(1, "two", None)]
+
+
+def test_rowcount_lastrowid_description(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            cursor = await db.execute("create table t (id integer primary key, v)")
+            assert cursor.rowcount == -1
+            assert cursor.description is None
+            cursor = await db.executemany("insert into t (v) values (?)", [(i,) for i in range(5)])
+            assert cursor.rowcount == 5
+            cursor = await db.execute("update t set v = v + 1 where id > 2")
+            assert cursor.rowcount == 3
+            assert (await db.execute_insert("insert into t (v) values (9)")) == (6,)
+            cursor = await db.execute("select id as ident, v from t")
+            assert cursor.description == (
+                ("ident", None, None, None, None, None, None),
+                ("v", None, None, None, None, None, None),
+            )
+            assert len(await cursor.fetchmany(2)) == 2
+            assert await cursor.fetchone() == (3, 3)
+            assert len(await cursor.fetchall()) == 3
+            assert await cursor.fetchone() is None
+
+    run(main())
+
+
+def test_row_factory_row_and_sqlite3_row(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            db.row_factory = sqlite3.Row  # the stdlib class works too
+            row = (await db.execute_fetchall("select 1 as One, 'x' as two"))[0]
+            assert isinstance(row, aiox.Row)
+            assert row["one"] == 1
+            assert row["TWO"] == "x"
+            assert row[1] == "x"
+            assert row.keys() == ["One", "two"]
+            with pytest.raises(IndexError):
+                row["three"]
+            db.row_factory = lambda cursor, values: dict(
+                zip([d[0] for d in cursor.description], values, strict=True)
+            )
+            assert await db.execute_fetchall("select 1 as a") == [{"a": 1}]
+
+    run(main())
+
+
+def test_text_factory(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            db.text_factory = bytes
+            assert await db.execute_fetchall("select 'é'") == [("é".encode(),)]
+            db.text_factory = lambda b: b.decode().upper()
+            assert await db.execute_fetchall("select 'abc'") == [("ABC",)]
+
+    run(main())
+
+
+def test_transactions_commit_and_rollback(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "tx.db"
+
+    async def main() -> None:
+        async with aiox.connect(path) as db:
+            await db.execute("create table t (v)")
+            await db.execute("insert into t values (1)")
+            assert db.in_transaction
+            await db.rollback()
+            assert not db.in_transaction
+            await db.execute("insert into t values (2)")
+            await db.commit()
+            db.isolation_level = None
+            await db.execute("insert into t values (3)")
+            assert not db.in_transaction
+        async with aiox.connect(path) as db:
+            assert await db.execute_fetchall("select v from t") == [(2,), (3,)]
+
+    run(main())
+
+
+def test_bad_isolation_level_is_refused(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            with pytest.raises(ValueError, match="isolation_level"):
+                db.isolation_level = "SOMETIMES"  # type: ignore[assignment]
+            assert db.isolation_level == ""
+
+    run(main())
+
+
+def test_invalid_sql_and_parameter_errors_leave_connection_usable(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            with pytest.raises(sqlite3.OperationalError, match="syntax error"):
+                await db.execute("selec 1")
+            with pytest.raises(sqlite3.ProgrammingError, match="uses 1, and there are 2"):
+                await db.execute("select ?", (1, 2))
+            with pytest.raises(sqlite3.ProgrammingError, match="type 'object' is not supported"):
+                await db.execute("select ?", (object(),))
+            with pytest.raises(sqlite3.ProgrammingError, match="one statement at a time"):
+                await db.execute("select 1; select 2")
+            with pytest.raises(OverflowError):
+                await db.execute("select ?", (2**64,))
+            with pytest.raises(sqlite3.ProgrammingError, match="unsupported type"):
+                await db.execute("select ?", 5)
+            await still_works(db)
+
+    run(main())
+
+
+def test_constraint_violation_is_integrity_error_with_code(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (v unique)")
+            await db.execute("insert into t values (1)")
+            with pytest.raises(sqlite3.IntegrityError, match="UNIQUE") as caught:
+                await db.execute("insert into t values (1)")
+            assert caught.value.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+            assert caught.value.sqlite_errorname == "SQLITE_CONSTRAINT"
+            await still_works(db)
+
+    run(main())
+
+
+def test_use_after_close(run: Run) -> None:
+    async def main() -> None:
+        db = await aiox.connect(":memory:")
+        cursor = await db.execute("select 1")
+        await db.close()
+        with pytest.raises(ValueError, match="no active connection"):
+            await db.execute("select 1")
+        with pytest.raises(ValueError, match="Connection closed"):
+            await cursor.fetchall()
+        with pytest.raises(ValueError, match="no active connection"):
+            _ = db.in_transaction
+        await db.close()  # idempotent
+
+    run(main())
+
+
+def test_file_that_is_not_a_database(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(b"this is not a database, just some text " * 100)
+
+    async def main() -> None:
+        async with aiox.connect(path) as db:
+            with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+                await db.execute("select * from sqlite_master")
+            # As with sqlite3, every statement reads the schema, so every one
+            # fails the same clear way; the connection still closes cleanly.
+            with pytest.raises(sqlite3.DatabaseError, match="not a database"):
+                await db.execute("select 1")
+        assert path.read_bytes().startswith(b"this is not a database")
+
+    run(main())
+
+
+def test_missing_directory_cannot_be_opened(run: Run, tmp_path: Path) -> None:
+    async def main() -> None:
+        with pytest.raises(sqlite3.OperationalError, match="unable to open database"):
+            await aiox.connect(tmp_path / "missing" / "x.db")
+
+    run(main())
+
+
+def test_read_only_database_refuses_writes(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "ro.db"
+    sqlite3.connect(path).execute("create table t (v)").connection.close()
+
+    async def main() -> None:
+        async with aiox.connect(f"file:{path}?mode=ro", uri=True) as db:
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                await db.execute("insert into t values (1)")
+            await db.rollback()
+            await still_works(db)
+
+    run(main())
+
+
+def test_locked_database_honours_busy_timeout(run: Run, tmp_path: Path) -> None:
+    # The lock holder is another aioxide connection: SQLite's in-process lock
+    # bookkeeping is per library copy, so the stdlib's sqlite3 (a different
+    # copy) cannot be used to hold locks against aioxide in the same process.
+    path = tmp_path / "locked.db"
+
+    async def main() -> None:
+        async with aiox.connect(path, isolation_level=None) as holder:
+            await holder.execute("create table t (v)")
+            await holder.execute("begin exclusive")
+            async with aiox.connect(path, timeout=0.2) as db:
+                loop = asyncio.get_running_loop()
+                start = loop.time()
+                with pytest.raises(sqlite3.OperationalError, match="locked"):
+                    await db.execute("insert into t values (1)")
+                assert loop.time() - start >= 0.15  # it waited for the lock, then gave up
+                await holder.execute("commit")
+                await db.rollback()
+                await db.execute("insert into t values (1)")
+                await db.commit()
+                assert await db.execute_fetchall("select v from t") == [(1,)]
+
+    run(main())
+
+
+def test_full_database(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (v)")
+            await db.execute("pragma max_page_count = 8")
+            with pytest.raises(sqlite3.OperationalError, match="full"):
+                await db.executemany(
+                    "insert into t values (?)", [(b"x" * 4000,) for _ in range(100)]
+                )
+            await db.rollback()
+            await still_works(db)
+
+    run(main())
+
+
+def test_user_function_that_raises(run: Run) -> None:
+    def boom(x: int) -> int:
+        raise RuntimeError("no")
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.create_function("boom", 1, boom)
+            await db.create_function("double", 1, lambda x: x * 2, deterministic=True)
+            with pytest.raises(sqlite3.OperationalError, match="user-defined function raised"):
+                await db.execute("select boom(1)")
+            assert await db.execute_fetchall("select double(21)") == [(42,)]
+
+    run(main())
+
+
+def test_enormous_blob(run: Run) -> None:
+    blob = bytes(range(256)) * (64 * 1024)  # 16 MiB
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (b)")
+            await db.execute("insert into t values (?)", (blob,))
+            (got,) = (await db.execute_fetchall("select b from t"))[0]
+            assert got == blob
+            with pytest.raises(sqlite3.DataError):
+                await db.execute("select zeroblob(2000000000)")
+            await still_works(db)
+
+    run(main())
+
+
+def test_cancelled_query_is_interrupted(run: Run) -> None:
+    slow = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            task = asyncio.ensure_future(db.execute(slow))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            # Without the interrupt this would queue behind an endless query.
+            await asyncio.wait_for(still_works(db), timeout=30)
+
+    run(main())
+
+
+def test_interrupt_stops_a_running_query(run: Run) -> None:
+    slow = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            task = asyncio.ensure_future(db.execute(slow))
+            await asyncio.sleep(0.05)
+            await db.interrupt()
+            with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+                await task
+            await still_works(db)
+
+    run(main())
+
+
+def test_executescript_and_iterdump(run: Run) -> None:
+    async def main() -> list[str]:
+        async with aiox.connect(":memory:") as db:
+            await db.executescript(
+                """
+                create table a (id integer primary key autoincrement, name text);
+                insert into a (name) values ('it''s'), (NULL);
+                create index a_name on a (name);
+                create view v as select * from a;
+                """
+            )
+            return [line async for line in db.iterdump()]
+
+    reference = sqlite3.connect(":memory:")
+    reference.executescript(
+        """
+        create table a (id integer primary key autoincrement, name text);
+        insert into a (name) values ('it''s'), (NULL);
+        create index a_name on a (name);
+        create view v as select * from a;
+        """
+    )
+    assert run(main()) == list(reference.iterdump())
+
+
+def test_backup_into_file_databases(run: Run, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as source, aiox.connect(tmp_path / "b.db") as target:
+            await source.execute("create table t (v)")
+            await source.executemany("insert into t values (?)", [(i,) for i in range(100)])
+            await source.commit()
+            pages: list[tuple[int, int, int]] = []
+            await source.backup(target, progress=lambda *a: pages.append(a))
+            assert pages
+            assert pages[-1][1] == 0
+            await source.backup(sqlite3.connect(tmp_path / "c.db"))
+        for name in ("b.db", "c.db"):
+            conn = sqlite3.connect(tmp_path / name)
+            assert conn.execute("select count(*) from t").fetchone() == (100,)
+            conn.close()
+
+    run(main())
+
+
+def test_trace_progress_and_authorizer(run: Run) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            seen: list[str] = []
+            await db.set_trace_callback(seen.append)
+            await db.execute("select 7")
+            assert "select 7" in seen
+            await db.set_trace_callback(None)
+
+            def no_pragmas(action: int, *args: Any) -> int:
+                return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_PRAGMA else sqlite3.SQLITE_OK
+
+            await db.set_authorizer(no_pragmas)
+            with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+                await db.execute("pragma user_version")
+            await db.set_authorizer(None)
+            await db.execute("pragma user_version")
+
+            await db.set_progress_handler(lambda: 1, 1)
+            with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+                await db.execute("select 1")
+            await db.set_progress_handler(None, 1)
+            await still_works(db)
+
+    run(main())
+
+
+def test_gathered_statements_run_in_order_on_one_transaction(run: Run) -> None:
+    async def main() -> list[tuple[int]]:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (v)")
+            await asyncio.gather(
+                *[db.execute("insert into t values (?)", (i,)) for i in range(200)]
+            )
+            await db.commit()
+            return await db.execute_fetchall("select v from t")
+
+    assert run(main()) == [(i,) for i in range(200)]
+
+
+def test_double_await_is_refused(run: Run) -> None:
+    async def main() -> None:
+        db = aiox.connect(":memory:")
+        await db
+        with pytest.raises(RuntimeError, match="only be started once"):
+            await db
+        await db.close()
+
+    run(main())
