@@ -166,6 +166,7 @@ def test_throw_of_other_exception_propagates_and_cancels(run: Run, worker: EchoW
         completion = worker.submit(1, delay_us=LONG_US)
         fut = completion.send(None)
         assert isinstance(fut, asyncio.Future)
+        worker.wait_started(1)
         with pytest.raises(KeyError):
             completion.throw(KeyError("x"))
         assert fut.cancelled()

@@ -42,6 +42,14 @@ pub fn pending(py: Python<'_>) -> PyResult<(Py<Completion>, Completer)> {
     Ok((completion, Completer { slot: Some(slot) }))
 }
 
+/// An awaitable whose result is already there (work done on the caller's
+/// thread): awaiting it returns at once, without the loop.
+pub fn ready(py: Python<'_>, outcome: Outcome) -> PyResult<Py<Completion>> {
+    let (completion, completer) = pending(py)?;
+    completer.complete(outcome);
+    Ok(completion)
+}
+
 /// The worker's side of one operation. Completing it hands the outcome to
 /// the awaiter; dropping it uncompleted fails the awaiter, so no caller ever
 /// waits forever on work that was lost.

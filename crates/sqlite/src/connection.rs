@@ -30,6 +30,9 @@ struct Shared {
     /// interrupt meant for one operation never hits the next.
     running: Mutex<u64>,
     next_op: AtomicU64,
+    /// Whether short statements may run inline on the caller's thread
+    /// (off while a user progress handler occupies SQLite's handler slot).
+    inline_disabled: AtomicBool,
 }
 
 impl Shared {
@@ -168,11 +171,43 @@ fn closed_error() -> SqlError {
 /// A SQLite connection on its own thread.
 #[pyclass(module = "aioxide._core", frozen)]
 pub struct SqliteConnection {
-    worker: Worker<Thread>,
+    /// The connection thread; its jobs lock `cell` while they run.
+    worker: Worker<Arc<Mutex<Thread>>>,
+    /// Shared with the worker, so the caller's thread can run a short
+    /// statement itself when the worker is idle.
+    cell: Arc<Mutex<Thread>>,
     shared: Arc<Shared>,
 }
 
 impl SqliteConnection {
+    /// Runs a statement on this (the caller's) thread when nothing is queued
+    /// ahead of it and it fits the inline budget. `None`: queue it instead.
+    fn try_inline(
+        &self,
+        sql: &str,
+        params: &crate::value::Params,
+    ) -> Option<Result<Batch, SqlError>> {
+        if self.shared.inline_disabled.load(Ordering::Acquire) || self.worker.pending() != 0 {
+            return None;
+        }
+        // The worker holds the lock while it runs an operation: never wait for it.
+        let mut thread = self.cell.try_lock().ok()?;
+        let engine = thread.engine.as_mut()?;
+        engine.isolation_level = self
+            .shared
+            .isolation_level
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let result = engine.execute_inline(sql, params);
+        self.shared.snapshot(engine);
+        match result {
+            Ok(Some(batch)) => Some(Ok(batch)),
+            Ok(None) => None,
+            Err(err) => Some(Err(err)),
+        }
+    }
+
     /// Queues `op` against the open engine; `done` turns its value into the
     /// awaited Python object on the loop thread.
     fn submit<T: Send + 'static>(
@@ -184,7 +219,9 @@ impl SqliteConnection {
         let shared = self.shared.clone();
         let op_id = shared.next_op.fetch_add(1, Ordering::Relaxed) + 1;
         self.worker
-            .submit(py, move |thread, ticket| {
+            .submit(py, move |cell, ticket| {
+                let mut thread = cell.lock().unwrap_or_else(|e| e.into_inner());
+                let thread = &mut *thread;
                 let interrupt_on_cancel = shared.clone();
                 ticket.on_cancel(move || {
                     let running = interrupt_on_cancel
@@ -303,8 +340,11 @@ impl SqliteConnection {
     #[new]
     #[pyo3(signature = (name="aioxide-sqlite"))]
     fn new(name: &str) -> PyResult<Self> {
+        let cell: Arc<Mutex<Thread>> = Arc::default();
+        let worker_cell = cell.clone();
         Ok(Self {
-            worker: Worker::spawn(name, Thread::default)?,
+            worker: Worker::spawn(name, move || worker_cell)?,
+            cell,
             shared: Arc::default(),
         })
     }
@@ -368,6 +408,16 @@ impl SqliteConnection {
     ) -> PyResult<Py<Completion>> {
         let params = params_from_py(parameters)?;
         let text = TextMode::from_py(text_factory);
+        if let Some(batch) = self.try_inline(&sql, &params) {
+            let outcome: Outcome = match batch {
+                Ok(batch) => {
+                    let value = batch_to_py(py, batch, &text)?;
+                    Box::new(move |_py| Ok(value))
+                }
+                Err(err) => failed(err),
+            };
+            return aioxide_bridge::completion::ready(py, outcome);
+        }
         self.submit(
             py,
             move |thread, _| engine_of(thread)?.execute(&sql, &params),

@@ -2,9 +2,11 @@
 //! module semantics aiosqlite users rely on (implicit BEGIN, rowcount,
 //! lastrowid, parameter binding rules, scripts).
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, StatementStatus};
 
 use crate::errors::{Kind, SqlError};
 use crate::value::{Param, Params, Value};
@@ -50,11 +52,47 @@ pub struct OpenOptions {
     pub statement_cache: usize,
 }
 
+/// The VM-step allowance of a statement run inline on the event loop's
+/// thread. SQLite calls the progress handler every `INLINE_STEPS` virtual
+/// machine instructions; the first call during an inline run ends it.
+pub const INLINE_STEPS: i32 = 1000;
+
+/// Switched on around an inline run; the progress handler trips it.
+#[derive(Default)]
+pub struct Budget {
+    active: AtomicBool,
+    tripped: AtomicBool,
+}
+
+impl Budget {
+    /// Called by SQLite's progress handler: interrupt only inline runs.
+    pub fn exhausted(&self) -> bool {
+        if self.active.load(Ordering::Relaxed) {
+            self.tripped.store(true, Ordering::Relaxed);
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn start(&self) {
+        self.tripped.store(false, Ordering::Relaxed);
+        self.active.store(true, Ordering::Relaxed);
+    }
+
+    /// Ends the run; returns whether the budget ran out during it.
+    pub fn stop(&self) -> bool {
+        self.active.store(false, Ordering::Relaxed);
+        self.tripped.load(Ordering::Relaxed)
+    }
+}
+
 /// One open connection and its transaction mode.
 pub struct Engine {
     pub conn: Connection,
     /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
     pub isolation_level: Option<String>,
+    pub budget: Arc<Budget>,
 }
 
 fn skip_space_and_comments(sql: &str) -> &str {
@@ -117,10 +155,51 @@ impl Engine {
             )?;
         conn.busy_timeout(options.timeout)?;
         conn.set_prepared_statement_cache_capacity(options.statement_cache);
-        Ok(Self {
+        let mut engine = Self {
             conn,
             isolation_level: options.isolation_level.clone(),
-        })
+            budget: Arc::default(),
+        };
+        engine.install_budget()?;
+        Ok(engine)
+    }
+
+    /// (Re)installs the progress handler that bounds inline runs.
+    pub fn install_budget(&mut self) -> Result<(), SqlError> {
+        let budget = self.budget.clone();
+        self.conn
+            .progress_handler(INLINE_STEPS, Some(move || budget.exhausted()))?;
+        Ok(())
+    }
+
+    /// Runs a read-only statement on the caller's thread within the VM-step
+    /// budget. `Ok(None)`: not run here, and the caller queues it to the
+    /// connection thread instead: it writes, or it ran out of budget.
+    ///
+    /// Only read-only statements qualify: SQLite answers an interrupted
+    /// write inside a transaction by rolling back the whole transaction,
+    /// while an interrupted read changes nothing.
+    pub fn execute_inline(
+        &mut self,
+        sql: &str,
+        params: &Params,
+    ) -> Result<Option<Batch>, SqlError> {
+        {
+            let stmt = self.conn.prepare_cached(sql)?;
+            if !stmt.readonly() {
+                return Ok(None);
+            }
+            // SQLite counts VM steps per statement across executions; start
+            // this run's budget from zero.
+            stmt.reset_status(StatementStatus::VmStep);
+        }
+        self.budget.start();
+        let result = self.execute(sql, params);
+        let tripped = self.budget.stop();
+        match result {
+            Err(err) if tripped && err.is_interrupt() => Ok(None),
+            other => other.map(Some),
+        }
     }
 
     fn begin_if_needed(&self, sql: &str) -> Result<(), SqlError> {
@@ -404,6 +483,40 @@ mod tests {
             .execute("select count(*) from t", &Params::empty())
             .unwrap();
         assert_eq!(b.cells, vec![Value::Integer(3)]);
+    }
+
+    #[test]
+    fn inline_runs_short_reads_and_gives_back_long_ones_and_writes() {
+        let mut e = memory();
+        e.execute("create table t (a integer)", &Params::empty())
+            .unwrap();
+        assert!(e
+            .execute_inline("insert into t values (1)", &Params::empty())
+            .unwrap()
+            .is_none());
+        e.execute("insert into t values (1)", &Params::empty())
+            .unwrap();
+        let b = e
+            .execute_inline("select a from t", &Params::empty())
+            .unwrap();
+        assert_eq!(b.map(|b| b.cells), Some(vec![Value::Integer(1)]));
+        let long = "with recursive c(x) as (select 1 union all select x + 1 from c limit 100000) select count(*) from c";
+        assert!(e.execute_inline(long, &Params::empty()).unwrap().is_none());
+        // The same statement runs to completion outside the budget, and the
+        // transaction the insert opened survived the interrupted read.
+        let b = e.execute(long, &Params::empty()).unwrap();
+        assert_eq!(b.cells, vec![Value::Integer(100_000)]);
+        assert!(!e.conn.is_autocommit());
+    }
+
+    #[test]
+    fn the_budget_is_per_execution_not_cumulative() {
+        let mut e = memory();
+        // Thousands of short runs of one cached statement never trip the budget.
+        for i in 0..5_000 {
+            let b = e.execute_inline("select ?", &ints(&[i])).unwrap();
+            assert_eq!(b.map(|b| b.cells), Some(vec![Value::Integer(i)]));
+        }
     }
 
     #[test]

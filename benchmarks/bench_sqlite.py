@@ -1,0 +1,194 @@
+"""aioxide.sqlite against aiosqlite and the synchronous sqlite3 module.
+
+Each case runs on a fresh in-memory database per repeat; figures are per
+operation (per row for the fetch cases).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from collections.abc import Callable
+from typing import Any
+
+import aiosqlite
+
+from aioxide import sqlite as aioxide_sqlite
+
+from .harness import Case, Floor, Measurement, Suite, format_time
+
+AIOXIDE = "aioxide.sqlite"
+AIOSQLITE = "aiosqlite"
+SYNC = "sqlite3 (sync)"
+CONTENDERS = [AIOXIDE, AIOSQLITE, SYNC]
+ASYNC_MODULES: dict[str, Any] = {AIOXIDE: aioxide_sqlite, AIOSQLITE: aiosqlite}
+
+
+def _sync_db(rows: int) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:")
+    db.execute("create table t (id integer primary key, v integer, s text)")
+    db.executemany("insert into t (v, s) values (?, ?)", ((i, f"row {i}") for i in range(rows)))
+    db.commit()
+    return db
+
+
+async def _async_db(module: Any, rows: int) -> Any:
+    db = await module.connect(":memory:")
+    await db.execute("create table t (id integer primary key, v integer, s text)")
+    await db.executemany(
+        "insert into t (v, s) values (?, ?)", [(i, f"row {i}") for i in range(rows)]
+    )
+    await db.commit()
+    return db
+
+
+def sequential_inserts(contender: str, quick: bool) -> float:
+    n = 2_000 if quick else 20_000
+    if contender == SYNC:
+        db = _sync_db(0)
+        start = time.perf_counter()
+        for i in range(n):
+            db.execute("insert into t (v, s) values (?, ?)", (i, "x"))
+        elapsed = time.perf_counter() - start
+        db.close()
+        return elapsed / n
+
+    async def main() -> float:
+        db = await _async_db(ASYNC_MODULES[contender], 0)
+        start = time.perf_counter()
+        for i in range(n):
+            await db.execute("insert into t (v, s) values (?, ?)", (i, "x"))
+        elapsed = time.perf_counter() - start
+        await db.close()
+        return elapsed / n
+
+    return asyncio.run(main())
+
+
+def point_selects(contender: str, quick: bool) -> float:
+    n = 2_000 if quick else 20_000
+    if contender == SYNC:
+        db = _sync_db(n)
+        start = time.perf_counter()
+        for i in range(n):
+            db.execute("select v, s from t where id = ?", (i + 1,)).fetchone()
+        elapsed = time.perf_counter() - start
+        db.close()
+        return elapsed / n
+
+    async def main() -> float:
+        db = await _async_db(ASYNC_MODULES[contender], n)
+        start = time.perf_counter()
+        for i in range(n):
+            cursor = await db.execute("select v, s from t where id = ?", (i + 1,))
+            await cursor.fetchone()
+        elapsed = time.perf_counter() - start
+        await db.close()
+        return elapsed / n
+
+    return asyncio.run(main())
+
+
+def shared_connection_selects(contender: str, quick: bool) -> float:
+    tasks, per_task = 64, (30 if quick else 300)
+    if contender == SYNC:
+        db = _sync_db(1_000)
+        start = time.perf_counter()
+        for i in range(tasks * per_task):
+            db.execute("select v, s from t where id = ?", (i % 1_000 + 1,)).fetchone()
+        elapsed = time.perf_counter() - start
+        db.close()
+        return elapsed / (tasks * per_task)
+
+    async def main() -> float:
+        db = await _async_db(ASYNC_MODULES[contender], 1_000)
+
+        async def worker(k: int) -> None:
+            for i in range(per_task):
+                cursor = await db.execute("select v, s from t where id = ?", ((k + i) % 1_000 + 1,))
+                await cursor.fetchone()
+
+        start = time.perf_counter()
+        await asyncio.gather(*[worker(k) for k in range(tasks)])
+        elapsed = time.perf_counter() - start
+        await db.close()
+        return elapsed / (tasks * per_task)
+
+    return asyncio.run(main())
+
+
+def fetch_rows(how: str) -> Callable[[str, bool], float]:
+    def run(contender: str, quick: bool) -> float:
+        n = 10_000 if quick else 100_000
+        if contender == SYNC:
+            db = _sync_db(n)
+            start = time.perf_counter()
+            rows = db.execute("select * from t").fetchall()
+            elapsed = time.perf_counter() - start
+            db.close()
+            assert len(rows) == n
+            return elapsed / n
+
+        async def main() -> float:
+            db = await _async_db(ASYNC_MODULES[contender], n)
+            start = time.perf_counter()
+            cursor = await db.execute("select * from t")
+            if how == "fetchall":
+                rows = await cursor.fetchall()
+            else:
+                rows = [row async for row in cursor]
+            elapsed = time.perf_counter() - start
+            await db.close()
+            assert len(rows) == n
+            return elapsed / n
+
+        return asyncio.run(main())
+
+    return run
+
+
+def _ratio_floor(case: str, against: str, limit: float, at_most: bool) -> Floor:
+    def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
+        ours = results[(case, AIOXIDE)].median
+        theirs = results[(case, against)].median
+        if at_most:
+            ratio = ours / theirs
+            return f"{format_time(ours)}: {ratio:.2f}x {against}", ratio <= limit
+        speedup = theirs / ours
+        return f"{format_time(ours)}: {speedup:.1f}x faster than {against}", speedup >= limit
+
+    word = "at most" if at_most else "at least"
+    unit = f"{limit}x the time of {against}" if at_most else f"{limit}x faster than {against}"
+    return Floor(f"{case}: {word} {unit}", check)
+
+
+INSERTS = "20,000 sequential inserts (await execute)"
+SELECTS = "20,000 sequential point selects (execute + fetchone)"
+SHARED = "64 tasks sharing one connection, point selects"
+FETCHALL = "fetch 100,000 rows: fetchall"
+ITERATE = "fetch 100,000 rows: async for"
+
+SUITE = Suite(
+    module="sqlite",
+    title="SQLite: aioxide.sqlite vs aiosqlite vs sqlite3",
+    notes=(
+        "In-memory databases. Per operation, or per row for the fetch cases. "
+        "rapsqlite (a Rust-backed peer) is not in this run yet."
+    ),
+    cases=[
+        Case(INSERTS, CONTENDERS, {AIOSQLITE, SYNC}, sequential_inserts),
+        Case(SELECTS, CONTENDERS, {AIOSQLITE, SYNC}, point_selects),
+        Case(SHARED, CONTENDERS, {AIOSQLITE, SYNC}, shared_connection_selects),
+        Case(FETCHALL, CONTENDERS, {AIOSQLITE, SYNC}, fetch_rows("fetchall")),
+        Case(ITERATE, [AIOXIDE, AIOSQLITE], {AIOSQLITE}, fetch_rows("iterate")),
+    ],
+    floors=[
+        _ratio_floor(INSERTS, SYNC, 2.0, at_most=True),
+        _ratio_floor(INSERTS, AIOSQLITE, 10.0, at_most=False),
+        _ratio_floor(SELECTS, SYNC, 2.0, at_most=True),
+        _ratio_floor(SELECTS, AIOSQLITE, 10.0, at_most=False),
+        _ratio_floor(SHARED, AIOSQLITE, 10.0, at_most=False),
+        _ratio_floor(FETCHALL, SYNC, 1.2, at_most=True),
+    ],
+)
