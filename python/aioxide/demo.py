@@ -88,7 +88,7 @@ def _threads(worker: EchoWorker, threads: int, count: int) -> None:
     def run(index: int) -> None:
         async def main() -> None:
             values = [index * count + i for i in range(count)]
-            got = await asyncio.gather(*[worker.submit(v) for v in values])
+            got: list[int] = await asyncio.gather(*[worker.submit(v) for v in values])
             if got != values:
                 raise DemoFailure(f"thread {index}: results reached the wrong loop")
 

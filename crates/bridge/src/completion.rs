@@ -243,6 +243,11 @@ impl Completion {
         slf
     }
 
+    /// Iterator protocol, so `yield from completion` works in generator-based awaitables.
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.step(py)
     }

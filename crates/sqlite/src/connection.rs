@@ -95,13 +95,52 @@ pub struct SqliteBatch {
     /// The rows, as tuples.
     #[pyo3(get)]
     rows: Py<PyList>,
-    /// DB-API `description`: 7-tuples, or None for statements without columns.
-    #[pyo3(get)]
-    description: Py<PyAny>,
+    /// Column names; `None` for statements without columns.
+    names: Option<Vec<String>>,
     #[pyo3(get)]
     rowcount: i64,
     #[pyo3(get)]
     lastrowid: i64,
+}
+
+#[pymethods]
+impl SqliteBatch {
+    /// DB-API `description`: a 7-tuple per column (name, then six Nones), or
+    /// None for statements without columns. Built on demand: most callers
+    /// never look at it.
+    #[getter]
+    fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Some(names) = &self.names else {
+            return Ok(py.None().into_bound(py));
+        };
+        let columns = names
+            .iter()
+            .map(|name| {
+                let none = py.None();
+                PyTuple::new(
+                    py,
+                    [
+                        PyString::new(py, name).into_any().unbind(),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none,
+                    ],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, columns)?.into_any())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "<SqliteBatch rows={} rowcount={}>",
+            self.rows.bind(py).len(),
+            self.rowcount
+        )
+    }
 }
 
 fn batch_to_py(py: Python<'_>, batch: Batch, text: &TextMode) -> PyResult<Py<PyAny>> {
@@ -124,35 +163,14 @@ fn batch_to_py(py: Python<'_>, batch: Batch, text: &TextMode) -> PyResult<Py<PyA
             rows.append(PyTuple::new(py, row.drain(..))?)?;
         }
     }
-    let description = match &batch.columns {
-        None => py.None(),
-        Some(columns) => {
-            let none = py.None();
-            let items = columns
-                .iter()
-                .map(|c| {
-                    PyTuple::new(
-                        py,
-                        [
-                            PyString::new(py, &c.name).into_any().unbind(),
-                            none.clone_ref(py),
-                            none.clone_ref(py),
-                            none.clone_ref(py),
-                            none.clone_ref(py),
-                            none.clone_ref(py),
-                            none.clone_ref(py),
-                        ],
-                    )
-                })
-                .collect::<PyResult<Vec<_>>>()?;
-            PyTuple::new(py, items)?.into_any().unbind()
-        }
-    };
+    let names = batch
+        .columns
+        .map(|columns| columns.into_iter().map(|c| c.name).collect());
     Ok(Py::new(
         py,
         SqliteBatch {
             rows: rows.unbind(),
-            description,
+            names,
             rowcount: batch.rowcount,
             lastrowid: batch.lastrowid,
         },
@@ -397,7 +415,10 @@ impl SqliteConnection {
         )
     }
 
-    /// Runs one statement; resolves to a `SqliteBatch`.
+    /// Runs one statement. Returns the `SqliteBatch` itself when the
+    /// statement ran on this thread (a short read, or a write known to be
+    /// cheap, with nothing queued ahead of it); otherwise an awaitable
+    /// `Completion` resolving to it.
     #[pyo3(signature = (sql, parameters=None, text_factory=None))]
     fn execute(
         &self,
@@ -405,24 +426,22 @@ impl SqliteConnection {
         sql: String,
         parameters: Option<&Bound<'_, PyAny>>,
         text_factory: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Py<Completion>> {
+    ) -> PyResult<Py<PyAny>> {
         let params = params_from_py(parameters)?;
         let text = TextMode::from_py(text_factory);
+        // Done on this thread: hand back the batch itself, not an awaitable.
         if let Some(batch) = self.try_inline(&sql, &params) {
-            let outcome: Outcome = match batch {
-                Ok(batch) => {
-                    let value = batch_to_py(py, batch, &text)?;
-                    Box::new(move |_py| Ok(value))
-                }
-                Err(err) => failed(err),
+            return match batch {
+                Ok(batch) => batch_to_py(py, batch, &text),
+                Err(err) => Err(err.into_pyerr(py)),
             };
-            return aioxide_bridge::completion::ready(py, outcome);
         }
         self.submit(
             py,
             move |thread, _| engine_of(thread)?.execute(&sql, &params),
             move |py, batch| batch_to_py(py, batch, &text),
         )
+        .map(Py::into_any)
     }
 
     /// Runs one statement per parameter set, in one hop.
@@ -740,16 +759,5 @@ impl SqliteConnection {
     #[getter]
     fn pending(&self) -> usize {
         self.worker.pending()
-    }
-}
-
-#[pymethods]
-impl SqliteBatch {
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!(
-            "<SqliteBatch rows={} rowcount={}>",
-            self.rows.bind(py).len(),
-            self.rowcount
-        )
     }
 }

@@ -2,6 +2,7 @@
 //! module semantics aiosqlite users rely on (implicit BEGIN, rowcount,
 //! lastrowid, parameter binding rules, scripts).
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,13 @@ pub struct OpenOptions {
 /// machine instructions; the first call during an inline run ends it.
 pub const INLINE_STEPS: i32 = 1000;
 
+/// A write whose last run took at most this many VM instructions may run
+/// inline next time (unbudgeted: a write cannot be interrupted safely).
+pub const CHEAP_WRITE_STEPS: i32 = 500;
+
+/// How many distinct write statements the engine remembers as cheap.
+const CHEAP_WRITES_REMEMBERED: usize = 512;
+
 /// Switched on around an inline run; the progress handler trips it.
 #[derive(Default)]
 pub struct Budget {
@@ -93,6 +101,11 @@ pub struct Engine {
     /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
     pub isolation_level: Option<String>,
     pub budget: Arc<Budget>,
+    /// In-memory databases never wait on the disk, even when they commit.
+    in_memory: bool,
+    /// Write statements (by SQL text) whose last run stayed under
+    /// `CHEAP_WRITE_STEPS`: the only writes allowed to run inline.
+    cheap_writes: HashSet<String>,
 }
 
 fn skip_space_and_comments(sql: &str) -> &str {
@@ -155,10 +168,13 @@ impl Engine {
             )?;
         conn.busy_timeout(options.timeout)?;
         conn.set_prepared_statement_cache_capacity(options.statement_cache);
+        let in_memory = conn.path().is_none_or(str::is_empty);
         let mut engine = Self {
             conn,
             isolation_level: options.isolation_level.clone(),
             budget: Arc::default(),
+            in_memory,
+            cheap_writes: HashSet::new(),
         };
         engine.install_budget()?;
         Ok(engine)
@@ -172,33 +188,55 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs a read-only statement on the caller's thread within the VM-step
-    /// budget. `Ok(None)`: not run here, and the caller queues it to the
-    /// connection thread instead: it writes, or it ran out of budget.
+    /// Runs a statement on the caller's thread, if it is known to be short.
+    /// `Ok(None)`: not run here; the caller queues it to the connection thread.
     ///
-    /// Only read-only statements qualify: SQLite answers an interrupted
-    /// write inside a transaction by rolling back the whole transaction,
-    /// while an interrupted read changes nothing.
+    /// - Reads run under the VM-step budget and are interrupted (harmlessly:
+    ///   an interrupted read changes nothing) when they exceed it.
+    /// - Writes cannot be interrupted safely (SQLite rolls back the whole
+    ///   transaction), so a write runs inline only when the same SQL last
+    ///   finished within `CHEAP_WRITE_STEPS`, and never when it would commit
+    ///   (and so wait on the disk) on a file database.
     pub fn execute_inline(
         &mut self,
         sql: &str,
         params: &Params,
     ) -> Result<Option<Batch>, SqlError> {
-        {
-            let stmt = self.conn.prepare_cached(sql)?;
-            if !stmt.readonly() {
-                return Ok(None);
-            }
-            // SQLite counts VM steps per statement across executions; start
-            // this run's budget from zero.
-            stmt.reset_status(StatementStatus::VmStep);
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        if stmt.readonly() {
+            self.budget.start();
+            let result = run_prepared(&self.conn, &mut stmt, sql, params);
+            let tripped = self.budget.stop();
+            return match result {
+                Err(err) if tripped && err.is_interrupt() => Ok(None),
+                other => other.map(|(batch, _)| Some(batch)),
+            };
         }
-        self.budget.start();
-        let result = self.execute(sql, params);
-        let tripped = self.budget.stop();
-        match result {
-            Err(err) if tripped && err.is_interrupt() => Ok(None),
-            other => other.map(Some),
+        let commits_now =
+            self.conn.is_autocommit() && (self.isolation_level.is_none() || !is_dml(sql));
+        if (commits_now && !self.in_memory) || !self.cheap_writes.contains(sql) {
+            return Ok(None);
+        }
+        self.begin_if_needed(sql)?;
+        let (batch, write_steps) = run_prepared(&self.conn, &mut stmt, sql, params)?;
+        drop(stmt);
+        if let Some(steps) = write_steps {
+            self.learn_write_cost(sql, steps);
+        }
+        Ok(Some(batch))
+    }
+
+    /// Remembers whether a write statement is cheap enough to run inline.
+    fn learn_write_cost(&mut self, sql: &str, steps: i32) {
+        if steps <= CHEAP_WRITE_STEPS {
+            if !self.cheap_writes.contains(sql) {
+                if self.cheap_writes.len() >= CHEAP_WRITES_REMEMBERED {
+                    self.cheap_writes.clear();
+                }
+                self.cheap_writes.insert(sql.to_owned());
+            }
+        } else {
+            self.cheap_writes.remove(sql);
         }
     }
 
@@ -215,37 +253,12 @@ impl Engine {
     pub fn execute(&mut self, sql: &str, params: &Params) -> Result<Batch, SqlError> {
         self.begin_if_needed(sql)?;
         let mut stmt = self.conn.prepare_cached(sql)?;
-        bind(&mut stmt, params)?;
-        let width = stmt.column_count();
-        let columns = (width > 0).then(|| {
-            stmt.columns()
-                .map(|c| Column {
-                    name: c.name().to_owned(),
-                    decltype: c.decl_type().map(str::to_owned),
-                })
-                .collect::<Vec<_>>()
-        });
-        let mut cells = Vec::new();
-        {
-            let mut rows = stmt.raw_query();
-            while let Some(row) = rows.next()? {
-                for i in 0..width {
-                    cells.push(Value::from_ref(row.get_ref(i)?));
-                }
-            }
-        }
+        let (batch, write_steps) = run_prepared(&self.conn, &mut stmt, sql, params)?;
         drop(stmt);
-        let rowcount = if is_dml(sql) {
-            self.conn.changes() as i64
-        } else {
-            -1
-        };
-        Ok(Batch {
-            columns,
-            cells,
-            rowcount,
-            lastrowid: self.conn.last_insert_rowid(),
-        })
+        if let Some(steps) = write_steps {
+            self.learn_write_cost(sql, steps);
+        }
+        Ok(batch)
     }
 
     /// Runs one statement once per parameter set; `rowcount` is the sum.
@@ -303,6 +316,51 @@ impl Engine {
         }
         Ok(())
     }
+}
+
+/// Binds, steps to the end and collects rows. Also returns, for a write,
+/// the VM steps this run took (the cost estimate behind inline writes).
+fn run_prepared(
+    conn: &Connection,
+    stmt: &mut rusqlite::Statement<'_>,
+    sql: &str,
+    params: &Params,
+) -> Result<(Batch, Option<i32>), SqlError> {
+    // SQLite counts VM steps per statement across executions: count this run
+    // alone (for the inline budget and the write-cost estimate).
+    stmt.reset_status(StatementStatus::VmStep);
+    bind(stmt, params)?;
+    let width = stmt.column_count();
+    let columns = (width > 0).then(|| {
+        stmt.columns()
+            .map(|c| Column {
+                name: c.name().to_owned(),
+                decltype: c.decl_type().map(str::to_owned),
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut cells = Vec::new();
+    {
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            for i in 0..width {
+                cells.push(Value::from_ref(row.get_ref(i)?));
+            }
+        }
+    }
+    let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
+    let rowcount = if is_dml(sql) {
+        conn.changes() as i64
+    } else {
+        -1
+    };
+    let batch = Batch {
+        columns,
+        cells,
+        rowcount,
+        lastrowid: conn.last_insert_rowid(),
+    };
+    Ok((batch, write_steps))
 }
 
 fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), SqlError> {
@@ -507,6 +565,50 @@ mod tests {
         let b = e.execute(long, &Params::empty()).unwrap();
         assert_eq!(b.cells, vec![Value::Integer(100_000)]);
         assert!(!e.conn.is_autocommit());
+    }
+
+    #[test]
+    fn an_expensive_write_is_forgotten_as_cheap() {
+        let mut e = memory();
+        e.execute("create table t (a integer)", &Params::empty())
+            .unwrap();
+        let fill = "insert into t with recursive c(x) as (select 1 union all select x + 1 from c where x < ?) select x from c";
+        e.execute(fill, &ints(&[1])).unwrap();
+        assert!(e.execute_inline(fill, &ints(&[1])).unwrap().is_some());
+        // Run with parameters that make it expensive: it runs here (a write is
+        // never interrupted), and is sent to the thread from then on.
+        let b = e.execute_inline(fill, &ints(&[10_000])).unwrap();
+        assert_eq!(b.map(|b| b.rowcount), Some(10_000));
+        assert!(e.execute_inline(fill, &ints(&[1])).unwrap().is_none());
+    }
+
+    #[test]
+    fn file_writes_that_commit_at_once_never_run_inline() {
+        let dir = std::env::temp_dir().join(format!("aioxide-inline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut e = Engine::open(&OpenOptions {
+            path: dir.join("t.db").to_string_lossy().into_owned(),
+            uri: false,
+            timeout: Duration::from_secs(5),
+            isolation_level: None,
+            statement_cache: 16,
+        })
+        .unwrap();
+        e.execute("create table t (a)", &Params::empty()).unwrap();
+        e.execute("insert into t values (1)", &Params::empty())
+            .unwrap();
+        // Cheap, but in autocommit mode on a file it would wait for fsync.
+        assert!(e
+            .execute_inline("insert into t values (1)", &Params::empty())
+            .unwrap()
+            .is_none());
+        e.isolation_level = Some(String::new());
+        assert!(e
+            .execute_inline("insert into t values (1)", &Params::empty())
+            .unwrap()
+            .is_some());
+        drop(e);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

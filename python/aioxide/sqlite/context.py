@@ -28,28 +28,34 @@ class Result(AbstractAsyncContextManager[_T], Coroutine[Any, Any, _T], Generic[_
 
     __slots__ = ("_coro", "_obj")
 
-    def __init__(self, coro: Coroutine[Any, Any, _T]) -> None:
-        self._coro = coro
+    def __init__(self, coro: Coroutine[Any, Any, _T] | None) -> None:
+        self._coro: Any = coro
         self._obj: _T | None = None
 
+    def _steps(self) -> Any:
+        """What ``send``/``throw``/``close`` drive (the coroutine by default)."""
+        return self._coro
+
     def send(self, value: Any) -> Any:
-        return self._coro.send(value)
+        return self._steps().send(value)
 
     def throw(self, typ: Any, val: Any = None, tb: TracebackType | None = None) -> Any:
+        steps = self._steps()
         if val is None:
-            return self._coro.throw(typ)
+            return steps.throw(typ)
         if tb is None:
-            return self._coro.throw(typ, val)
-        return self._coro.throw(typ, val, tb)
+            return steps.throw(typ, val)
+        return steps.throw(typ, val, tb)
 
     def close(self) -> None:
-        self._coro.close()
+        if self._coro is not None:
+            self._coro.close()
 
     def __await__(self) -> Generator[Any, None, _T]:
-        return self._coro.__await__()
+        return self._coro.__await__()  # type: ignore[no-any-return]
 
     async def __aenter__(self) -> _T:
-        self._obj = await self._coro
+        self._obj = await self
         return self._obj
 
     async def __aexit__(

@@ -16,8 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from .._core import Completion, SqliteConnection
-from .context import contextmanager
+from .._core import Completion, SqliteBatch, SqliteConnection
+from .context import Result, contextmanager
 from .cursor import Cursor, RowFactory
 from .dump import iterdump as _iterdump
 
@@ -67,6 +67,13 @@ def _restore_stdlib(target: sqlite3.Connection, image: bytes) -> None:
         source.backup(target)
     finally:
         source.close()
+
+
+async def _batch(result: SqliteBatch | Completion[SqliteBatch]) -> SqliteBatch:
+    """The batch of an ``execute``: there already, or once its operation finishes."""
+    if isinstance(result, SqliteBatch):
+        return result
+    return await result
 
 
 class _PendingQueue:
@@ -250,20 +257,15 @@ class Connection:
         self._engine_checked()
         return Cursor(self, self._row_factory)
 
-    @contextmanager
-    async def execute(self, sql: str, parameters: Any = None) -> Cursor:
+    def execute(self, sql: str, parameters: Any = None) -> Result[Cursor]:
         """Execute one statement; returns a cursor over its rows."""
-        self._engine_checked()
-        cursor = Cursor(self, self._row_factory)
-        return await cursor.execute(sql, parameters)
+        return _Execute(self, sql, parameters)
 
     @contextmanager
     async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
         """Execute an INSERT; returns the row ``(last_insert_rowid,)``."""
         cursor = await self.execute(sql, parameters)
-        cursor._rows = [(cursor.lastrowid,)]
-        cursor._pos = 0
-        cursor._description = (("last_insert_rowid()", None, None, None, None, None, None),)
+        cursor._load(_LastRowId(cursor.lastrowid))
         return await cursor.fetchone()
 
     @contextmanager
@@ -330,7 +332,7 @@ class Connection:
         engine = self._engine_checked()
 
         async def query(sql: str) -> list[tuple[Any, ...]]:
-            return (await engine.execute(sql, None, str)).rows
+            return (await _batch(engine.execute(sql, None, str))).rows
 
         async for line in _iterdump(query):
             yield line
@@ -397,6 +399,44 @@ class Connection:
     def __repr__(self) -> str:
         state = "open" if self._running else "closed"
         return f"<aioxide.sqlite.Connection {state}>"
+
+
+class _Execute(Result[Cursor]):
+    """``Connection.execute()``'s result: the hot path, so no coroutine, just
+    one generator that awaits the engine and wraps the rows in a cursor."""
+
+    __slots__ = ("_conn", "_params", "_sql")
+
+    def __init__(self, conn: Connection, sql: str, parameters: Any) -> None:
+        self._coro = None
+        self._obj = None
+        self._conn = conn
+        self._sql = sql
+        self._params = parameters
+
+    def _steps(self) -> Any:
+        if self._coro is None:
+            self._coro = self.__await__()
+        return self._coro
+
+    def __await__(self) -> Generator[Any, None, Cursor]:
+        conn = self._conn
+        result = conn._engine_checked().execute(self._sql, self._params, conn._text_factory)
+        if isinstance(result, SqliteBatch):  # it ran on this thread
+            return Cursor._from_batch(conn, result)
+        batch: SqliteBatch = yield from result  # queued to the connection thread
+        return Cursor._from_batch(conn, batch)
+
+
+class _LastRowId:
+    """The one-row result of ``execute_insert``."""
+
+    description = (("last_insert_rowid()", None, None, None, None, None, None),)
+    rowcount = -1
+
+    def __init__(self, rowid: int | None) -> None:
+        self.rows = [(rowid,)]
+        self.lastrowid = rowid
 
 
 def connect(

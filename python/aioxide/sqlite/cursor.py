@@ -11,12 +11,25 @@ from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from .._core import SqliteBatch
 from .row import Row
 
 if TYPE_CHECKING:
     from .core import Connection
 
 RowFactory = Any  # Callable[[Cursor, tuple[Any, ...]], Any] | None
+
+
+class _NoRows:
+    """The state of a cursor that has not executed anything yet."""
+
+    rows: list[Any] = []  # noqa: RUF012 - shared, never mutated
+    description = None
+    rowcount = -1
+    lastrowid = None
+
+
+_NO_ROWS: Any = _NoRows()
 
 
 def _effective_row_factory(factory: Any) -> Any:
@@ -33,37 +46,48 @@ class Cursor:
     ...     return await cursor.fetchone()
     """
 
+    # Class-level defaults keep cursor creation cheap: an instance stores only
+    # what differs (a cursor is created for every `db.execute`).
+    iter_chunk_size = 64
+    arraysize = 1
+    _pos = 0
+    _closed = False
+    _batch: Any = _NO_ROWS
+
     def __init__(self, conn: Connection, row_factory: RowFactory = None) -> None:
         self._connection = conn
-        self.iter_chunk_size = conn._iter_chunk_size
-        self.arraysize = 1
         self.row_factory: RowFactory = row_factory
-        self._rows: list[Any] = []
-        self._pos = 0
-        self._description: tuple[tuple[Any, ...], ...] | None = None
-        self._rowcount = -1
-        self._lastrowid: int | None = None
-        self._closed = False
+        if conn._iter_chunk_size != 64:
+            self.iter_chunk_size = conn._iter_chunk_size
+
+    @classmethod
+    def _from_batch(cls, conn: Connection, batch: SqliteBatch) -> Cursor:
+        cursor = cls.__new__(cls)
+        cursor._connection = conn
+        cursor.row_factory = conn._row_factory
+        cursor._batch = batch
+        if conn._iter_chunk_size != 64:
+            cursor.iter_chunk_size = conn._iter_chunk_size
+        return cursor
 
     # -- statement execution -------------------------------------------------
 
     def _check(self) -> None:
-        self._connection._check_open()
         if self._closed:
             raise sqlite3.ProgrammingError("Cannot operate on a closed cursor.")
+        self._connection._check_open()
 
     def _load(self, batch: Any) -> None:
-        self._rows = batch.rows
+        # A SqliteBatch, or anything shaped like one (rows, description, ...).
+        self._batch = batch
         self._pos = 0
-        self._description = batch.description
-        self._rowcount = batch.rowcount
-        self._lastrowid = batch.lastrowid
 
     async def execute(self, sql: str, parameters: Any = None) -> Cursor:
         """Execute one SQL statement; returns this cursor."""
         self._check()
-        engine = self._connection._engine_checked()
-        self._load(await engine.execute(sql, parameters, self._connection._text_factory))
+        conn = self._connection
+        result = conn._engine_checked().execute(sql, parameters, conn._text_factory)
+        self._load(result if isinstance(result, SqliteBatch) else await result)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
@@ -76,44 +100,50 @@ class Cursor:
         """Execute several statements (committing a pending transaction first)."""
         self._check()
         await self._connection._engine_checked().executescript(sql_script)
-        self._rows, self._pos, self._description, self._rowcount = [], 0, None, -1
+        self._load(_NO_ROWS)
         return self
 
     # -- fetching ------------------------------------------------------------
 
     def _shape(self, rows: list[Any]) -> list[Any]:
-        factory = _effective_row_factory(self.row_factory)
+        factory = self.row_factory
         if factory is None:
             return rows
+        factory = _effective_row_factory(factory)
         if factory is Row:
-            keys = tuple(d[0] for d in self._description or ())
+            keys = tuple(d[0] for d in self._batch.description or ())
             return [Row(self, r, keys) for r in rows]
         return [factory(self, r) for r in rows]
 
     async def fetchone(self) -> Any | None:
         """The next row, or None when there are no more."""
         self._check()
-        if self._pos >= len(self._rows):
+        rows = self._batch.rows
+        pos = self._pos
+        if pos >= len(rows):
             return None
-        row = self._rows[self._pos]
-        self._pos += 1
-        return self._shape([row])[0]
+        self._pos = pos + 1
+        if self.row_factory is None:
+            return rows[pos]
+        return self._shape([rows[pos]])[0]
 
     async def fetchmany(self, size: int | None = None) -> list[Any]:
         """Up to ``size`` rows (default: ``arraysize``)."""
         self._check()
+        rows = self._batch.rows
         n = self.arraysize if size is None else size
         if n < 0:
-            n = len(self._rows)
-        chunk = self._rows[self._pos : self._pos + n]
+            n = len(rows)
+        chunk = rows[self._pos : self._pos + n]
         self._pos += len(chunk)
         return self._shape(chunk)
 
     async def fetchall(self) -> list[Any]:
         """Every remaining row."""
         self._check()
-        chunk = self._rows[self._pos :]
-        self._pos = len(self._rows)
+        rows = self._batch.rows
+        chunk = rows[self._pos :] if self._pos else list(rows)
+        self._pos = len(rows)
         return self._shape(chunk)
 
     def __aiter__(self) -> AsyncIterator[Any]:
@@ -130,21 +160,21 @@ class Cursor:
     async def close(self) -> None:
         """Close the cursor; further use raises ``sqlite3.ProgrammingError``."""
         self._closed = True
-        self._rows = []
+        self._batch = _NO_ROWS
 
     # -- properties ----------------------------------------------------------
 
     @property
     def rowcount(self) -> int:
-        return self._rowcount
+        return int(self._batch.rowcount)
 
     @property
     def lastrowid(self) -> int | None:
-        return self._lastrowid
+        return self._batch.lastrowid  # type: ignore[no-any-return]
 
     @property
     def description(self) -> tuple[tuple[Any, ...], ...] | None:
-        return self._description
+        return self._batch.description  # type: ignore[no-any-return]
 
     @property
     def connection(self) -> Connection:
