@@ -466,6 +466,11 @@ impl SqliteConnection {
         self.submit_unit(py, move |engine| engine.execute_script(&sql))
     }
 
+    /// Completes once every operation queued before it has run (it does nothing itself).
+    fn barrier(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
+        self.submit(py, |_, _| Ok(()), |py, ()| Ok(py.None()))
+    }
+
     fn commit(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
         self.submit_unit(py, Engine::commit)
     }

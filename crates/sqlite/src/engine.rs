@@ -3,11 +3,12 @@
 //! lastrowid, parameter binding rules, scripts).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, StatementStatus};
+use rusqlite::{ffi, Connection, OpenFlags, StatementStatus};
 
 use crate::errors::{Kind, SqlError};
 use crate::value::{Param, Params, Value};
@@ -65,17 +66,26 @@ pub const CHEAP_WRITE_STEPS: i32 = 500;
 /// How many distinct write statements the engine remembers as cheap.
 const CHEAP_WRITES_REMEMBERED: usize = 512;
 
-/// Switched on around an inline run; the progress handler trips it.
+/// What SQLite's progress and busy handlers consult: whether the current run
+/// is inline (on the caller's thread) and whether it may be interrupted.
 #[derive(Default)]
 pub struct Budget {
-    active: AtomicBool,
+    /// Running on the caller's thread: never wait for another connection's lock.
+    inline: AtomicBool,
+    /// Interrupt when the VM-step allowance runs out (reads only).
+    interruptible: AtomicBool,
     tripped: AtomicBool,
+    /// How long runs on the connection thread wait for a lock (`timeout=`).
+    busy_timeout_ms: AtomicU64,
 }
 
+/// SQLite's own back-off schedule for busy waits, in milliseconds.
+const BUSY_DELAYS_MS: [u64; 12] = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+
 impl Budget {
-    /// Called by SQLite's progress handler: interrupt only inline runs.
+    /// Called by SQLite's progress handler: interrupt only budgeted inline reads.
     pub fn exhausted(&self) -> bool {
-        if self.active.load(Ordering::Relaxed) {
+        if self.interruptible.load(Ordering::Relaxed) {
             self.tripped.store(true, Ordering::Relaxed);
             true
         } else {
@@ -83,16 +93,47 @@ impl Budget {
         }
     }
 
-    pub fn start(&self) {
+    pub fn start(&self, interruptible: bool) {
         self.tripped.store(false, Ordering::Relaxed);
-        self.active.store(true, Ordering::Relaxed);
+        self.inline.store(true, Ordering::Relaxed);
+        self.interruptible.store(interruptible, Ordering::Relaxed);
     }
 
     /// Ends the run; returns whether the budget ran out during it.
     pub fn stop(&self) -> bool {
-        self.active.store(false, Ordering::Relaxed);
+        self.inline.store(false, Ordering::Relaxed);
+        self.interruptible.store(false, Ordering::Relaxed);
         self.tripped.load(Ordering::Relaxed)
     }
+
+    /// Called by SQLite's busy handler after `attempt` failed tries to get a
+    /// lock: whether to try again (after sleeping). An inline run gives up at
+    /// once (it is then queued to the connection thread, which waits); the
+    /// connection thread waits up to the busy timeout, as SQLite itself would.
+    pub fn retry_after_busy(&self, attempt: usize) -> bool {
+        if self.inline.load(Ordering::Relaxed) {
+            return false;
+        }
+        let timeout = self.busy_timeout_ms.load(Ordering::Relaxed);
+        let waited: u64 = (0..attempt)
+            .map(|i| BUSY_DELAYS_MS[i.min(BUSY_DELAYS_MS.len() - 1)])
+            .sum();
+        let delay = BUSY_DELAYS_MS[attempt.min(BUSY_DELAYS_MS.len() - 1)]
+            .min(timeout.saturating_sub(waited));
+        if delay == 0 {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(delay));
+        true
+    }
+}
+
+unsafe extern "C" fn busy_trampoline(ctx: *mut c_void, attempt: c_int) -> c_int {
+    // SAFETY: `ctx` is `Arc::as_ptr` of the engine's budget, registered in
+    // `Engine::open`; the engine keeps that Arc and closes the connection
+    // (its first field, dropped first) before the budget can go.
+    let budget = unsafe { &*(ctx as *const Budget) };
+    c_int::from(budget.retry_after_busy(usize::try_from(attempt).unwrap_or(0)))
 }
 
 /// One open connection and its transaction mode.
@@ -166,13 +207,30 @@ impl Engine {
                     err => err,
                 },
             )?;
-        conn.busy_timeout(options.timeout)?;
         conn.set_prepared_statement_cache_capacity(options.statement_cache);
         let in_memory = conn.path().is_none_or(str::is_empty);
+        let budget = Arc::new(Budget::default());
+        let timeout_ms = u64::try_from(options.timeout.as_millis()).unwrap_or(u64::MAX);
+        budget.busy_timeout_ms.store(timeout_ms, Ordering::Relaxed);
+        // SAFETY: the handle is the connection just opened; the context is
+        // the budget, which outlives the connection (see busy_trampoline).
+        let rc = unsafe {
+            ffi::sqlite3_busy_handler(
+                conn.handle(),
+                Some(busy_trampoline),
+                Arc::as_ptr(&budget) as *mut c_void,
+            )
+        };
+        if rc != ffi::SQLITE_OK {
+            return Err(SqlError::new(
+                Kind::Operational,
+                "could not install the busy handler",
+            ));
+        }
         let mut engine = Self {
             conn,
             isolation_level: options.isolation_level.clone(),
-            budget: Arc::default(),
+            budget,
             in_memory,
             cheap_writes: HashSet::new(),
         };
@@ -188,7 +246,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Runs a statement on the caller's thread, if it is known to be short.
+    /// Runs a statement on the caller's thread, if it is known to be short
+    /// and needs no lock another connection holds.
     /// `Ok(None)`: not run here; the caller queues it to the connection thread.
     ///
     /// - Reads run under the VM-step budget and are interrupted (harmlessly:
@@ -202,28 +261,43 @@ impl Engine {
         sql: &str,
         params: &Params,
     ) -> Result<Option<Batch>, SqlError> {
+        // Inline from the first step: preparing reads the schema, which can
+        // need a lock too.
+        self.budget.start(false);
+        let result = self.inline_attempt(sql, params);
+        let tripped = self.budget.stop();
+        match result {
+            // Out of budget (a read: nothing changed), or another connection
+            // holds a lock this run may not wait for: the thread takes over.
+            Err(err) if (tripped && err.is_interrupt()) || err.is_busy() => Ok(None),
+            Err(err) => Err(err),
+            Ok(None) => Ok(None),
+            Ok(Some((batch, write_steps))) => {
+                if let Some(steps) = write_steps {
+                    self.learn_write_cost(sql, steps);
+                }
+                Ok(Some(batch))
+            }
+        }
+    }
+
+    fn inline_attempt(
+        &self,
+        sql: &str,
+        params: &Params,
+    ) -> Result<Option<(Batch, Option<i32>)>, SqlError> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         if stmt.readonly() {
-            self.budget.start();
-            let result = run_prepared(&self.conn, &mut stmt, sql, params);
-            let tripped = self.budget.stop();
-            return match result {
-                Err(err) if tripped && err.is_interrupt() => Ok(None),
-                other => other.map(|(batch, _)| Some(batch)),
-            };
+            self.budget.interruptible.store(true, Ordering::Relaxed);
+        } else {
+            let commits_now =
+                self.conn.is_autocommit() && (self.isolation_level.is_none() || !is_dml(sql));
+            if (commits_now && !self.in_memory) || !self.cheap_writes.contains(sql) {
+                return Ok(None);
+            }
+            self.begin_if_needed(sql)?;
         }
-        let commits_now =
-            self.conn.is_autocommit() && (self.isolation_level.is_none() || !is_dml(sql));
-        if (commits_now && !self.in_memory) || !self.cheap_writes.contains(sql) {
-            return Ok(None);
-        }
-        self.begin_if_needed(sql)?;
-        let (batch, write_steps) = run_prepared(&self.conn, &mut stmt, sql, params)?;
-        drop(stmt);
-        if let Some(steps) = write_steps {
-            self.learn_write_cost(sql, steps);
-        }
-        Ok(Some(batch))
+        run_prepared(&self.conn, &mut stmt, sql, params).map(Some)
     }
 
     /// Remembers whether a write statement is cheap enough to run inline.
@@ -608,6 +682,52 @@ mod tests {
             .unwrap()
             .is_some());
         drop(e);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn inline_runs_never_wait_for_another_connections_lock() {
+        let dir = std::env::temp_dir().join(format!("aioxide-busy-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let open = |timeout: Duration| {
+            Engine::open(&OpenOptions {
+                path: dir.join("t.db").to_string_lossy().into_owned(),
+                uri: false,
+                timeout,
+                isolation_level: Some(String::new()),
+                statement_cache: 16,
+            })
+            .unwrap()
+        };
+        let mut holder = open(Duration::from_secs(1));
+        holder
+            .execute("create table t (a)", &Params::empty())
+            .unwrap();
+        holder.conn.execute_batch("begin exclusive").unwrap();
+        let mut waiter = open(Duration::from_secs(30));
+        let start = std::time::Instant::now();
+        assert!(waiter
+            .execute_inline("select * from t", &Params::empty())
+            .unwrap()
+            .is_none());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "an inline run waited for the lock"
+        );
+        // The connection thread does wait, up to its busy timeout.
+        let mut patient = open(Duration::from_millis(200));
+        let start = std::time::Instant::now();
+        let err = patient
+            .execute("select * from t", &Params::empty())
+            .unwrap_err();
+        assert!(err.is_busy());
+        assert!(start.elapsed() >= Duration::from_millis(150));
+        holder.conn.execute_batch("commit").unwrap();
+        assert!(waiter
+            .execute_inline("select * from t", &Params::empty())
+            .unwrap()
+            .is_some());
+        drop((holder, waiter, patient));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -59,6 +59,10 @@ impl SqlError {
         Self::new(Kind::Programming, message)
     }
 
+    pub fn is_busy(&self) -> bool {
+        self.code.map(|c| c & 0xff) == Some(ffi::SQLITE_BUSY)
+    }
+
     pub fn is_interrupt(&self) -> bool {
         self.code.map(|c| c & 0xff) == Some(ffi::SQLITE_INTERRUPT)
     }
