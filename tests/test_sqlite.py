@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -460,5 +462,157 @@ def test_double_await_is_refused(run: Run) -> None:
         with pytest.raises(RuntimeError, match="only be started once"):
             await db
         await db.close()
+
+    run(main())
+
+
+def test_interpreter_exit_with_open_connections_does_not_hang(tmp_path: Path) -> None:
+    script = f"""
+import asyncio
+from aioxide import sqlite
+DB = None
+CURSOR = None
+async def main():
+    global DB, CURSOR
+    DB = await sqlite.connect({str(tmp_path / "exit.db")!r})   # never closed
+    await DB.execute("create table t (v)")
+    await DB.execute("insert into t values (1)")
+    CURSOR = await DB.execute("select v from t")        # a live cursor too
+    # and a statement still running on the connection thread
+    asyncio.ensure_future(DB.execute(
+        "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"))
+    await asyncio.sleep(0)
+asyncio.run(main())
+print("done")
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "done"
+
+
+def test_loop_closed_before_the_connection(tmp_path: Path) -> None:
+    loop = asyncio.new_event_loop()
+    db = loop.run_until_complete(aiox.connect(tmp_path / "x.db"))
+    loop.run_until_complete(db.execute("create table t (v)"))
+    loop.close()
+    # Used from another loop afterwards: still works, and closes cleanly.
+    assert asyncio.run(db.execute_fetchall("select count(*) from t")) == [(0,)]
+    db.stop()
+    assert not db._running
+
+
+def test_detect_types_decltypes_and_colnames(run: Run) -> None:
+    import datetime
+
+    aiox.register_converter("POINT", lambda b: tuple(int(x) for x in b.split(b";")))
+    aiox.register_adapter(
+        datetime.date, lambda d: d.isoformat()
+    )  # the stdlib's own adapter is deprecated in 3.12
+    aiox.register_converter("day", lambda b: datetime.date.fromisoformat(b.decode()))
+
+    async def main() -> None:
+        detect = aiox.PARSE_DECLTYPES | aiox.PARSE_COLNAMES
+        async with aiox.connect(":memory:", detect_types=detect) as db:
+            await db.execute("create table t (p point, d day, n integer not null, x)")
+            await db.execute(
+                "insert into t values (?, ?, ?, ?)", ("1;2", datetime.date(2026, 11, 21), 7, "")
+            )
+            await db.execute("insert into t values (null, null, 8, null)")
+            rows = await db.execute_fetchall("select p, d, n, x from t")
+            assert rows == [((1, 2), datetime.date(2026, 11, 21), 7, ""), (None, None, 8, None)]
+            cursor = await db.execute('select x as "x [point]", 3 as "three [integer]" from t')
+            assert [d[0] for d in cursor.description or ()] == ["x", "three"]
+            # The converter named by the column wins; empty and NULL give None.
+            assert await cursor.fetchall() == [(None, 3), (None, 3)]
+        async with aiox.connect(":memory:") as db:  # detect_types off: raw values
+            await db.execute("create table t (p point)")
+            await db.execute("insert into t values ('1;2')")
+            assert await db.execute_fetchall("select p from t") == [("1;2",)]
+
+    run(main())
+
+
+def test_create_aggregate_and_window_function(run: Run) -> None:
+    class Sum:
+        def __init__(self) -> None:
+            self.total = 0
+
+        def step(self, value: int) -> None:
+            self.total += value
+
+        def finalize(self) -> int:
+            return self.total
+
+    class WindowSum(Sum):
+        def inverse(self, value: int) -> None:
+            self.total -= value
+
+        def value(self) -> int:
+            return self.total
+
+    class Broken(Sum):
+        def step(self, value: int) -> None:
+            raise ValueError("no")
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.create_aggregate("mysum", 1, Sum)
+            await db.create_window_function("winsum", 1, WindowSum)
+            await db.create_aggregate("broken", 1, Broken)
+            await db.execute("create table t (v)")
+            await db.executemany("insert into t values (?)", [(i,) for i in range(1, 6)])
+            assert await db.execute_fetchall("select mysum(v) from t") == [(15,)]
+            assert await db.execute_fetchall("select mysum(v) from t where v > 99") == [(None,)]
+            rows = await db.execute_fetchall(
+                "select winsum(v) over (order by v rows between 1 preceding and current row) from t"
+            )
+            assert rows == [(1,), (3,), (5,), (7,), (9,)]
+            with pytest.raises(sqlite3.OperationalError, match="'step' method raised error"):
+                await db.execute("select broken(v) from t")
+            await db.create_aggregate("mysum", 1, None)
+            with pytest.raises(sqlite3.OperationalError, match="no such function"):
+                await db.execute("select mysum(v) from t")
+            await still_works(db)
+
+    run(main())
+
+
+def test_cursor_factory_and_connection(run: Run) -> None:
+    class Tagged(aiox.Cursor):
+        tag = "mine"
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            cursor = await db.cursor(factory=Tagged)
+            assert isinstance(cursor, Tagged)
+            assert cursor.connection is db
+            await cursor.execute("select 1")
+            assert await cursor.fetchone() == (1,)
+            with pytest.raises(TypeError, match="factory must return a cursor"):
+                await db.cursor(factory=lambda conn, rf: object())  # type: ignore[arg-type]
+
+    run(main())
+
+
+def test_autocommit_attribute(run: Run, tmp_path: Path) -> None:
+    async def main() -> None:
+        async with aiox.connect(tmp_path / "a.db", autocommit=False) as db:
+            assert db.autocommit is False
+            assert db.in_transaction  # PEP 249: always in a transaction
+            await db.execute("create table t (v)")
+            await db.execute("insert into t values (1)")
+            await db.commit()
+            assert db.in_transaction  # the next one is open already
+            db.autocommit = True
+            await db.execute("insert into t values (2)")
+            assert not db.in_transaction
+            with pytest.raises(ValueError, match="autocommit must be"):
+                db.autocommit = 5
+            assert db.autocommit is True
+        async with aiox.connect(tmp_path / "a.db") as db:
+            assert db.autocommit == aiox.LEGACY_TRANSACTION_CONTROL
+            assert await db.execute_fetchall("select v from t") == [(1,), (2,)]
 
     run(main())

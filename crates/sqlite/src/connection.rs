@@ -15,8 +15,10 @@ use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{ffi, InterruptHandle};
 
-use crate::engine::{check_isolation_level, Batch, Engine, OpenOptions};
+use crate::convert;
+use crate::engine::{check_isolation_level, Autocommit, Batch, Engine, OpenOptions};
 use crate::errors::{Kind, SqlError};
+use crate::functions;
 use crate::value::{param_from_py, params_from_py, Param, Value};
 
 /// State the loop thread reads without a hop to the connection thread.
@@ -143,17 +145,40 @@ impl SqliteBatch {
     }
 }
 
-fn batch_to_py(py: Python<'_>, batch: Batch, text: &TextMode) -> PyResult<Py<PyAny>> {
+/// How result cells become Python objects: the text factory, and
+/// `detect_types` converters.
+struct Conversion {
+    text: TextMode,
+    detect_types: u32,
+}
+
+impl Conversion {
+    fn plain() -> Self {
+        Conversion {
+            text: TextMode::Str,
+            detect_types: 0,
+        }
+    }
+}
+
+fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<PyAny>> {
     let width = batch.width();
     let rows = PyList::empty(py);
     if width > 0 {
+        let converters = match (&batch.columns, how.detect_types) {
+            (Some(columns), detect) if detect != 0 => convert::converters_for(py, columns, detect)?,
+            _ => Vec::new(),
+        };
         let mut cells = batch.cells.into_iter();
         let mut row = Vec::with_capacity(width);
         loop {
             row.clear();
-            for _ in 0..width {
+            for column in 0..width {
                 match cells.next() {
-                    Some(v) => row.push(cell_to_py(py, v, text)?),
+                    Some(v) => row.push(match converters.get(column) {
+                        Some(Some(converter)) => convert::convert(py, converter, &v)?,
+                        _ => cell_to_py(py, v, &how.text)?,
+                    }),
                     None => break,
                 }
             }
@@ -163,9 +188,12 @@ fn batch_to_py(py: Python<'_>, batch: Batch, text: &TextMode) -> PyResult<Py<PyA
             rows.append(PyTuple::new(py, row.drain(..))?)?;
         }
     }
-    let names = batch
-        .columns
-        .map(|columns| columns.into_iter().map(|c| c.name).collect());
+    let names = batch.columns.map(|columns| {
+        columns
+            .into_iter()
+            .map(|c| convert::display_name(&c.name, how.detect_types).to_owned())
+            .collect()
+    });
     Ok(Py::new(
         py,
         SqliteBatch {
@@ -295,12 +323,13 @@ fn engine_of(thread: &mut Thread) -> Result<&mut Engine, SqlError> {
     thread.engine.as_mut().ok_or_else(closed_error)
 }
 
-fn py_callback_error(err: PyErr) -> rusqlite::Error {
-    Python::attach(|py| err.print(py));
+fn py_callback_error(_err: PyErr) -> rusqlite::Error {
+    // As the sqlite3 module: the statement fails with this message (the
+    // Python traceback is not printed).
     rusqlite::Error::UserFunctionError("user-defined function raised exception".into())
 }
 
-fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {
+pub(crate) fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {
     cell_to_py(py, Value::from_ref(v), &TextMode::Str)
 }
 
@@ -419,27 +448,31 @@ impl SqliteConnection {
     /// statement ran on this thread (a short read, or a write known to be
     /// cheap, with nothing queued ahead of it); otherwise an awaitable
     /// `Completion` resolving to it.
-    #[pyo3(signature = (sql, parameters=None, text_factory=None))]
+    #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0))]
     fn execute(
         &self,
         py: Python<'_>,
         sql: String,
         parameters: Option<&Bound<'_, PyAny>>,
         text_factory: Option<&Bound<'_, PyAny>>,
+        detect_types: u32,
     ) -> PyResult<Py<PyAny>> {
         let params = params_from_py(parameters)?;
-        let text = TextMode::from_py(text_factory);
+        let how = Conversion {
+            text: TextMode::from_py(text_factory),
+            detect_types,
+        };
         // Done on this thread: hand back the batch itself, not an awaitable.
         if let Some(batch) = self.try_inline(&sql, &params) {
             return match batch {
-                Ok(batch) => batch_to_py(py, batch, &text),
+                Ok(batch) => batch_to_py(py, batch, &how),
                 Err(err) => Err(err.into_pyerr(py)),
             };
         }
         self.submit(
             py,
             move |thread, _| engine_of(thread)?.execute(&sql, &params),
-            move |py, batch| batch_to_py(py, batch, &text),
+            move |py, batch| batch_to_py(py, batch, &how),
         )
         .map(Py::into_any)
     }
@@ -458,7 +491,7 @@ impl SqliteConnection {
         self.submit(
             py,
             move |thread, _| engine_of(thread)?.execute_many(&sql, &sets),
-            |py, batch| batch_to_py(py, batch, &TextMode::Str),
+            |py, batch| batch_to_py(py, batch, &Conversion::plain()),
         )
     }
 
@@ -569,6 +602,16 @@ impl SqliteConnection {
         Ok(None)
     }
 
+    /// Sets Python 3.12's `autocommit`: -1 (legacy), 1 (True) or 0 (False).
+    fn set_autocommit(&self, py: Python<'_>, mode: i64) -> PyResult<Py<Completion>> {
+        let Some(mode) = Autocommit::from_python(mode) else {
+            return Err(PyValueError::new_err(
+                "autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL",
+            ));
+        };
+        self.submit_unit(py, move |engine| engine.set_autocommit(mode))
+    }
+
     /// Registers a Python function callable from SQL.
     #[pyo3(signature = (name, narg, func, deterministic=false))]
     fn create_function(
@@ -604,6 +647,52 @@ impl SqliteConnection {
                         ))
                     })
                 })?;
+            Ok(())
+        })
+    }
+
+    /// Registers an aggregate class (`step(*args)`, `finalize()`), or removes
+    /// it when `aggregate_class` is None.
+    fn create_aggregate(
+        &self,
+        py: Python<'_>,
+        name: String,
+        n_arg: i32,
+        aggregate_class: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            match aggregate_class {
+                None => engine.conn.remove_function(name.as_str(), n_arg)?,
+                Some(class) => engine.conn.create_aggregate_function(
+                    name.as_str(),
+                    n_arg,
+                    FunctionFlags::SQLITE_UTF8,
+                    functions::PyAggregate { class },
+                )?,
+            }
+            Ok(())
+        })
+    }
+
+    /// Registers a window function class (`step`, `inverse`, `value`,
+    /// `finalize`), or removes it when `aggregate_class` is None.
+    fn create_window_function(
+        &self,
+        py: Python<'_>,
+        name: String,
+        num_params: i32,
+        aggregate_class: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Completion>> {
+        self.submit_unit(py, move |engine| {
+            match aggregate_class {
+                None => engine.conn.remove_function(name.as_str(), num_params)?,
+                Some(class) => engine.conn.create_window_function(
+                    name.as_str(),
+                    num_params,
+                    FunctionFlags::SQLITE_UTF8,
+                    functions::PyAggregate { class },
+                )?,
+            }
             Ok(())
         })
     }

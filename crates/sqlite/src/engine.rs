@@ -136,11 +136,37 @@ unsafe extern "C" fn busy_trampoline(ctx: *mut c_void, attempt: c_int) -> c_int 
     c_int::from(budget.retry_after_busy(usize::try_from(attempt).unwrap_or(0)))
 }
 
+/// Python 3.12's `Connection.autocommit`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Autocommit {
+    /// `LEGACY_TRANSACTION_CONTROL`: `isolation_level` decides (implicit
+    /// BEGIN before DML).
+    #[default]
+    Legacy,
+    /// `True`: SQLite's own autocommit; `commit()`/`rollback()` do nothing.
+    On,
+    /// `False` (PEP 249): a transaction is always open; `commit()` and
+    /// `rollback()` open the next one.
+    Off,
+}
+
+impl Autocommit {
+    pub fn from_python(value: i64) -> Option<Self> {
+        match value {
+            -1 => Some(Autocommit::Legacy),
+            1 => Some(Autocommit::On),
+            0 => Some(Autocommit::Off),
+            _ => None,
+        }
+    }
+}
+
 /// One open connection and its transaction mode.
 pub struct Engine {
     pub conn: Connection,
     /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
     pub isolation_level: Option<String>,
+    pub autocommit: Autocommit,
     pub budget: Arc<Budget>,
     /// In-memory databases never wait on the disk, even when they commit.
     in_memory: bool,
@@ -230,6 +256,7 @@ impl Engine {
         let mut engine = Self {
             conn,
             isolation_level: options.isolation_level.clone(),
+            autocommit: Autocommit::Legacy,
             budget,
             in_memory,
             cheap_writes: HashSet::new(),
@@ -290,9 +317,7 @@ impl Engine {
         if stmt.readonly() {
             self.budget.interruptible.store(true, Ordering::Relaxed);
         } else {
-            let commits_now =
-                self.conn.is_autocommit() && (self.isolation_level.is_none() || !is_dml(sql));
-            if (commits_now && !self.in_memory) || !self.cheap_writes.contains(sql) {
+            if (self.commits_at_once(sql) && !self.in_memory) || !self.cheap_writes.contains(sql) {
                 return Ok(None);
             }
             self.begin_if_needed(sql)?;
@@ -314,11 +339,38 @@ impl Engine {
         }
     }
 
-    fn begin_if_needed(&self, sql: &str) -> Result<(), SqlError> {
-        if let Some(level) = &self.isolation_level {
-            if self.conn.is_autocommit() && is_dml(sql) {
-                self.conn.execute_batch(&format!("BEGIN {level}"))?;
+    /// Whether running `sql` now would commit as soon as it finishes.
+    fn commits_at_once(&self, sql: &str) -> bool {
+        self.conn.is_autocommit()
+            && match self.autocommit {
+                Autocommit::Legacy => self.isolation_level.is_none() || !is_dml(sql),
+                Autocommit::On => true,
+                Autocommit::Off => false,
             }
+    }
+
+    fn begin_if_needed(&self, sql: &str) -> Result<(), SqlError> {
+        if !self.conn.is_autocommit() {
+            return Ok(());
+        }
+        match (self.autocommit, &self.isolation_level) {
+            (Autocommit::Legacy, Some(level)) if is_dml(sql) => {
+                self.conn.execute_batch(&format!("BEGIN {level}"))?
+            }
+            (Autocommit::Off, _) => self.conn.execute_batch("BEGIN")?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Switches transaction control, as assigning `Connection.autocommit`
+    /// does: to `On` commits a pending transaction, to `Off` opens one.
+    pub fn set_autocommit(&mut self, mode: Autocommit) -> Result<(), SqlError> {
+        self.autocommit = mode;
+        match mode {
+            Autocommit::On if !self.conn.is_autocommit() => self.conn.execute_batch("COMMIT")?,
+            Autocommit::Off if self.conn.is_autocommit() => self.conn.execute_batch("BEGIN")?,
+            _ => {}
         }
         Ok(())
     }
@@ -370,7 +422,7 @@ impl Engine {
         if sql.contains('\0') {
             return Err(SqlError::new(Kind::Value, "embedded null character"));
         }
-        if !self.conn.is_autocommit() {
+        if self.autocommit == Autocommit::Legacy && !self.conn.is_autocommit() {
             self.conn.execute_batch("COMMIT")?;
         }
         self.conn.execute_batch(sql)?;
@@ -378,15 +430,22 @@ impl Engine {
     }
 
     pub fn commit(&mut self) -> Result<(), SqlError> {
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT")?;
-        }
-        Ok(())
+        self.end_transaction("COMMIT")
     }
 
     pub fn rollback(&mut self) -> Result<(), SqlError> {
+        self.end_transaction("ROLLBACK")
+    }
+
+    fn end_transaction(&mut self, how: &str) -> Result<(), SqlError> {
+        if self.autocommit == Autocommit::On {
+            return Ok(());
+        }
         if !self.conn.is_autocommit() {
-            self.conn.execute_batch("ROLLBACK")?;
+            self.conn.execute_batch(how)?;
+        }
+        if self.autocommit == Autocommit::Off {
+            self.conn.execute_batch("BEGIN")?;
         }
         Ok(())
     }
@@ -739,6 +798,31 @@ mod tests {
             let b = e.execute_inline("select ?", &ints(&[i])).unwrap();
             assert_eq!(b.map(|b| b.cells), Some(vec![Value::Integer(i)]));
         }
+    }
+
+    #[test]
+    fn autocommit_false_keeps_a_transaction_open_and_true_never_opens_one() {
+        let mut e = memory();
+        e.execute("create table t (a)", &Params::empty()).unwrap();
+        e.set_autocommit(Autocommit::Off).unwrap();
+        assert!(!e.conn.is_autocommit());
+        e.execute("insert into t values (1)", &Params::empty())
+            .unwrap();
+        e.commit().unwrap();
+        assert!(!e.conn.is_autocommit(), "commit opens the next transaction");
+        e.execute("insert into t values (2)", &Params::empty())
+            .unwrap();
+        e.rollback().unwrap();
+        assert!(!e.conn.is_autocommit());
+        e.set_autocommit(Autocommit::On).unwrap();
+        assert!(e.conn.is_autocommit());
+        e.execute("insert into t values (3)", &Params::empty())
+            .unwrap();
+        assert!(e.conn.is_autocommit());
+        let b = e.execute("select a from t", &Params::empty()).unwrap();
+        assert_eq!(b.cells, vec![Value::Integer(1), Value::Integer(3)]);
+        assert_eq!(Autocommit::from_python(-1), Some(Autocommit::Legacy));
+        assert_eq!(Autocommit::from_python(7), None);
     }
 
     #[test]

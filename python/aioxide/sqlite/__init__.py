@@ -35,7 +35,7 @@ from sqlite3 import (
 from .._core import __version__
 from .._core import sqlite_version as _bundled_version
 from .context import Result
-from .core import Connection, connect
+from .core import LEGACY_TRANSACTION_CONTROL, Connection, connect
 from .cursor import Cursor
 from .row import Row
 
@@ -46,6 +46,7 @@ sqlite_version_info: tuple[int, int, int] = tuple(  # type: ignore[assignment]
 )
 
 __all__ = [
+    "LEGACY_TRANSACTION_CONTROL",
     "PARSE_COLNAMES",
     "PARSE_DECLTYPES",
     "SQLITE_DENY",

@@ -23,6 +23,9 @@ from .dump import iterdump as _iterdump
 
 IsolationLevel = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE", ""] | None
 
+#: ``Connection.autocommit`` value for the pre-3.12 behaviour (``isolation_level`` decides).
+LEGACY_TRANSACTION_CONTROL = -1
+
 _OPEN_ARGS = {"timeout", "detect_types", "isolation_level", "check_same_thread", "factory",
               "cached_statements", "uri", "autocommit"}  # fmt: skip
 
@@ -36,13 +39,16 @@ class _Opener:
             raise TypeError(f"connect() got unexpected keyword arguments: {sorted(unknown)}")
         if kwargs.get("factory") not in (None, sqlite3.Connection):
             raise sqlite3.NotSupportedError("connect(factory=...) is not supported by aioxide")
-        if kwargs.get("detect_types", 0):
-            raise sqlite3.NotSupportedError("connect(detect_types=...) is not supported yet")
+        self.detect_types = int(kwargs.get("detect_types", 0))
+        autocommit = kwargs.get("autocommit", LEGACY_TRANSACTION_CONTROL)
+        if autocommit not in (True, False, LEGACY_TRANSACTION_CONTROL):
+            raise ValueError(
+                "autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL"
+            )
+        self.autocommit: bool | int = autocommit
         self.database = database
         self.timeout = float(kwargs.get("timeout", 5.0))
         self.isolation_level: str | None = kwargs.get("isolation_level", "")
-        if kwargs.get("autocommit") is True:
-            self.isolation_level = None
         self.uri = bool(kwargs.get("uri", False))
         self.cached_statements = int(kwargs.get("cached_statements", 128))
 
@@ -194,6 +200,10 @@ class Connection:
         self._closed = False
         self._row_factory: RowFactory = None
         self._text_factory: Any = str
+        self._detect_types = connector.detect_types if isinstance(connector, _Opener) else 0
+        self._autocommit: bool | int = (
+            connector.autocommit if isinstance(connector, _Opener) else LEGACY_TRANSACTION_CONTROL
+        )
         # Set by some frameworks on aiosqlite's thread object; harmless here
         # (aioxide's connection threads never block interpreter exit).
         self.daemon = True
@@ -223,6 +233,8 @@ class Connection:
                 o = self._connector
                 await engine.open(o.database, o.timeout, o.isolation_level, o.uri,
                                   o.cached_statements)  # fmt: skip
+                if o.autocommit is not LEGACY_TRANSACTION_CONTROL:
+                    await engine.set_autocommit(int(o.autocommit))
             else:
                 await self._adopt(engine, self._connector())
         except BaseException:
@@ -336,10 +348,13 @@ class Connection:
     # -- statements ------------------------------------------------------------
 
     @contextmanager
-    async def cursor(self) -> Cursor:
-        """Create a cursor."""
+    async def cursor(self, factory: type[Cursor] = Cursor) -> Cursor:
+        """Create a cursor; ``factory`` (a ``Cursor`` subclass) makes it."""
         self._engine_checked()
-        return Cursor(self, self._row_factory)
+        cursor = factory(self, self._row_factory)
+        if not isinstance(cursor, Cursor):
+            raise TypeError("factory must return a cursor, not " + type(cursor).__name__)
+        return cursor
 
     def execute(self, sql: str, parameters: Any = None) -> Result[Cursor]:
         """Execute one statement; returns a cursor over its rows."""
@@ -389,6 +404,19 @@ class Connection:
     ) -> None:
         """Make a Python function callable from SQL."""
         await self._engine_checked().create_function(name, num_params, func, deterministic)
+
+    async def create_aggregate(
+        self, name: str, n_arg: int, aggregate_class: Callable[[], Any] | None
+    ) -> None:
+        """Make an aggregate class (``step(*args)``, ``finalize()``) callable from SQL."""
+        await self._engine_checked().create_aggregate(name, n_arg, aggregate_class)
+
+    async def create_window_function(
+        self, name: str, num_params: int, aggregate_class: Callable[[], Any] | None, /
+    ) -> None:
+        """Make a window function class (``step``, ``inverse``, ``value``,
+        ``finalize``) callable from SQL."""
+        await self._engine_checked().create_window_function(name, num_params, aggregate_class)
 
     async def enable_load_extension(self, value: bool) -> None:
         await self._engine_checked().enable_load_extension(value)
@@ -461,6 +489,22 @@ class Connection:
         self._engine_checked().set_isolation_level(value)
 
     @property
+    def autocommit(self) -> bool | int:
+        """Python 3.12's transaction control: True, False or ``LEGACY_TRANSACTION_CONTROL``."""
+        self._engine_checked()
+        return self._autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool | int) -> None:
+        if value not in (True, False, LEGACY_TRANSACTION_CONTROL):
+            raise ValueError(
+                "autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL"
+            )
+        # Queued in order behind earlier work, as the isolation_level setter.
+        self._engine_checked().set_autocommit(int(value))
+        self._autocommit = value
+
+    @property
     def row_factory(self) -> RowFactory:
         return self._row_factory
 
@@ -505,7 +549,9 @@ class _Execute(Result[Cursor]):
 
     def __await__(self) -> Generator[Any, None, Cursor]:
         conn = self._conn
-        result = conn._engine_checked().execute(self._sql, self._params, conn._text_factory)
+        result = conn._engine_checked().execute(
+            self._sql, self._params, conn._text_factory, conn._detect_types
+        )
         if isinstance(result, SqliteBatch):  # it ran on this thread
             return Cursor._from_batch(conn, result)
         batch: SqliteBatch = yield from result  # queued to the connection thread

@@ -86,7 +86,9 @@ class Cursor:
         """Execute one SQL statement; returns this cursor."""
         self._check()
         conn = self._connection
-        result = conn._engine_checked().execute(sql, parameters, conn._text_factory)
+        result = conn._engine_checked().execute(
+            sql, parameters, conn._text_factory, conn._detect_types
+        )
         self._load(result if isinstance(result, SqliteBatch) else await result)
         return self
 
