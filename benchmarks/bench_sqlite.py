@@ -8,21 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import rapsqlite
 
 from aioxide import sqlite as aioxide_sqlite
 
 from .harness import Case, Floor, Measurement, Suite, format_time
 
 AIOXIDE = "aioxide.sqlite"
+AIOXIDE_POOL = "aioxide.sqlite, readers=2"
 AIOSQLITE = "aiosqlite"
+RAPSQLITE = "rapsqlite"
 SYNC = "sqlite3 (sync)"
-CONTENDERS = [AIOXIDE, AIOSQLITE, SYNC]
-ASYNC_MODULES: dict[str, Any] = {AIOXIDE: aioxide_sqlite, AIOSQLITE: aiosqlite}
+CONTENDERS = [AIOXIDE, AIOSQLITE, RAPSQLITE, SYNC]
+ANCHORS = {AIOSQLITE, RAPSQLITE, SYNC}
+ASYNC_MODULES: dict[str, Any] = {
+    AIOXIDE: aioxide_sqlite,
+    AIOSQLITE: aiosqlite,
+    RAPSQLITE: rapsqlite,
+}
 
 
 def _sync_db(rows: int) -> sqlite3.Connection:
@@ -148,6 +158,83 @@ def fetch_rows(how: str) -> Callable[[str, bool], float]:
     return run
 
 
+def pooled_reads(contender: str, quick: bool) -> float:
+    """64 tasks each running full-scan aggregate queries on a file database."""
+    rows, tasks, per_task = (5_000, 16, 4) if quick else (20_000, 64, 8)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "reads.db"
+        setup = sqlite3.connect(path)
+        setup.execute("pragma journal_mode = wal")
+        setup.execute("create table t (id integer primary key, v integer)")
+        setup.executemany("insert into t (v) values (?)", ((i,) for i in range(rows)))
+        setup.commit()
+        setup.close()
+
+        async def main() -> float:
+            if contender == AIOXIDE_POOL:
+                db = await aioxide_sqlite.connect(path, readers=2)
+            else:
+                db = await ASYNC_MODULES[contender].connect(path)
+
+            async def worker(k: int) -> None:
+                for i in range(per_task):
+                    cursor = await db.execute(
+                        "select sum(v) from t where v % 7 = ?", ((k + i) % 7,)
+                    )
+                    await cursor.fetchone()
+
+            start = time.perf_counter()
+            await asyncio.gather(*[worker(k) for k in range(tasks)])
+            elapsed = time.perf_counter() - start
+            await db.close()
+            return elapsed / (tasks * per_task)
+
+        return asyncio.run(main())
+
+
+def loop_gap_during_long_query(contender: str, quick: bool) -> float:
+    """The longest a 1 ms ticker on the loop waits while a long query runs."""
+    n = 300_000 if quick else 3_000_000
+    long_query = (
+        "with recursive c(x) as (select 1 union all select x + 1 from c where x < ?) "
+        "select count(*) from c"
+    )
+
+    async def main() -> float:
+        db = await ASYNC_MODULES[contender].connect(":memory:")
+        loop = asyncio.get_running_loop()
+        worst = 0.0
+        done = False
+
+        async def ticker() -> None:
+            nonlocal worst
+            last = loop.time()
+            while not done:
+                await asyncio.sleep(0.001)
+                now = loop.time()
+                worst = max(worst, now - last - 0.001)
+                last = now
+
+        tick = asyncio.ensure_future(ticker())
+        await asyncio.sleep(0.01)
+        cursor = await db.execute(long_query, (n,))
+        await cursor.fetchone()
+        done = True
+        await tick
+        await db.close()
+        return worst
+
+    return asyncio.run(main())
+
+
+def _ceiling_floor(case: str, seconds: float) -> Floor:
+    def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
+        worst = max(results[(case, AIOXIDE)].samples)
+        return f"worst gap {format_time(worst)}", worst <= seconds
+
+    return Floor(f"{case}: aioxide never above {format_time(seconds)}", check)
+
+
 def _ratio_floor(case: str, against: str, limit: float, at_most: bool) -> Floor:
     def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
         ours = results[(case, AIOXIDE)].median
@@ -169,19 +256,27 @@ SHARED = "64 tasks sharing one connection, point selects"
 FETCHALL = "fetch 100,000 rows: fetchall"
 ITERATE = "fetch 100,000 rows: async for"
 
+POOLED = "64 tasks, full-scan queries on a WAL file (pooled readers)"
+GAP = "event-loop stall while a ~1 s query runs (worst ticker delay)"
+
 SUITE = Suite(
     module="sqlite",
     title="SQLite: aioxide.sqlite vs aiosqlite vs sqlite3",
     notes=(
-        "In-memory databases. Per operation, or per row for the fetch cases. "
-        "rapsqlite (a Rust-backed peer) is not in this run yet."
+        "In-memory databases unless noted. Per operation, or per row for the fetch "
+        "cases; the stall case reports the worst delay of a 1 ms ticker. "
+        "rapsqlite is a Rust-backed aiosqlite alternative, run as a peer."
     ),
     cases=[
-        Case(INSERTS, CONTENDERS, {AIOSQLITE, SYNC}, sequential_inserts),
-        Case(SELECTS, CONTENDERS, {AIOSQLITE, SYNC}, point_selects),
-        Case(SHARED, CONTENDERS, {AIOSQLITE, SYNC}, shared_connection_selects),
-        Case(FETCHALL, CONTENDERS, {AIOSQLITE, SYNC}, fetch_rows("fetchall")),
-        Case(ITERATE, [AIOXIDE, AIOSQLITE], {AIOSQLITE}, fetch_rows("iterate")),
+        Case(INSERTS, CONTENDERS, ANCHORS, sequential_inserts),
+        Case(SELECTS, CONTENDERS, ANCHORS, point_selects),
+        Case(SHARED, CONTENDERS, ANCHORS, shared_connection_selects),
+        Case(FETCHALL, CONTENDERS, ANCHORS, fetch_rows("fetchall")),
+        Case(
+            ITERATE, [AIOXIDE, AIOSQLITE, RAPSQLITE], {AIOSQLITE, RAPSQLITE}, fetch_rows("iterate")
+        ),
+        Case(POOLED, [AIOXIDE_POOL, AIOXIDE, AIOSQLITE], {AIOXIDE, AIOSQLITE}, pooled_reads),
+        Case(GAP, [AIOXIDE, AIOSQLITE], {AIOSQLITE}, loop_gap_during_long_query),
     ],
     floors=[
         _ratio_floor(INSERTS, SYNC, 2.0, at_most=True),
@@ -190,5 +285,6 @@ SUITE = Suite(
         _ratio_floor(SELECTS, AIOSQLITE, 10.0, at_most=False),
         _ratio_floor(SHARED, AIOSQLITE, 10.0, at_most=False),
         _ratio_floor(FETCHALL, SYNC, 1.2, at_most=True),
+        _ceiling_floor(GAP, 0.005),
     ],
 )

@@ -616,3 +616,47 @@ def test_autocommit_attribute(run: Run, tmp_path: Path) -> None:
             assert await db.execute_fetchall("select v from t") == [(1,), (2,)]
 
     run(main())
+
+
+def test_pooled_connection_spreads_queries_over_readers(run: Run, tmp_path: Path) -> None:
+    import threading
+
+    big_query = "select count(*), max(seen()) from t, (select 1 union all select 2)"
+
+    async def main() -> set[int]:
+        async with aiox.connect(tmp_path / "pool.db", readers=2) as db:
+            assert db._engine_checked().reader_count == 2
+            threads: set[int] = set()
+
+            def seen() -> int:
+                threads.add(threading.get_native_id())
+                return 1
+
+            await db.create_function("seen", 0, seen)
+            await db.execute("create table t (v)")
+            await db.executemany("insert into t values (?)", [(i,) for i in range(5_000)])
+            # In a transaction, queries stay on the writer: they see its writes.
+            assert db.in_transaction
+            assert await db.execute_fetchall("select count(*) from t") == [(5_000,)]
+            await db.commit()
+            assert (await db.execute_fetchall("pragma journal_mode")) == [("wal",)]
+            # Committed: long queries go to the readers, several at once.
+            results = await asyncio.gather(*[db.execute_fetchall(big_query) for _ in range(8)])
+            assert results == [[(10_000, 1)]] * 8
+            # A write after them is not overtaken, and later reads see it.
+            await db.execute("insert into t values (-1)")
+            await db.commit()
+            assert await db.execute_fetchall("select count(*) from t") == [(5_001,)]
+            return threads
+
+    threads = run(main())
+    assert len(threads) >= 2  # the function ran on more than one reader thread
+
+
+def test_pool_arguments_are_checked(run: Run, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="in-memory database is private"):
+        aiox.connect(":memory:", readers=2)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        aiox.connect(tmp_path / "x.db", readers=-1)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        aiox.connect(tmp_path / "x.db", reader=1)

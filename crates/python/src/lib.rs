@@ -28,6 +28,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_bridge::echo::EchoWorker>()?;
     m.add_class::<aioxide_sqlite::SqliteConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
+    m.add_class::<aioxide_sqlite::Row>()?;
     m.add("sqlite_version", rusqlite_version())?;
     m.add_function(wrap_pyfunction!(port_counts, m)?)?;
     m.add_function(wrap_pyfunction!(release_closed_loops, m)?)?;

@@ -223,6 +223,11 @@ pub struct SqliteConnection {
     /// statement itself when the worker is idle.
     cell: Arc<Mutex<Thread>>,
     shared: Arc<Shared>,
+    /// Read-only connections to the same (WAL) database: plain queries go
+    /// to the least busy one while this connection has nothing queued and no
+    /// transaction open, so reads spread over cores without ever overtaking
+    /// a write queued before them.
+    readers: Mutex<Vec<Py<SqliteConnection>>>,
 }
 
 impl SqliteConnection {
@@ -252,6 +257,23 @@ impl SqliteConnection {
             Ok(None) => None,
             Err(err) => Some(Err(err)),
         }
+    }
+
+    /// The reader to send `sql` to, if it is a plain query, readers exist,
+    /// and nothing on this connection could be overtaken or not yet visible.
+    fn idle_reader_for(&self, py: Python<'_>, sql: &str) -> Option<Py<SqliteConnection>> {
+        let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        if readers.is_empty()
+            || self.worker.pending() != 0
+            || self.shared.in_transaction.load(Ordering::Acquire)
+            || !crate::engine::is_query(sql)
+        {
+            return None;
+        }
+        readers
+            .iter()
+            .min_by_key(|r| r.get().worker.pending())
+            .map(|r| r.clone_ref(py))
     }
 
     /// Queues `op` against the open engine; `done` turns its value into the
@@ -393,6 +415,7 @@ impl SqliteConnection {
             worker: Worker::spawn(name, move || worker_cell)?,
             cell,
             shared: Arc::default(),
+            readers: Mutex::new(Vec::new()),
         })
     }
 
@@ -468,6 +491,16 @@ impl SqliteConnection {
                 Ok(batch) => batch_to_py(py, batch, &how),
                 Err(err) => Err(err.into_pyerr(py)),
             };
+        }
+        if let Some(reader) = self.idle_reader_for(py, &sql) {
+            return reader
+                .get()
+                .submit(
+                    py,
+                    move |thread, _| engine_of(thread)?.execute(&sql, &params),
+                    move |py, batch| batch_to_py(py, batch, &how),
+                )
+                .map(Py::into_any);
         }
         self.submit(
             py,
@@ -847,6 +880,21 @@ impl SqliteConnection {
             backup.run_to_completion(1 << 20, Duration::ZERO, None)?;
             Ok(())
         })
+    }
+
+    /// Adds read-only connections (opened by the caller on the same WAL
+    /// database) that plain queries may be routed to.
+    fn attach_readers(&self, readers: Vec<Py<SqliteConnection>>) {
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(readers);
+    }
+
+    /// How many reader connections are attached.
+    #[getter]
+    fn reader_count(&self) -> usize {
+        self.readers.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// Operations queued or running on the connection thread.

@@ -202,6 +202,18 @@ pub fn is_dml(sql: &str) -> bool {
     matches!(word.as_str(), "insert" | "update" | "delete" | "replace")
 }
 
+/// Whether the statement is a plain query (SELECT or VALUES): what a pooled
+/// connection may send to a reader. `WITH` is not, since it can lead a write.
+pub fn is_query(sql: &str) -> bool {
+    let head = skip_space_and_comments(sql);
+    let word: String = head
+        .chars()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(word.as_str(), "select" | "values")
+}
+
 /// Validates an isolation level the way `sqlite3` does.
 pub fn check_isolation_level(level: &str) -> Result<(), SqlError> {
     match level.to_ascii_uppercase().as_str() {
@@ -572,6 +584,15 @@ mod tests {
         ));
         assert!(!is_dml("-- only a comment"));
         assert!(!is_dml("insertion"));
+    }
+
+    #[test]
+    fn query_detection() {
+        assert!(is_query(" SELECT 1"));
+        assert!(is_query("/* c */ values (1)"));
+        assert!(!is_query("with x as (select 1) delete from t"));
+        assert!(!is_query("insert into t values (1)"));
+        assert!(!is_query("selectx"));
     }
 
     #[test]

@@ -27,7 +27,7 @@ IsolationLevel = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE", ""] | None
 LEGACY_TRANSACTION_CONTROL = -1
 
 _OPEN_ARGS = {"timeout", "detect_types", "isolation_level", "check_same_thread", "factory",
-              "cached_statements", "uri", "autocommit"}  # fmt: skip
+              "cached_statements", "uri", "autocommit", "readers"}  # fmt: skip
 
 
 class _Opener:
@@ -51,6 +51,13 @@ class _Opener:
         self.isolation_level: str | None = kwargs.get("isolation_level", "")
         self.uri = bool(kwargs.get("uri", False))
         self.cached_statements = int(kwargs.get("cached_statements", 128))
+        readers = kwargs.get("readers", 0)
+        if not isinstance(readers, int) or isinstance(readers, bool) or readers < 0:
+            raise ValueError("readers must be a non-negative integer")
+        in_memory = database in ("", ":memory:") or "mode=memory" in database
+        if readers and in_memory:
+            raise ValueError("readers need a database file: an in-memory database is private")
+        self.readers = readers
 
     def __call__(self) -> sqlite3.Connection:
         # Only for code that calls the connector itself, as aiosqlite allows.
@@ -195,6 +202,7 @@ class Connection:
         self._connector = connector
         self._iter_chunk_size = iter_chunk_size
         self._engine: SqliteConnection | None = None
+        self._readers: list[SqliteConnection] = []
         self._started = False
         self._running = False
         self._closed = False
@@ -235,14 +243,34 @@ class Connection:
                                   o.cached_statements)  # fmt: skip
                 if o.autocommit is not LEGACY_TRANSACTION_CONTROL:
                     await engine.set_autocommit(int(o.autocommit))
+                if o.readers:
+                    await self._open_readers(engine, o)
             else:
                 await self._adopt(engine, self._connector())
         except BaseException:
             self._running = False
             self._engine = None
             engine.stop()
+            for reader in self._readers:
+                reader.stop()
+            self._readers = []
             raise
         return self
+
+    async def _open_readers(self, engine: SqliteConnection, o: _Opener) -> None:
+        """A pooled connection: WAL, plus read-only connections for queries."""
+        await _batch(engine.execute("pragma journal_mode = wal"))
+        for _ in range(o.readers):
+            reader = SqliteConnection("aioxide-sqlite-reader")
+            self._readers.append(reader)
+            await reader.open(o.database, o.timeout, None, o.uri, o.cached_statements)
+            await _batch(reader.execute("pragma query_only = 1"))
+        engine.attach_readers(self._readers)
+
+    async def _on_every_engine(self, call: Callable[[SqliteConnection], Any]) -> None:
+        """Apply a setting (a function, a callback) to the writer and every reader."""
+        engines = [self._engine_checked(), *self._readers]
+        await asyncio.gather(*(call(e) for e in engines))
 
     async def _adopt(self, engine: SqliteConnection, conn: Any) -> None:
         """Take over what a user-supplied connector opened with ``sqlite3``."""
@@ -277,6 +305,10 @@ class Connection:
         """Queue close, stop the thread; returns the close operation."""
         engine = self._engine
         self._running = False
+        for reader in self._readers:
+            if not reader.stopped:
+                reader.close()
+                reader.stop()
         if engine is None or engine.stopped:
             return None
         closing = engine.close()
@@ -292,8 +324,13 @@ class Connection:
         # while the close is in flight still see an open connection.
         closing = engine.close()
         engine.stop()
+        readers_closing = [r.close() for r in self._readers if not r.stopped]
+        for reader in self._readers:
+            reader.stop()
         try:
             await closing
+            for reader_closing in readers_closing:
+                await reader_closing
             # One more loop turn before the connection reads as closed: calls
             # made in the same turn as close() behave as with aiosqlite, whose
             # close always takes a round trip through its thread.
@@ -403,41 +440,45 @@ class Connection:
         self, name: str, num_params: int, func: Callable[..., Any], deterministic: bool = False
     ) -> None:
         """Make a Python function callable from SQL."""
-        await self._engine_checked().create_function(name, num_params, func, deterministic)
+        await self._on_every_engine(
+            lambda e: e.create_function(name, num_params, func, deterministic)
+        )
 
     async def create_aggregate(
         self, name: str, n_arg: int, aggregate_class: Callable[[], Any] | None
     ) -> None:
         """Make an aggregate class (``step(*args)``, ``finalize()``) callable from SQL."""
-        await self._engine_checked().create_aggregate(name, n_arg, aggregate_class)
+        await self._on_every_engine(lambda e: e.create_aggregate(name, n_arg, aggregate_class))
 
     async def create_window_function(
         self, name: str, num_params: int, aggregate_class: Callable[[], Any] | None, /
     ) -> None:
         """Make a window function class (``step``, ``inverse``, ``value``,
         ``finalize``) callable from SQL."""
-        await self._engine_checked().create_window_function(name, num_params, aggregate_class)
+        await self._on_every_engine(
+            lambda e: e.create_window_function(name, num_params, aggregate_class)
+        )
 
     async def enable_load_extension(self, value: bool) -> None:
-        await self._engine_checked().enable_load_extension(value)
+        await self._on_every_engine(lambda e: e.enable_load_extension(value))
 
     async def load_extension(self, path: str) -> None:
-        await self._engine_checked().load_extension(path)
+        await self._on_every_engine(lambda e: e.load_extension(path))
 
     async def set_progress_handler(self, handler: Callable[[], int | None] | None, n: int) -> None:
         """Call ``handler`` every ``n`` SQLite VM steps; a true result aborts."""
-        await self._engine_checked().set_progress_handler(handler, n)
+        await self._on_every_engine(lambda e: e.set_progress_handler(handler, n))
 
     async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
         """Call ``handler(sql)`` for every statement run."""
-        await self._engine_checked().set_trace_callback(handler)
+        await self._on_every_engine(lambda e: e.set_trace_callback(handler))
 
     async def set_authorizer(
         self, authorizer_callback: Callable[[int, str | None, str | None, str | None,
                                              str | None], int] | None
     ) -> None:  # fmt: skip
         """Install an authorizer returning ``sqlite3.SQLITE_OK/DENY/IGNORE``."""
-        await self._engine_checked().set_authorizer(authorizer_callback)
+        await self._on_every_engine(lambda e: e.set_authorizer(authorizer_callback))
 
     async def iterdump(self) -> AsyncIterator[str]:
         """Yield the SQL that recreates the database, as ``sqlite3`` writes it."""
