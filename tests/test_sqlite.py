@@ -660,3 +660,34 @@ def test_pool_arguments_are_checked(run: Run, tmp_path: Path) -> None:
         aiox.connect(tmp_path / "x.db", readers=-1)
     with pytest.raises(TypeError, match="unexpected keyword"):
         aiox.connect(tmp_path / "x.db", reader=1)
+
+
+def test_what_a_cancelled_write_rolls_back(run: Run) -> None:
+    endless_insert = (
+        "insert into t with recursive c(x) as (select 1 union all select x + 1 from c) "
+        "select x from c"
+    )
+
+    async def cancel_midway(db: aiox.Connection) -> None:
+        task = asyncio.ensure_future(db.execute(endless_insert))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (v)")
+            # Inside a transaction: SQLite rolls the whole transaction back.
+            await db.execute("insert into t values (1)")
+            assert db.in_transaction
+            await cancel_midway(db)
+            assert await db.execute_fetchall("select count(*) from t") == [(0,)]
+            assert not db.in_transaction
+            # Outside one (autocommit): only the interrupted statement.
+            db.isolation_level = None
+            await db.execute("insert into t values (2)")
+            await cancel_midway(db)
+            assert await db.execute_fetchall("select count(*) from t") == [(1,)]
+
+    run(main())
