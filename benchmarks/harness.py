@@ -118,9 +118,18 @@ def machine() -> dict[str, str]:
         "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}",
         "python": platform.python_version(),
         "sqlite (stdlib sqlite3)": sqlite3.sqlite_version,
+        "sqlite (aioxide, bundled)": _bundled_sqlite(),
         "uvloop": uvloop_version,
         "commit": commit,
     }
+
+
+def _bundled_sqlite() -> str:
+    try:
+        from aioxide.sqlite import sqlite_version
+    except ImportError:
+        return "not built"
+    return sqlite_version
 
 
 def format_time(seconds: float) -> str:
@@ -204,7 +213,8 @@ def render_suite(result: dict) -> list[str]:
     lines = [f"## {result['title']}{quick}", ""]
     lines.append(
         f"{info['date']} · {info['machine']} · Python {info['python']} · "
-        f"SQLite {info['sqlite (stdlib sqlite3)']} · uvloop {info['uvloop']} · "
+        f"SQLite {info['sqlite (stdlib sqlite3)']} (stdlib), "
+        f"{info.get('sqlite (aioxide, bundled)', 'n/a')} (aioxide) · uvloop {info['uvloop']} · "
         f"commit {info['commit']} · {result['repeats']} repeats"
     )
     lines.append("")
