@@ -7,7 +7,20 @@ import importlib
 
 import pytest
 
-MODULES = ["aioxide", "aioxide.bridge", "aioxide.compat", "aioxide.demo"]
+MODULES = [
+    "aioxide",
+    "aioxide.bridge",
+    "aioxide.compat",
+    "aioxide.demo",
+    "aioxide.sqlite",
+    "aioxide.sqlite.row",
+    "aioxide.itertools",
+    "aioxide.itertools.builtins",
+    "aioxide.itertools.itertools",
+    "aioxide.itertools.asyncio",
+    "aioxide.itertools.more_itertools",
+    "aioxide.itertools.helpers",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -1,0 +1,384 @@
+"""Async versions of the ``itertools`` functions over sync and async iterables.
+
+>>> import asyncio
+>>> from aioxide import itertools as ait
+>>> asyncio.run(ait.list(ait.islice(ait.count(), 2, 8, 2)))
+[2, 4, 6]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import itertools as _stdlib
+import operator
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from typing import Any, TypeVar
+
+from . import builtins as ab
+from .helpers import _check_positive, maybe_await
+from .types import AnyIterable, AnyIterableIterable
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_MISSING: Any = object()
+
+
+async def accumulate(
+    itr: AnyIterable[T], func: Callable[[Any, Any], Any] = operator.add, *, initial: Any = None
+) -> AsyncIterator[Any]:
+    """Running totals (or results of ``func``, sync or async), after ``initial`` if given."""
+    total: Any = _MISSING if initial is None else initial
+    if initial is not None:
+        yield initial
+    async for item in ab.iter(itr):
+        total = item if total is _MISSING else await maybe_await(func(total, item))
+        yield total
+
+
+async def batched(
+    itr: AnyIterable[T], n: int, *, strict: bool = False, timeout: float | None = None
+) -> AsyncIterator[tuple[T, ...]]:
+    """Tuples of ``n`` items (the last may be shorter).
+
+    With ``timeout`` (seconds), a partial batch is flushed when no new item
+    has completed it within that time after its first item: for streaming
+    sinks that must not wait for a slow source to fill a batch.
+    """
+    _check_positive(n, "n")
+    if timeout is not None and timeout <= 0:
+        raise ValueError("timeout must be positive")
+    iterator = ab.iter(itr)
+    if timeout is None:
+        batch: list[T] = []
+        async for item in iterator:
+            batch.append(item)
+            if len(batch) == n:
+                yield builtins.tuple(batch)
+                batch = []
+        if batch:
+            if strict:
+                raise ValueError("batched: incomplete batch")
+            yield builtins.tuple(batch)
+        return
+    async for flushed in _batched_with_timeout(iterator, n, strict, timeout):
+        yield flushed
+
+
+async def _batched_with_timeout(
+    iterator: AsyncIterator[T], n: int, strict: bool, timeout: float
+) -> AsyncIterator[tuple[T, ...]]:
+    loop = asyncio.get_running_loop()
+    batch: list[T] = []
+    pending: asyncio.Future[T] | None = None
+    deadline = 0.0
+    try:
+        while True:
+            if pending is None:
+                pending = asyncio.ensure_future(iterator.__anext__())
+            wait = None if not batch else builtins.max(0.0, deadline - loop.time())
+            done, _ = await asyncio.wait({pending}, timeout=wait)
+            if not done:
+                yield builtins.tuple(batch)
+                batch = []
+                continue
+            try:
+                item = pending.result()
+            except StopAsyncIteration:
+                pending = None
+                break
+            pending = None
+            if not batch:
+                deadline = loop.time() + timeout
+            batch.append(item)
+            if len(batch) == n:
+                yield builtins.tuple(batch)
+                batch = []
+        if batch:
+            if strict:
+                raise ValueError("batched: incomplete batch")
+            yield builtins.tuple(batch)
+    finally:
+        if pending is not None:
+            pending.cancel()
+
+
+class Chain:
+    """``chain(*iterables)`` and ``chain.from_iterable(iterables)``."""
+
+    def __call__(self, *itrs: AnyIterable[T]) -> AsyncIterator[T]:
+        return self.from_iterable(itrs)
+
+    async def from_iterable(self, itrs: AnyIterableIterable[T]) -> AsyncIterator[T]:
+        async for itr in ab.iter(itrs):
+            async for item in ab.iter(itr):
+                yield item
+
+
+chain = Chain()
+
+
+async def _all_of(itr: AnyIterable[T]) -> list[T]:
+    return await ab.list(itr)
+
+
+async def combinations(itr: AnyIterable[T], r: int) -> AsyncIterator[tuple[T, ...]]:
+    """All ``r``-length combinations, in order (the source is read fully first)."""
+    for combo in _stdlib.combinations(await _all_of(itr), r):
+        yield combo
+
+
+async def combinations_with_replacement(
+    itr: AnyIterable[T], r: int
+) -> AsyncIterator[tuple[T, ...]]:
+    """``r``-length combinations with repeated items allowed."""
+    for combo in _stdlib.combinations_with_replacement(await _all_of(itr), r):
+        yield combo
+
+
+async def permutations(itr: AnyIterable[T], r: int | None = None) -> AsyncIterator[tuple[T, ...]]:
+    """All ``r``-length permutations (``r`` defaults to the length)."""
+    for perm in _stdlib.permutations(await _all_of(itr), r):
+        yield perm
+
+
+async def product(*itrs: AnyIterable[Any], repeat: int = 1) -> AsyncIterator[tuple[Any, ...]]:
+    """The cartesian product (sources are read fully, concurrently, first)."""
+    pools = await asyncio.gather(*(_all_of(i) for i in itrs))
+    for combo in _stdlib.product(*pools, repeat=repeat):
+        yield combo
+
+
+async def compress(itr: AnyIterable[T], selectors: AnyIterable[Any]) -> AsyncIterator[T]:
+    """The items whose matching selector is true."""
+    async for item, keep in ab.zip(itr, selectors):
+        if keep:
+            yield item
+
+
+async def count(start: Any = 0, step: Any = 1) -> AsyncIterator[Any]:
+    """``start``, ``start + step``, ... forever."""
+    value = start
+    while True:
+        yield value
+        value += step
+
+
+async def cycle(itr: AnyIterable[T]) -> AsyncIterator[T]:
+    """The items again and again; an empty source gives nothing (it ends)."""
+    seen: list[T] = []
+    async for item in ab.iter(itr):
+        seen.append(item)
+        yield item
+    if not seen:
+        return
+    while True:
+        for item in seen:
+            yield item
+
+
+async def repeat(elem: T, n: int = -1) -> AsyncIterator[T]:
+    """``elem`` ``n`` times, or forever with the default (-1); other negative ``n`` give nothing."""
+    if n == -1:
+        while True:
+            yield elem
+    for _ in range(builtins.max(n, 0)):
+        yield elem
+
+
+async def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
+    """Skip items while ``predicate`` (sync or async) holds, then yield the rest."""
+    iterator = ab.iter(iterable)
+    async for item in iterator:
+        if not await maybe_await(predicate(item)):
+            yield item
+            break
+    async for item in iterator:
+        yield item
+
+
+async def filterfalse(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
+    """The items for which ``predicate`` (sync or async) is false."""
+    async for item in ab.iter(iterable):
+        if not await maybe_await(predicate(item)):
+            yield item
+
+
+async def takewhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
+    """Items while ``predicate`` (sync or async) holds."""
+    async for item in ab.iter(iterable):
+        if not await maybe_await(predicate(item)):
+            return
+        yield item
+
+
+async def groupby(
+    itr: AnyIterable[T], key: Callable[[T], Any] | None = None
+) -> AsyncIterator[tuple[Any, list[T]]]:
+    """``(key, items)`` for each run of consecutive items with equal keys.
+
+    The items come as a list (as aioitertools), not a sub-iterator.
+    """
+    group: list[T] = []
+    group_key: Any = _MISSING
+    async for item in ab.iter(itr):
+        item_key = item if key is None else await maybe_await(key(item))
+        if group_key is _MISSING:
+            group_key = item_key
+        elif item_key != group_key:
+            yield group_key, group
+            group, group_key = [], item_key
+        group.append(item)
+    if group_key is not _MISSING:
+        yield group_key, group
+
+
+async def islice(itr: AnyIterable[T], *args: int | None) -> AsyncIterator[T]:
+    """``islice(itr, stop)`` or ``islice(itr, start, stop[, step])``. Like the
+    stdlib's, it reads the source up to ``stop`` and no further."""
+    if not args:
+        raise ValueError("must pass stop index")
+    given_start: int | None = 0
+    given_step: int | None = 1
+    if len(args) == 1:
+        stop = args[0]
+    elif len(args) == 2:
+        given_start, stop = args
+    elif len(args) == 3:
+        given_start, stop, given_step = args
+    else:
+        raise ValueError("too many arguments given")
+    start = 0 if given_start is None else given_start
+    step = 1 if given_step is None else given_step
+    if start < 0 or (stop is not None and stop < 0):
+        raise ValueError("Indices for islice() must be None or an integer: 0 <= x <= sys.maxsize.")
+    if step < 1:
+        raise ValueError("Step for islice() must be a positive integer or None.")
+    if stop is not None and stop <= start:
+        return
+    index = 0
+    wanted = start
+    async for item in ab.iter(itr):
+        if index == wanted:
+            yield item
+            wanted += step
+        index += 1
+        if stop is not None and index >= stop:
+            return
+
+
+async def starmap(
+    fn: Callable[..., Any], iterable: AnyIterable[AnyIterable[Any]]
+) -> AsyncIterator[Any]:
+    """``fn(*args)`` (sync or async) for each argument iterable (sync or async)."""
+    async for args in ab.iter(iterable):
+        yield await maybe_await(fn(*(await ab.list(args))))
+
+
+def tee(
+    itr: AnyIterable[T], n: int = 2, *, limit: int | None = None
+) -> tuple[AsyncIterator[T], ...]:
+    """``n`` independent iterators over one source, read in any order.
+
+    Items are buffered until every copy has seen them. With ``limit``, a copy
+    that is ``limit`` items ahead of the slowest waits for it (bounded memory;
+    reading one copy to the end first then needs ``limit=None``).
+    """
+    if n < 1:
+        raise ValueError("n must be at least one")
+    if limit is not None and limit < 1:
+        raise ValueError("limit must be positive or None")
+    shared = _TeeSource(ab.iter(itr), n, limit)
+    return builtins.tuple(shared.copy(i) for i in range(n))
+
+
+class _TeeSource:
+    def __init__(self, source: AsyncIterator[Any], n: int, limit: int | None) -> None:
+        self.source = source
+        self.buffer: deque[Any] = deque()
+        self.first = 0  # index of buffer[0] in the stream
+        self.positions = [0] * n
+        self.limit = limit
+        self.done: BaseException | None = None
+        self.lock = asyncio.Lock()
+        self.moved = asyncio.Condition(self.lock) if limit is not None else None
+
+    async def _fill(self, index: int, position: int) -> None:
+        async with self.lock:
+            while position >= self.first + len(self.buffer) and self.done is None:
+                if self.moved is not None and position - builtins.min(self.positions) >= self.limit:  # type: ignore[operator]
+                    await self.moved.wait()
+                    continue
+                try:
+                    self.buffer.append(await self.source.__anext__())
+                except StopAsyncIteration as end:
+                    self.done = end
+                except Exception as exc:
+                    self.done = exc
+
+    async def copy(self, index: int) -> AsyncIterator[Any]:
+        while True:
+            position = self.positions[index]
+            if position >= self.first + len(self.buffer):
+                await self._fill(index, position)
+                if position >= self.first + len(self.buffer):
+                    if isinstance(self.done, StopAsyncIteration):
+                        return
+                    raise self.done  # type: ignore[misc]
+            item = self.buffer[position - self.first]
+            self.positions[index] = position + 1
+            slowest = builtins.min(self.positions)
+            while self.first < slowest:
+                self.buffer.popleft()
+                self.first += 1
+            if self.moved is not None:
+                async with self.lock:
+                    self.moved.notify_all()
+            yield item
+
+
+async def zip_longest(
+    *itrs: AnyIterable[Any], fillvalue: Any = None
+) -> AsyncIterator[tuple[Any, ...]]:
+    """Tuples across all iterables until the longest ends, padded with ``fillvalue``."""
+    iterators = [ab.iter(i) for i in itrs]
+    finished = [False] * len(iterators)
+    while iterators:
+        values = []
+        for i, iterator in builtins.enumerate(iterators):
+            if finished[i]:
+                values.append(fillvalue)
+                continue
+            try:
+                values.append(await iterator.__anext__())
+            except StopAsyncIteration:
+                finished[i] = True
+                values.append(fillvalue)
+        if builtins.all(finished):
+            return
+        yield builtins.tuple(values)
+
+
+__all__ = [
+    "accumulate",
+    "batched",
+    "chain",
+    "combinations",
+    "combinations_with_replacement",
+    "compress",
+    "count",
+    "cycle",
+    "dropwhile",
+    "filterfalse",
+    "groupby",
+    "islice",
+    "permutations",
+    "product",
+    "repeat",
+    "starmap",
+    "takewhile",
+    "tee",
+    "zip_longest",
+]

@@ -1,0 +1,418 @@
+"""aioxide.itertools: the fixes over aioitertools and the new helpers.
+
+aioitertools' own suite runs in tests/upstream; these tests cover what it
+does not: each upstream defect (numbered as in the anchors, B1..B15), the
+new functions, early exit and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from aioxide import itertools as ait
+from aioxide.itertools import asyncio as aio
+from aioxide.itertools import more_itertools as mit
+
+Run = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+async def agen(n: int, delay: float = 0.0) -> AsyncIterator[int]:
+    for i in range(n):
+        if delay:
+            await asyncio.sleep(delay)
+        yield i
+
+
+async def failing_after(n: int) -> AsyncIterator[int]:
+    for i in range(n):
+        yield i
+    raise KeyError("source broke")
+
+
+def test_zip_raises_source_errors_and_is_empty_without_arguments(run: Run) -> None:  # B1, B2
+    async def main() -> None:
+        it = ait.zip(failing_after(2), agen(10))
+        assert await ait.next(it) == (0, 0)
+        assert await ait.next(it) == (1, 1)
+        with pytest.raises(KeyError, match="source broke"):
+            await ait.next(it)
+        assert await ait.list(ait.zip()) == []
+
+    run(main())
+
+
+def test_cycle_of_nothing_ends(run: Run) -> None:  # B3
+    async def main() -> None:
+        assert await ait.list(ait.cycle([])) == []
+        assert await ait.list(ait.cycle(agen(0))) == []
+        assert await mit.take(5, ait.cycle([1, 2])) == [1, 2, 1, 2, 1]
+
+    run(main())
+
+
+@pytest.mark.parametrize("limit", [0, -2, 1.5, True])
+def test_gather_rejects_bad_limits(run: Run, limit: Any) -> None:  # B4
+    async def main() -> None:
+        coro = asyncio.sleep(0)
+        with pytest.raises(ValueError, match="limit must be"):
+            await aio.gather(coro, limit=limit)
+        coro.close()
+
+    run(main())
+
+
+def test_gather_limit_none_means_unbounded(run: Run) -> None:
+    async def main() -> list[int]:
+        return await aio.gather(*(asyncio.sleep(0, i) for i in range(5)), limit=None)  # type: ignore[arg-type]
+
+    assert run(main()) == [0, 1, 2, 3, 4]
+
+
+def test_gather_never_has_more_than_limit_alive(run: Run) -> None:
+    alive = 0
+    peak = 0
+
+    async def work(i: int) -> int:
+        nonlocal alive, peak
+        alive += 1
+        peak = max(peak, alive)
+        await asyncio.sleep(0.001 * (i % 3))
+        alive -= 1
+        return i
+
+    async def main() -> list[int]:
+        return await aio.gather(*(work(i) for i in range(200)), limit=7)
+
+    assert run(main()) == list(range(200))
+    assert peak == 7
+
+
+def test_gather_return_exceptions_keeps_cancelled_inputs(run: Run) -> None:  # B6
+    async def main() -> list[Any]:
+        loop = asyncio.get_running_loop()
+        cancelled = loop.create_future()
+        cancelled.cancel()
+        return await aio.gather(asyncio.sleep(0, "ok"), cancelled, return_exceptions=True)
+
+    ok, cancelled = run(main())
+    assert ok == "ok"
+    assert isinstance(cancelled, asyncio.CancelledError)
+
+
+def test_gather_failure_cancels_siblings_and_closes_unstarted(run: Run) -> None:  # B7
+    started: list[int] = []
+    finished: list[int] = []
+
+    async def work(i: int) -> int:
+        started.append(i)
+        if i == 1:
+            raise ValueError("one failed")
+        await asyncio.sleep(10)
+        finished.append(i)
+        return i
+
+    async def main() -> None:
+        with pytest.raises(ValueError, match="one failed"):
+            await aio.gather(*(work(i) for i in range(10)), limit=3)
+        await asyncio.sleep(0)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # "coroutine was never awaited"
+        run(main())
+        gc.collect()
+    assert started == [0, 1, 2]
+    assert finished == []
+
+
+def test_cancelling_gather_cancels_its_tasks(run: Run) -> None:
+    cancelled: list[int] = []
+
+    async def work(i: int) -> None:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(i)
+            raise
+
+    async def main() -> None:
+        task = asyncio.ensure_future(aio.gather(*(work(i) for i in range(4)), limit=2))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(main())
+    assert sorted(cancelled) == [0, 1]
+
+
+def test_gather_iter_passes_plain_values_and_repeats(run: Run) -> None:
+    async def main() -> list[Any]:
+        shared = asyncio.ensure_future(asyncio.sleep(0, "s"))
+        return await aio.gather_iter([1, shared, asyncio.sleep(0, 2), shared], limit=2)
+
+    assert run(main()) == [1, "s", 2, "s"]
+
+
+def test_as_generated_propagates_consumer_cancellation(run: Run) -> None:  # B8
+    async def main() -> None:
+        seen: list[int] = []
+
+        async def consume() -> None:
+            async for value in aio.as_generated([agen(100, 0.01), agen(100, 0.01)]):
+                seen.append(value)
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert seen
+        assert len(seen) < 200
+
+    run(main())
+
+
+def test_as_generated_errors_raise_or_are_returned(run: Run) -> None:
+    async def main() -> None:
+        with pytest.raises(KeyError):
+            await ait.list(aio.as_generated([failing_after(3), agen(3)]))
+        values = await ait.list(aio.as_generated([failing_after(1)], return_exceptions=True))
+        assert values[0] == 0
+        assert isinstance(values[1], KeyError)
+
+    run(main())
+
+
+def test_merge_interleaves_as_items_arrive(run: Run) -> None:
+    async def slow() -> AsyncIterator[str]:
+        await asyncio.sleep(0.05)
+        yield "slow"
+
+    async def fast() -> AsyncIterator[str]:
+        yield "fast1"
+        yield "fast2"
+
+    async def main() -> list[str]:
+        return await ait.list(aio.merge(slow(), fast(), ["sync"]))
+
+    merged = run(main())
+    assert sorted(merged) == ["fast1", "fast2", "slow", "sync"]
+    assert merged[-1] == "slow"
+
+
+def test_repeat_with_negative_count_is_empty(run: Run) -> None:  # B9
+    async def main() -> None:
+        assert await ait.list(ait.repeat("x", -5)) == []
+        assert await ait.list(ait.repeat("x", 0)) == []
+        assert await mit.take(3, ait.repeat("x")) == ["x", "x", "x"]
+
+    run(main())
+
+
+@pytest.mark.parametrize("args", [(-1,), (0, -1), (1, 5, 0), (1, 5, -1)])
+def test_islice_rejects_negative_and_zero_step(run: Run, args: tuple[int, ...]) -> None:  # B10
+    async def main() -> None:
+        with pytest.raises(ValueError, match="islice"):
+            await ait.list(ait.islice(range(10), *args))
+
+    run(main())
+
+
+def test_tee_copies_read_in_any_order(run: Run) -> None:  # B12
+    async def main() -> None:
+        a, b, c = ait.tee(agen(5), 3)
+        assert await ait.list(c) == [0, 1, 2, 3, 4]  # the last copy first
+        assert await ait.list(a) == [0, 1, 2, 3, 4]
+        assert await ait.next(b) == 0
+        assert await ait.list(b) == [1, 2, 3, 4]
+
+    run(main())
+
+
+def test_tee_with_limit_keeps_copies_close(run: Run) -> None:
+    async def main() -> list[tuple[int, int]]:
+        a, b = ait.tee(agen(50), limit=3)
+        return await ait.list(ait.zip(a, b))
+
+    assert run(main()) == [(i, i) for i in range(50)]
+
+
+def test_tee_errors_reach_every_copy(run: Run) -> None:
+    async def main() -> None:
+        a, b = ait.tee(failing_after(2))
+        with pytest.raises(KeyError):
+            await ait.list(a)
+        assert await ait.next(b) == 0
+        assert await ait.next(b) == 1
+        with pytest.raises(KeyError):
+            await ait.next(b)
+
+    run(main())
+
+
+def test_all_and_any_short_circuit(run: Run) -> None:  # B13
+    consumed: list[int] = []
+
+    async def tracked(values: list[int]) -> AsyncIterator[int]:
+        for v in values:
+            consumed.append(v)
+            yield v
+
+    async def main() -> None:
+        assert not await ait.all(tracked([1, 0, 1, 1]))
+        assert consumed == [1, 0]
+        consumed.clear()
+        assert await ait.any(tracked([0, 2, 0, 0]))
+        assert consumed == [0, 2]
+        assert await ait.all([asyncio.sleep(0, 1), 1])  # awaitable items are awaited
+
+    run(main())
+
+
+def test_accumulate_initial(run: Run) -> None:  # B15
+    async def main() -> None:
+        assert await ait.list(ait.accumulate([1, 2, 3], initial=10)) == [10, 11, 13, 16]
+        assert await ait.list(ait.accumulate([], initial=10)) == [10]
+
+    run(main())
+
+
+def test_map_of_several_iterables_and_async_key_for_max(run: Run) -> None:  # B15
+    async def key(x: int) -> int:
+        return -x
+
+    async def main() -> None:
+        assert await ait.list(ait.map(lambda a, b: a + b, [1, 2], agen(5))) == [1, 3]
+        assert await ait.max([1, 5, 3], key=key) == 1
+
+    run(main())
+
+
+def test_map_with_limit_is_bounded_and_ordered_or_not(run: Run) -> None:
+    alive = 0
+    peak = 0
+
+    async def slow_double(x: int) -> int:
+        nonlocal alive, peak
+        alive += 1
+        peak = max(peak, alive)
+        await asyncio.sleep(0.001 * (5 - x % 5))
+        alive -= 1
+        return x * 2
+
+    async def main() -> None:
+        nonlocal peak
+        ordered = await ait.list(ait.map(slow_double, range(30), limit=4))
+        assert ordered == [x * 2 for x in range(30)]
+        assert peak <= 4
+        peak = 0
+        unordered = await ait.list(ait.map(slow_double, range(30), limit=4, ordered=False))
+        assert sorted(unordered) == [x * 2 for x in range(30)]
+        assert unordered != ordered  # slower items came later
+        assert peak <= 4
+        with pytest.raises(ValueError, match="limit"):
+            ait.map(slow_double, range(3), limit=0)
+
+    run(main())
+
+
+def test_map_with_limit_early_exit_cancels_running_calls(run: Run) -> None:
+    cancelled = 0
+
+    async def slow(x: int) -> int:
+        nonlocal cancelled
+        try:
+            await asyncio.sleep(0.01 if x == 0 else 10)
+        except asyncio.CancelledError:
+            cancelled += 1
+            raise
+        return x
+
+    async def main() -> None:
+        it = ait.map(slow, range(100), limit=5)
+        assert await ait.next(it) == 0
+        await it.aclose()  # type: ignore[attr-defined]
+        await asyncio.sleep(0)
+
+    run(main())
+    assert cancelled == 4
+
+
+def test_batched_flushes_partial_batches_after_timeout(run: Run) -> None:
+    async def bursts() -> AsyncIterator[int]:
+        for i in range(3):
+            yield i
+        await asyncio.sleep(0.2)
+        for i in range(3, 5):
+            yield i
+
+    async def main() -> list[tuple[int, ...]]:
+        return await ait.list(ait.batched(bursts(), 10, timeout=0.05))
+
+    assert run(main()) == [(0, 1, 2), (3, 4)]
+
+
+def test_as_completed_async_for_sync_for_and_timeout(run: Run) -> None:
+    async def main() -> None:
+        aws = [asyncio.sleep(0.03, "slow"), asyncio.sleep(0.0, "fast")]
+        assert [r async for r in aio.as_completed(aws)] == ["fast", "slow"]
+        results = []
+        for next_done in aio.as_completed([asyncio.sleep(0.02, 2), asyncio.sleep(0, 1)]):
+            results.append(await next_done)
+        assert results == [1, 2]
+        late = aio.as_completed([asyncio.sleep(10, "never"), asyncio.sleep(0, "now")], timeout=0.05)
+        assert await late.__anext__() == "now"
+        with pytest.raises(asyncio.TimeoutError):
+            await late.__anext__()
+
+    run(main())
+
+
+def test_early_exit_from_async_for(run: Run) -> None:
+    async def main() -> None:
+        seen = []
+        async for i, v in ait.enumerate(ait.filterfalse(lambda x: x % 2, agen(100))):
+            seen.append((i, v))
+            if i == 2:
+                break
+        assert seen == [(0, 0), (1, 2), (2, 4)]
+
+    run(main())
+
+
+def test_exceptions_from_callables_propagate(run: Run) -> None:
+    async def boom(x: int) -> bool:
+        raise RuntimeError(f"bad {x}")
+
+    async def main() -> None:
+        for make in (
+            lambda: ait.map(boom, [1]),
+            lambda: ait.filterfalse(boom, [1]),
+            lambda: ait.takewhile(boom, [1]),
+            lambda: ait.dropwhile(boom, [1]),
+            lambda: ait.accumulate([1, 2], lambda a, b: boom(a)),
+        ):
+            with pytest.raises(RuntimeError, match="bad"):
+                await ait.list(make())
+
+    run(main())
+
+
+def test_cancellation_in_the_middle_of_iteration(run: Run) -> None:
+    async def main() -> None:
+        async def consume() -> None:
+            async for _ in ait.map(lambda x: x, agen(1000, 0.001)):
+                pass
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.sleep(0.02)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(main())
