@@ -20,7 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar, overload
 
-from .helpers import maybe_await
+from .helpers import maybe_await, needs_await
 from .types import AnyIterable
 
 T = TypeVar("T")
@@ -203,18 +203,28 @@ def map(
     """
     if limit is not None and (not isinstance(limit, int) or limit < 1):
         raise ValueError("limit must be a positive integer or None")
-    source = zip(itr, *itrs)
     if limit is None:
-        return _sequential_map(fn, source)
+        if not itrs:
+            return _map_one(fn, iter(itr))
+        return _sequential_map(fn, zip(itr, *itrs))
+    source = zip(itr, *itrs)
     if ordered:
         return _ordered_limited_map(fn, source, limit)
     return _unordered_limited_map(fn, source, limit)
 
 
+async def _map_one(fn: Callable[[Any], Any], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    async for item in source:
+        result = fn(item)
+        if needs_await(result):
+            result = await result
+        yield result
+
+
 async def _sequential_map(fn: Callable[..., Any], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
     async for args in source:
         result = fn(*args)
-        if inspect.isawaitable(result):
+        if needs_await(result):
             result = await result
         yield result
 

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
 from . import builtins as ab
-from .helpers import _check_positive, maybe_await
+from .helpers import _check_positive, maybe_await, needs_await
 from .types import AnyIterable, AnyIterableIterable
 
 T = TypeVar("T")
@@ -34,7 +34,12 @@ async def accumulate(
     if initial is not None:
         yield initial
     async for item in ab.iter(itr):
-        total = item if total is _MISSING else await maybe_await(func(total, item))
+        if total is _MISSING:
+            total = item
+        else:
+            total = func(total, item)
+            if needs_await(total):
+                total = await total
         yield total
 
 
@@ -192,7 +197,8 @@ async def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> 
     """Skip items while ``predicate`` (sync or async) holds, then yield the rest."""
     iterator = ab.iter(iterable)
     async for item in iterator:
-        if not await maybe_await(predicate(item)):
+        keep = predicate(item)
+        if not (await keep if needs_await(keep) else keep):
             yield item
             break
     async for item in iterator:
@@ -202,14 +208,20 @@ async def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> 
 async def filterfalse(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
     """The items for which ``predicate`` (sync or async) is false."""
     async for item in ab.iter(iterable):
-        if not await maybe_await(predicate(item)):
+        verdict = predicate(item)
+        if needs_await(verdict):
+            verdict = await verdict
+        if not verdict:
             yield item
 
 
 async def takewhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
     """Items while ``predicate`` (sync or async) holds."""
     async for item in ab.iter(iterable):
-        if not await maybe_await(predicate(item)):
+        verdict = predicate(item)
+        if needs_await(verdict):
+            verdict = await verdict
+        if not verdict:
             return
         yield item
 
