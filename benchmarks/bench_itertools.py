@@ -49,6 +49,10 @@ def _double(x: int) -> int:
     return x * 2
 
 
+def _below(n: int) -> Callable[[int], bool]:
+    return lambda x: x < n
+
+
 # -- the four-stage pipeline ------------------------------------------------
 
 
@@ -145,8 +149,9 @@ def _hand(op: str, n: int) -> Any:
                     yield x
                 i += 1
         elif op == "takewhile":
+            below = _below(n)
             async for x in src:
-                if x >= n:
+                if not below(x):
                     return
                 yield x
         elif op == "chain":
@@ -178,7 +183,7 @@ def _library(lib: Any, op: str, n: int) -> Any:
     if op == "islice":
         return lib.islice(src, 0, None, 2)
     if op == "takewhile":
-        return lib.takewhile(lambda x: x < n, src)
+        return lib.takewhile(_below(n), src)
     if op == "chain":
         return lib.chain(src, source(n))
     if op == "batched":

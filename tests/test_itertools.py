@@ -416,3 +416,134 @@ def test_cancellation_in_the_middle_of_iteration(run: Run) -> None:
             await task
 
     run(main())
+
+
+# -- the native combinators ---------------------------------------------------
+
+
+async def slow_agen(n: int) -> AsyncIterator[int]:
+    for i in range(n):
+        await asyncio.sleep(0)
+        yield i
+
+
+def test_native_combinators_drive_async_callables_and_sources(run: Run) -> None:
+    async def is_odd(x: int) -> bool:
+        await asyncio.sleep(0)
+        return bool(x & 1)
+
+    async def add(a: int, b: int) -> int:
+        await asyncio.sleep(0)
+        return a + b
+
+    async def main() -> None:
+        assert await ait.list(ait.filterfalse(is_odd, slow_agen(6))) == [0, 2, 4]
+        assert await ait.list(ait.takewhile(lambda x: x < 3, slow_agen(6))) == [0, 1, 2]
+        assert await ait.list(ait.dropwhile(is_odd, [1, 3, 4, 5])) == [4, 5]
+        assert await ait.list(ait.accumulate(slow_agen(4), add, initial=10)) == [10, 10, 11, 13, 16]
+        assert await ait.list(ait.zip(slow_agen(3), "abc", slow_agen(9))) == [
+            (0, "a", 0),
+            (1, "b", 1),
+            (2, "c", 2),
+        ]
+        nested = ait.chain.from_iterable(ait.map(lambda n: slow_agen(n), slow_agen(4)))
+        assert await ait.list(nested) == [0, 0, 1, 0, 1, 2]
+        assert await ait.list(ait.batched(slow_agen(5), 2)) == [(0, 1), (2, 3), (4,)]
+        with pytest.raises(ValueError, match="incomplete batch"):
+            await ait.list(ait.batched(range(5), 2, strict=True))
+
+    run(main())
+
+
+def test_native_cancellation_reaches_the_awaited_callable(run: Run) -> None:
+    cancelled = []
+
+    async def forever(x: int) -> int:
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            cancelled.append(x)
+            raise
+        return x
+
+    async def main() -> None:
+        it = ait.map(forever, [7])
+        task = asyncio.ensure_future(ait.next(it))
+        await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    run(main())
+    assert cancelled == [7]
+
+
+def test_native_awaitables_are_single_use_and_not_reentrant(run: Run) -> None:
+    async def main() -> None:
+        it = ait.map(lambda x: x, slow_agen(3))
+        first = it.__anext__()
+        second = it.__anext__()
+        assert await first == 0
+        with pytest.raises(RuntimeError, match="already awaited"):
+            await first
+        assert await second == 1
+        # Two awaits in flight on one iterator: the second is refused.
+        racing = ait.map(lambda x: x, slow_agen(3))
+        a = asyncio.ensure_future(racing.__anext__())
+        b = asyncio.ensure_future(racing.__anext__())
+        results = await asyncio.gather(a, b, return_exceptions=True)
+        assert 0 in results
+        assert any(isinstance(r, RuntimeError) for r in results)
+
+    run(main())
+
+
+def test_native_errors_end_the_iteration(run: Run) -> None:
+    async def main() -> None:
+        it = ait.map(lambda x: 1 // (x - 1), range(5))
+        assert await ait.next(it) == -1
+        with pytest.raises(ZeroDivisionError):
+            await ait.next(it)
+        with pytest.raises(StopAsyncIteration):
+            await ait.next(it)
+        with pytest.raises(TypeError, match="not iterable"):
+            ait.map(str, 5)
+
+    run(main())
+
+
+def test_native_aclose_closes_an_async_source(run: Run) -> None:
+    closed = []
+
+    async def tracked() -> AsyncIterator[int]:
+        try:
+            for i in range(100):
+                yield i
+        finally:
+            closed.append(True)
+
+    async def main() -> None:
+        it = ait.enumerate(tracked())
+        assert await ait.next(it) == (0, 0)
+        await it.aclose()  # type: ignore[attr-defined]
+        with pytest.raises(StopAsyncIteration):
+            await ait.next(it)
+
+    run(main())
+    assert closed == [True]
+
+
+def test_native_iterators_in_reference_cycles_are_collected() -> None:
+    import weakref
+
+    class Holder:
+        pass
+
+    async def main() -> weakref.ref[Holder]:
+        holder = Holder()
+        holder.it = ait.map(lambda x: holder, range(3))  # type: ignore[attr-defined]
+        return weakref.ref(holder)
+
+    ref = asyncio.run(main())
+    gc.collect()
+    assert ref() is None

@@ -20,6 +20,7 @@ from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any, TypeVar, overload
 
+from .._core import native_enumerate, native_map, native_zip
 from .helpers import maybe_await, needs_await
 from .types import AnyIterable
 
@@ -98,8 +99,14 @@ async def tuple(itr: AnyIterable[T]) -> builtins.tuple[T, ...]:
     return builtins.tuple(await list(itr))
 
 
-async def enumerate(itr: AnyIterable[T], start: int = 0) -> AsyncIterator[builtins.tuple[int, T]]:
+def enumerate(itr: AnyIterable[T], start: int = 0) -> AsyncIterator[builtins.tuple[int, T]]:
     """Pairs ``(index, item)``, counting from ``start``."""
+    if -(2**63) <= start < 2**63 - 2**32:
+        return native_enumerate(itr, start)
+    return _enumerate_big(itr, start)
+
+
+async def _enumerate_big(itr: AnyIterable[T], start: int) -> AsyncIterator[builtins.tuple[int, T]]:
     index = start
     async for item in iter(itr):
         yield index, item
@@ -205,20 +212,12 @@ def map(
         raise ValueError("limit must be a positive integer or None")
     if limit is None:
         if not itrs:
-            return _map_one(fn, iter(itr))
+            return native_map(fn, itr)
         return _sequential_map(fn, zip(itr, *itrs))
     source = zip(itr, *itrs)
     if ordered:
         return _ordered_limited_map(fn, source, limit)
     return _unordered_limited_map(fn, source, limit)
-
-
-async def _map_one(fn: Callable[[Any], Any], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    async for item in source:
-        result = fn(item)
-        if needs_await(result):
-            result = await result
-        yield result
 
 
 async def _sequential_map(fn: Callable[..., Any], source: AsyncIterator[Any]) -> AsyncIterator[Any]:
@@ -293,22 +292,12 @@ async def any(itr: AnyIterable[Any]) -> bool:
     return False
 
 
-async def zip(*itrs: AnyIterable[Any]) -> AsyncIterator[builtins.tuple[Any, ...]]:
+def zip(*itrs: AnyIterable[Any]) -> AsyncIterator[builtins.tuple[Any, ...]]:
     """Tuples of one item from each iterable, until the shortest ends.
 
     An exception from any source is raised, never yielded as a value.
     """
-    if not itrs:
-        return
-    iterators = [iter(i) for i in itrs]
-    while True:
-        values = []
-        for iterator in iterators:
-            try:
-                values.append(await iterator.__anext__())
-            except StopAsyncIteration:
-                return
-        yield builtins.tuple(values)
+    return native_zip(*itrs)
 
 
 __all__ = [

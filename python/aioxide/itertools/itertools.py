@@ -16,8 +16,17 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
 
+from .._core import (
+    native_accumulate,
+    native_batched,
+    native_chain,
+    native_dropwhile,
+    native_filterfalse,
+    native_islice,
+    native_takewhile,
+)
 from . import builtins as ab
-from .helpers import _check_positive, maybe_await, needs_await
+from .helpers import _check_positive, maybe_await
 from .types import AnyIterable, AnyIterableIterable
 
 T = TypeVar("T")
@@ -26,21 +35,11 @@ R = TypeVar("R")
 _MISSING: Any = object()
 
 
-async def accumulate(
+def accumulate(
     itr: AnyIterable[T], func: Callable[[Any, Any], Any] = operator.add, *, initial: Any = None
 ) -> AsyncIterator[Any]:
     """Running totals (or results of ``func``, sync or async), after ``initial`` if given."""
-    total: Any = _MISSING if initial is None else initial
-    if initial is not None:
-        yield initial
-    async for item in ab.iter(itr):
-        if total is _MISSING:
-            total = item
-        else:
-            total = func(total, item)
-            if needs_await(total):
-                total = await total
-        yield total
+    return native_accumulate(itr, func, initial)
 
 
 async def batched(
@@ -55,20 +54,11 @@ async def batched(
     _check_positive(n, "n")
     if timeout is not None and timeout <= 0:
         raise ValueError("timeout must be positive")
-    iterator = ab.iter(itr)
     if timeout is None:
-        batch: list[T] = []
-        async for item in iterator:
-            batch.append(item)
-            if len(batch) == n:
-                yield builtins.tuple(batch)
-                batch = []
-        if batch:
-            if strict:
-                raise ValueError("batched: incomplete batch")
-            yield builtins.tuple(batch)
+        async for full in native_batched(itr, n, strict):
+            yield full
         return
-    async for flushed in _batched_with_timeout(iterator, n, strict, timeout):
+    async for flushed in _batched_with_timeout(ab.iter(itr), n, strict, timeout):
         yield flushed
 
 
@@ -114,12 +104,11 @@ class Chain:
     """``chain(*iterables)`` and ``chain.from_iterable(iterables)``."""
 
     def __call__(self, *itrs: AnyIterable[T]) -> AsyncIterator[T]:
-        return self.from_iterable(itrs)
+        return native_chain(itrs)
 
-    async def from_iterable(self, itrs: AnyIterableIterable[T]) -> AsyncIterator[T]:
-        async for itr in ab.iter(itrs):
-            async for item in ab.iter(itr):
-                yield item
+    def from_iterable(self, itrs: AnyIterableIterable[T]) -> AsyncIterator[T]:
+        """The items of each iterable in ``itrs`` (which may itself be async)."""
+        return native_chain(itrs)
 
 
 chain = Chain()
@@ -193,37 +182,19 @@ async def repeat(elem: T, n: int = -1) -> AsyncIterator[T]:
         yield elem
 
 
-async def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
+def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
     """Skip items while ``predicate`` (sync or async) holds, then yield the rest."""
-    iterator = ab.iter(iterable)
-    async for item in iterator:
-        keep = predicate(item)
-        if not (await keep if needs_await(keep) else keep):
-            yield item
-            break
-    async for item in iterator:
-        yield item
+    return native_dropwhile(predicate, iterable)
 
 
-async def filterfalse(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
+def filterfalse(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
     """The items for which ``predicate`` (sync or async) is false."""
-    async for item in ab.iter(iterable):
-        verdict = predicate(item)
-        if needs_await(verdict):
-            verdict = await verdict
-        if not verdict:
-            yield item
+    return native_filterfalse(predicate, iterable)
 
 
-async def takewhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
+def takewhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
     """Items while ``predicate`` (sync or async) holds."""
-    async for item in ab.iter(iterable):
-        verdict = predicate(item)
-        if needs_await(verdict):
-            verdict = await verdict
-        if not verdict:
-            return
-        yield item
+    return native_takewhile(predicate, iterable)
 
 
 async def groupby(
@@ -247,7 +218,7 @@ async def groupby(
         yield group_key, group
 
 
-async def islice(itr: AnyIterable[T], *args: int | None) -> AsyncIterator[T]:
+def islice(itr: AnyIterable[T], *args: int | None) -> AsyncIterator[T]:
     """``islice(itr, stop)`` or ``islice(itr, start, stop[, step])``. Like the
     stdlib's, it reads the source up to ``stop`` and no further."""
     if not args:
@@ -269,16 +240,8 @@ async def islice(itr: AnyIterable[T], *args: int | None) -> AsyncIterator[T]:
     if step < 1:
         raise ValueError("Step for islice() must be a positive integer or None.")
     if stop is not None and stop <= start:
-        return
-    index = 0
-    wanted = start
-    async for item in ab.iter(itr):
-        if index == wanted:
-            yield item
-            wanted += step
-        index += 1
-        if stop is not None and index >= stop:
-            return
+        return native_islice(itr, 0, 0, 1)
+    return native_islice(itr, start, stop, step)
 
 
 async def starmap(

@@ -1,0 +1,672 @@
+//! `NativeIter`: an async iterator combinator implemented in Rust.
+//!
+//! One state machine per combinator: it pulls items from its source
+//! (advancing awaitables in place), applies its operation, and drives the
+//! awaitable of an async user function in place too. A chain of native
+//! combinators runs as nested Rust calls: per item there is one `Step`
+//! object and one `StopIteration` at the outer end, however long the chain.
+
+use pyo3::exceptions::{
+    PyRuntimeError, PyStopAsyncIteration, PyStopIteration, PyTypeError, PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyTuple, PyType};
+use pyo3::{PyTraverseError, PyVisit};
+
+use crate::drive::{classify, send, Called, Poll, Resume};
+use crate::source::Source;
+
+/// What a combinator does with each item.
+pub enum Op {
+    Map {
+        func: Py<PyAny>,
+    },
+    FilterFalse {
+        predicate: Py<PyAny>,
+    },
+    TakeWhile {
+        predicate: Py<PyAny>,
+    },
+    DropWhile {
+        predicate: Py<PyAny>,
+        dropping: bool,
+    },
+    Enumerate {
+        next: i64,
+    },
+    ISlice {
+        index: u64,
+        wanted: u64,
+        stop: Option<u64>,
+        step: u64,
+    },
+    Accumulate {
+        func: Py<PyAny>,
+        total: Option<Py<PyAny>>,
+        initial: Option<Py<PyAny>>,
+    },
+    Batched {
+        size: usize,
+        strict: bool,
+        batch: Vec<Py<PyAny>>,
+    },
+    Zip {
+        sources: Vec<Source>,
+        values: Vec<Py<PyAny>>,
+    },
+    Chain {
+        outer: Source,
+        current: Option<Source>,
+    },
+}
+
+/// What to do after an item (and, for async user functions, its result).
+enum Next {
+    Emit(Py<PyAny>),
+    Skip,
+    Stop,
+    Await(Py<PyAny>, Py<PyAny>),
+}
+
+/// A native async iterator (see the module docs).
+#[pyclass(module = "aioxide._core")]
+pub struct NativeIter {
+    source: Option<Source>,
+    op: Op,
+    /// An async user function's awaitable in progress, and the item it is for.
+    awaiting: Option<(Py<PyAny>, Py<PyAny>)>,
+    finished: bool,
+    /// The last `__anext__()` awaitable, reused once nobody else holds it.
+    spare: Option<Py<Step>>,
+    /// The awaitable (by address) whose step is suspended mid-item: no other
+    /// may advance the iterator until it finishes.
+    busy: Option<usize>,
+}
+
+impl NativeIter {
+    pub fn new(source: Option<Source>, op: Op) -> Self {
+        Self {
+            source,
+            op,
+            awaiting: None,
+            finished: false,
+            spare: None,
+            busy: None,
+        }
+    }
+
+    /// Advances by one item (see `drive` for the protocol).
+    pub fn poll(&mut self, py: Python<'_>, mut resume: Resume) -> Poll {
+        loop {
+            if let Some((step, item)) = self.awaiting.take() {
+                match send(py, step.bind(py), resume) {
+                    Poll::Pending(yielded) => {
+                        self.awaiting = Some((step, item));
+                        return Poll::Pending(yielded);
+                    }
+                    Poll::Ready(result) => {
+                        resume = Resume::start(py);
+                        match self.after_call(py, item, result) {
+                            Ok(Next::Emit(value)) => return Poll::Ready(value),
+                            Ok(Next::Skip) => continue,
+                            Ok(Next::Stop) => return self.stop(),
+                            Ok(Next::Await(..)) => unreachable!("after_call never awaits"),
+                            Err(err) => return self.fail(err),
+                        }
+                    }
+                    Poll::Err(err) => return self.fail(err),
+                    Poll::Done => return self.stop(),
+                }
+            }
+            if self.finished {
+                return Poll::Done;
+            }
+            if let Some(early) = self.before_item(py) {
+                return early;
+            }
+            let item = match self.pull(py, resume) {
+                Poll::Ready(item) => item,
+                Poll::Done => return self.at_end(py),
+                Poll::Err(err) => return self.fail(err),
+                pending @ Poll::Pending(_) => return pending,
+            };
+            resume = Resume::start(py);
+            match self.on_item(py, item) {
+                Ok(Next::Emit(value)) => return Poll::Ready(value),
+                Ok(Next::Skip) => continue,
+                Ok(Next::Stop) => return self.stop(),
+                Ok(Next::Await(step, item)) => self.awaiting = Some((step, item)),
+                Err(err) => return self.fail(err),
+            }
+        }
+    }
+
+    fn stop(&mut self) -> Poll {
+        self.finished = true;
+        Poll::Done
+    }
+
+    fn fail(&mut self, err: PyErr) -> Poll {
+        self.finished = true;
+        Poll::Err(err)
+    }
+
+    fn pull(&mut self, py: Python<'_>, resume: Resume) -> Poll {
+        if let Op::Chain { outer, current } = &mut self.op {
+            let mut resume = resume;
+            loop {
+                if let Some(inner) = current {
+                    match inner.poll(py, resume) {
+                        Poll::Done => {
+                            *current = None;
+                            resume = Resume::start(py);
+                        }
+                        other => return other,
+                    }
+                }
+                match outer.poll(py, resume) {
+                    Poll::Ready(iterable) => match Source::new(iterable.bind(py)) {
+                        Ok(inner) => {
+                            *current = Some(inner);
+                            resume = Resume::start(py);
+                        }
+                        Err(err) => return Poll::Err(err),
+                    },
+                    other => return other,
+                }
+            }
+        }
+        if let Op::Zip { sources, values } = &mut self.op {
+            let mut resume = Some(resume);
+            while values.len() < sources.len() {
+                let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                match sources[values.len()].poll(py, next) {
+                    Poll::Ready(value) => values.push(value),
+                    other => return other,
+                }
+            }
+            if values.is_empty() {
+                return Poll::Done;
+            }
+            return match PyTuple::new(py, values.drain(..)) {
+                Ok(tuple) => Poll::Ready(tuple.into_any().unbind()),
+                Err(err) => Poll::Err(err),
+            };
+        }
+        match &mut self.source {
+            Some(source) => source.poll(py, resume),
+            None => Poll::Done,
+        }
+    }
+
+    /// Checks that come before pulling an item: a slice already complete,
+    /// an `initial` value still to emit.
+    fn before_item(&mut self, _py: Python<'_>) -> Option<Poll> {
+        match &mut self.op {
+            Op::ISlice {
+                index,
+                stop: Some(stop),
+                ..
+            } if *index >= *stop => Some(self.stop()),
+            Op::Accumulate { initial, total, .. } => initial.take().map(|value| {
+                *total = Some(value.clone_ref(_py));
+                Poll::Ready(value)
+            }),
+            _ => None,
+        }
+    }
+
+    /// The source ended.
+    fn at_end(&mut self, py: Python<'_>) -> Poll {
+        if let Op::Batched { batch, strict, .. } = &mut self.op {
+            if !batch.is_empty() {
+                if *strict {
+                    return self.fail(PyValueError::new_err("batched: incomplete batch"));
+                }
+                let rest = std::mem::take(batch);
+                self.finished = true;
+                return match PyTuple::new(py, rest) {
+                    Ok(tuple) => Poll::Ready(tuple.into_any().unbind()),
+                    Err(err) => Poll::Err(err),
+                };
+            }
+        }
+        self.stop()
+    }
+
+    fn call(
+        py: Python<'_>,
+        func: &Py<PyAny>,
+        args: &[&Py<PyAny>],
+        item: &Py<PyAny>,
+        then: impl FnOnce(Py<PyAny>) -> PyResult<Next>,
+    ) -> PyResult<Next> {
+        let result = match args {
+            // SAFETY: calling a live callable with one live argument (vectorcall,
+            // no argument tuple); a null result means a Python error is set.
+            [one] => unsafe {
+                let raw = pyo3::ffi::PyObject_CallOneArg(func.as_ptr(), one.as_ptr());
+                Bound::from_owned_ptr_or_err(py, raw)?
+            },
+            _ => func
+                .bind(py)
+                .call1(PyTuple::new(py, args.iter().map(|a| a.clone_ref(py)))?)?,
+        };
+        match classify(result)? {
+            Called::Value(value) => then(value),
+            Called::Awaiting(step) => Ok(Next::Await(step, item.clone_ref(py))),
+        }
+    }
+
+    fn on_item(&mut self, py: Python<'_>, item: Py<PyAny>) -> PyResult<Next> {
+        match &mut self.op {
+            Op::Map { func } => Self::call(py, func, &[&item], &item, |v| Ok(Next::Emit(v))),
+            Op::FilterFalse { predicate } => {
+                let keep = item.clone_ref(py);
+                Self::call(py, predicate, &[&item], &item, |v| {
+                    Ok(if v.bind(py).is_truthy()? {
+                        Next::Skip
+                    } else {
+                        Next::Emit(keep)
+                    })
+                })
+            }
+            Op::TakeWhile { predicate } => {
+                let keep = item.clone_ref(py);
+                Self::call(py, predicate, &[&item], &item, |v| {
+                    Ok(if v.bind(py).is_truthy()? {
+                        Next::Emit(keep)
+                    } else {
+                        Next::Stop
+                    })
+                })
+            }
+            Op::DropWhile {
+                predicate,
+                dropping,
+            } => {
+                if !*dropping {
+                    return Ok(Next::Emit(item));
+                }
+                let keep = item.clone_ref(py);
+                let verdict = Self::call(py, predicate, &[&item], &item, |v| {
+                    Ok(if v.bind(py).is_truthy()? {
+                        Next::Skip
+                    } else {
+                        Next::Emit(keep)
+                    })
+                })?;
+                if matches!(verdict, Next::Emit(_)) {
+                    *dropping = false;
+                }
+                Ok(verdict)
+            }
+            Op::Enumerate { next } => {
+                let index = *next;
+                *next = next
+                    .checked_add(1)
+                    .ok_or_else(|| PyValueError::new_err("enumerate: count overflowed"))?;
+                Ok(Next::Emit(
+                    PyTuple::new(py, [index.into_pyobject(py)?.into_any().unbind(), item])?
+                        .into_any()
+                        .unbind(),
+                ))
+            }
+            Op::ISlice {
+                index,
+                wanted,
+                step,
+                ..
+            } => {
+                let here = *index;
+                *index += 1;
+                if here == *wanted {
+                    *wanted = wanted.saturating_add(*step);
+                    Ok(Next::Emit(item))
+                } else {
+                    Ok(Next::Skip)
+                }
+            }
+            Op::Accumulate { func, total, .. } => match total.take() {
+                None => {
+                    *total = Some(item.clone_ref(py));
+                    Ok(Next::Emit(item))
+                }
+                Some(previous) => {
+                    let next =
+                        Self::call(py, func, &[&previous, &item], &item, |v| Ok(Next::Emit(v)))?;
+                    if let Next::Emit(value) = &next {
+                        *total = Some(value.clone_ref(py));
+                    }
+                    Ok(next)
+                }
+            },
+            Op::Batched { size, batch, .. } => {
+                batch.push(item);
+                if batch.len() == *size {
+                    let full = std::mem::take(batch);
+                    Ok(Next::Emit(PyTuple::new(py, full)?.into_any().unbind()))
+                } else {
+                    Ok(Next::Skip)
+                }
+            }
+            Op::Zip { .. } | Op::Chain { .. } => Ok(Next::Emit(item)),
+        }
+    }
+
+    /// An async user function finished with `result` for `item`.
+    fn after_call(&mut self, py: Python<'_>, item: Py<PyAny>, result: Py<PyAny>) -> PyResult<Next> {
+        let truthy = || result.bind(py).is_truthy();
+        match &mut self.op {
+            Op::Map { .. } => Ok(Next::Emit(result)),
+            Op::FilterFalse { .. } => Ok(if truthy()? {
+                Next::Skip
+            } else {
+                Next::Emit(item)
+            }),
+            Op::TakeWhile { .. } => Ok(if truthy()? {
+                Next::Emit(item)
+            } else {
+                Next::Stop
+            }),
+            Op::DropWhile { dropping, .. } => {
+                if truthy()? {
+                    Ok(Next::Skip)
+                } else {
+                    *dropping = false;
+                    Ok(Next::Emit(item))
+                }
+            }
+            Op::Accumulate { total, .. } => {
+                *total = Some(result.clone_ref(py));
+                Ok(Next::Emit(result))
+            }
+            _ => Ok(Next::Emit(result)),
+        }
+    }
+
+    /// Closes whatever is in progress and the source.
+    pub fn close_source(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.finished = true;
+        if let Some((step, _)) = self.awaiting.take() {
+            let _ = step.bind(py).call_method0("close");
+        }
+        match &mut self.source {
+            Some(source) => source.close(py),
+            None => {
+                if let Op::Chain { outer, current } = &mut self.op {
+                    if let Some(mut inner) = current.take() {
+                        drop(inner.close(py)?);
+                    }
+                    return outer.close(py);
+                }
+                if let Op::Zip { sources, .. } = &mut self.op {
+                    for source in sources {
+                        if let Some(closing) = source.close(py)? {
+                            // Sources other than the first are closed without waiting.
+                            drop(closing);
+                        }
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl NativeIter {
+    fn __aiter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __anext__(slf: Bound<'_, Self>) -> PyResult<Py<Step>> {
+        let py = slf.py();
+        let mut this = slf.borrow_mut();
+        if let Some(spare) = &this.spare {
+            // Only this iterator holds it: the previous await is over.
+            // SAFETY: reading the reference count of a live object.
+            if unsafe { pyo3::ffi::Py_REFCNT(spare.as_ptr()) } == 1 {
+                if let Ok(mut step) = spare.try_borrow_mut(py) {
+                    step.done = false;
+                    return Ok(spare.clone_ref(py));
+                }
+            }
+        }
+        let step = Py::new(
+            py,
+            Step {
+                node: slf.clone().unbind(),
+                done: false,
+            },
+        )?;
+        this.spare = Some(step.clone_ref(py));
+        Ok(step)
+    }
+
+    /// Stops iterating and closes the source (awaiting an async source's `aclose()`).
+    fn aclose(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.close_source(py)? {
+            Some(closing) => Ok(closing),
+            None => Ok(Py::new(
+                py,
+                Ready {
+                    value: Some(py.None()),
+                },
+            )?
+            .into_any()),
+        }
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        if let Some(source) = &self.source {
+            source.traverse(&visit)?;
+        }
+        if let Some((step, item)) = &self.awaiting {
+            visit.call(step)?;
+            visit.call(item)?;
+        }
+        if let Some(spare) = &self.spare {
+            visit.call(spare)?;
+        }
+        match &self.op {
+            Op::Map { func }
+            | Op::FilterFalse { predicate: func }
+            | Op::TakeWhile { predicate: func } => visit.call(func),
+            Op::DropWhile { predicate, .. } => visit.call(predicate),
+            Op::Accumulate {
+                func,
+                total,
+                initial,
+            } => {
+                visit.call(func)?;
+                if let Some(t) = total {
+                    visit.call(t)?;
+                }
+                if let Some(i) = initial {
+                    visit.call(i)?;
+                }
+                Ok(())
+            }
+            Op::Batched { batch, .. } => batch.iter().try_for_each(|v| visit.call(v)),
+            Op::Zip { sources, values } => {
+                sources.iter().try_for_each(|s| s.traverse(&visit))?;
+                values.iter().try_for_each(|v| visit.call(v))
+            }
+            Op::Chain { outer, current } => {
+                outer.traverse(&visit)?;
+                match current {
+                    Some(inner) => inner.traverse(&visit),
+                    None => Ok(()),
+                }
+            }
+            Op::Enumerate { .. } | Op::ISlice { .. } => Ok(()),
+        }
+    }
+
+    fn __clear__(&mut self) {
+        self.source = None;
+        self.awaiting = None;
+        self.spare = None;
+        self.finished = true;
+        self.op = Op::Enumerate { next: 0 };
+    }
+}
+
+/// The awaitable of one `__anext__()`.
+#[pyclass(module = "aioxide._core")]
+pub struct Step {
+    node: Py<NativeIter>,
+    done: bool,
+}
+
+impl Step {
+    /// Advances the iterator; marks this awaitable finished unless it is suspended.
+    pub fn poll_step(&mut self, py: Python<'_>, resume: Resume) -> Poll {
+        if self.done {
+            return Poll::Err(PyRuntimeError::new_err(
+                "cannot reuse already awaited __anext__()",
+            ));
+        }
+        let me = self as *const Step as usize;
+        let running = || {
+            Poll::Err(PyRuntimeError::new_err(
+                "anext(): asynchronous iterator is already running",
+            ))
+        };
+        let polled = match self.node.try_borrow_mut(py) {
+            Ok(mut node) if node.busy.is_none_or(|owner| owner == me) => {
+                let polled = node.poll(py, resume);
+                node.busy = matches!(polled, Poll::Pending(_)).then_some(me);
+                polled
+            }
+            _ => running(),
+        };
+        if !matches!(polled, Poll::Pending(_)) {
+            self.done = true;
+        }
+        polled
+    }
+
+    /// Gives up a suspended step (closed or dropped): the iterator is free
+    /// for the next `__anext__()`.
+    fn release(&self, py: Python<'_>) {
+        let me = self as *const Step as usize;
+        if let Ok(mut node) = self.node.try_borrow_mut(py) {
+            if node.busy == Some(me) {
+                node.busy = None;
+            }
+        }
+    }
+
+    fn advance(&mut self, py: Python<'_>, resume: Resume) -> PyResult<Py<PyAny>> {
+        match self.poll_step(py, resume) {
+            Poll::Pending(yielded) => Ok(yielded),
+            Poll::Ready(value) => Err(stop_iteration(py, value)),
+            Poll::Done => Err(PyStopAsyncIteration::new_err(())),
+            Poll::Err(err) => Err(err),
+        }
+    }
+}
+
+/// `StopIteration(value)`, raised the way CPython's own generators raise it:
+/// for a non-tuple value the bare value is set, and the awaiting frame takes
+/// it without building an exception object.
+fn stop_iteration(py: Python<'_>, value: Py<PyAny>) -> PyErr {
+    if value.bind(py).is_instance_of::<PyTuple>() {
+        return PyStopIteration::new_err((value,));
+    }
+    // SAFETY: sets the error indicator from valid objects (StopIteration is a
+    // static type; `value` is a live reference), then takes it straight back.
+    unsafe { pyo3::ffi::PyErr_SetObject(pyo3::ffi::PyExc_StopIteration, value.as_ptr()) };
+    PyErr::take(py).unwrap_or_else(|| PyStopIteration::new_err((value,)))
+}
+
+fn thrown(typ: &Bound<'_, PyAny>, val: Option<&Bound<'_, PyAny>>) -> PyErr {
+    if let Some(val) = val.filter(|v| !v.is_none()) {
+        if val.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+            return PyErr::from_value(val.clone());
+        }
+    }
+    if typ.is_instance_of::<pyo3::exceptions::PyBaseException>() {
+        return PyErr::from_value(typ.clone());
+    }
+    match typ.cast::<PyType>() {
+        Ok(cls) => match val.filter(|v| !v.is_none()) {
+            Some(v) => cls.call1((v,)).map(PyErr::from_value).unwrap_or_else(|e| e),
+            None => cls.call0().map(PyErr::from_value).unwrap_or_else(|e| e),
+        },
+        Err(_) => PyTypeError::new_err("throw() expects an exception"),
+    }
+}
+
+#[pymethods]
+impl Step {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.advance(py, Resume::start(py))
+    }
+
+    fn send(&mut self, py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
+        self.advance(py, Resume::Send(value))
+    }
+
+    #[pyo3(signature = (typ, val=None, tb=None))]
+    fn throw(
+        &mut self,
+        py: Python<'_>,
+        typ: &Bound<'_, PyAny>,
+        val: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let _ = tb;
+        self.advance(py, Resume::Throw(thrown(typ, val)))
+    }
+
+    fn close(&mut self, py: Python<'_>) {
+        self.done = true;
+        self.release(py);
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        visit.call(&self.node)
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        if !self.done {
+            // Dropped while suspended (its task went away): free the iterator.
+            Python::attach(|py| self.release(py));
+        }
+    }
+}
+
+/// An awaitable that is already done.
+#[pyclass(module = "aioxide._core")]
+pub struct Ready {
+    value: Option<Py<PyAny>>,
+}
+
+#[pymethods]
+impl Ready {
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let value = self.value.take().unwrap_or_else(|| py.None());
+        Err(PyStopIteration::new_err((value,)))
+    }
+}

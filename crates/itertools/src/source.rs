@@ -1,0 +1,155 @@
+//! Where a combinator's items come from: a sync iterator, an async
+//! iterator (its `__anext__()` awaitables driven directly), or another
+//! native combinator (called in Rust, with no Python protocol in between).
+
+use pyo3::exceptions::{PyStopAsyncIteration, PyTypeError};
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::{intern, PyTraverseError, PyVisit};
+
+use crate::drive::{awaitable_iter, send, Poll, Resume};
+use crate::native::NativeIter;
+
+pub enum Source {
+    Sync(Py<PyAny>),
+    Async {
+        iterator: Py<PyAny>,
+        /// `iterator.__anext__`, looked up once.
+        anext: Py<PyAny>,
+        /// The awaitable of the `__anext__()` call in progress, if suspended.
+        current: Option<Py<PyAny>>,
+    },
+    Native(Py<NativeIter>),
+}
+
+impl Source {
+    /// Wraps any sync or async iterable.
+    pub fn new(iterable: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = iterable.py();
+        if let Ok(native) = iterable.cast::<NativeIter>() {
+            return Ok(Source::Native(native.clone().unbind()));
+        }
+        let ty = iterable.get_type();
+        if ty.hasattr(intern!(py, "__anext__"))? {
+            return Self::asynchronous(iterable.clone());
+        }
+        if ty.hasattr(intern!(py, "__aiter__"))? {
+            let iterator = iterable.call_method0(intern!(py, "__aiter__"))?;
+            if let Ok(native) = iterator.cast::<NativeIter>() {
+                return Ok(Source::Native(native.clone().unbind()));
+            }
+            return Self::asynchronous(iterator);
+        }
+        match iterable.try_iter() {
+            Ok(iter) => Ok(Source::Sync(iter.into_any().unbind())),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "'{}' object is not iterable",
+                ty.name()?
+            ))),
+        }
+    }
+
+    fn asynchronous(iterator: Bound<'_, PyAny>) -> PyResult<Self> {
+        let anext = iterator
+            .getattr(intern!(iterator.py(), "__anext__"))?
+            .unbind();
+        Ok(Source::Async {
+            iterator: iterator.unbind(),
+            anext,
+            current: None,
+        })
+    }
+
+    /// Advances to the next item.
+    pub fn poll(&mut self, py: Python<'_>, resume: Resume) -> Poll {
+        match self {
+            Source::Sync(iter) => {
+                if let Resume::Throw(err) = resume {
+                    return Poll::Err(err);
+                }
+                // SAFETY: `iter` is an iterator object (from PyObject_GetIter).
+                let next = unsafe { ffi::PyIter_Next(iter.as_ptr()) };
+                if next.is_null() {
+                    return match PyErr::take(py) {
+                        Some(err) => Poll::Err(err),
+                        None => Poll::Done,
+                    };
+                }
+                // SAFETY: PyIter_Next returned a new reference.
+                Poll::Ready(unsafe { Bound::from_owned_ptr(py, next) }.unbind())
+            }
+            Source::Async { anext, current, .. } => {
+                let (step, resume) = match current.take() {
+                    Some(step) => (step, resume),
+                    None => {
+                        if let Resume::Throw(err) = resume {
+                            return Poll::Err(err);
+                        }
+                        let started = anext
+                            .bind(py)
+                            .call0()
+                            .and_then(|awaitable| awaitable_iter(&awaitable));
+                        match started {
+                            Ok(step) => (step.unbind(), Resume::start(py)),
+                            Err(err) => return Poll::Err(err),
+                        }
+                    }
+                };
+                match send(py, step.bind(py), resume) {
+                    Poll::Pending(yielded) => {
+                        *current = Some(step);
+                        Poll::Pending(yielded)
+                    }
+                    Poll::Err(err) if err.is_instance_of::<PyStopAsyncIteration>(py) => Poll::Done,
+                    other => other,
+                }
+            }
+            Source::Native(node) => match node.try_borrow_mut(py) {
+                Ok(mut node) => node.poll(py, resume),
+                Err(_) => Poll::Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "anext(): asynchronous iterator is already running",
+                )),
+            },
+        }
+    }
+
+    /// Ends an interrupted `__anext__()` and closes an async source (its
+    /// `aclose()` awaitable, to be awaited by the caller, if it has one).
+    pub fn close(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match self {
+            Source::Sync(_) => Ok(None),
+            Source::Async {
+                iterator, current, ..
+            } => {
+                if let Some(step) = current.take() {
+                    let _ = step.bind(py).call_method0(intern!(py, "close"));
+                }
+                let iterator = iterator.bind(py);
+                if iterator.hasattr(intern!(py, "aclose"))? {
+                    return Ok(Some(iterator.call_method0(intern!(py, "aclose"))?.unbind()));
+                }
+                Ok(None)
+            }
+            Source::Native(node) => node.borrow_mut(py).close_source(py),
+        }
+    }
+
+    pub fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
+        match self {
+            Source::Sync(iter) => visit.call(iter),
+            Source::Async {
+                iterator,
+                anext,
+                current,
+            } => {
+                visit.call(iterator)?;
+                visit.call(anext)?;
+                if let Some(step) = current {
+                    visit.call(step)?;
+                }
+                Ok(())
+            }
+            Source::Native(node) => visit.call(node),
+        }
+    }
+}
