@@ -45,6 +45,7 @@ lint: $(DEPS)
 	$(VENV)/bin/ruff check python tests benchmarks
 	$(VENV)/bin/ruff format --check python tests benchmarks
 	$(VENV)/bin/mypy --strict
+	$(VENV)/bin/mypy --strict tests/typing
 
 rust-test: $(DEPS)
 	LD_LIBRARY_PATH="$(PY_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" cargo test --workspace --quiet

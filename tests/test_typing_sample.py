@@ -1,0 +1,21 @@
+"""The typing sample (checked by mypy --strict in make lint) also runs correctly."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "typing"))
+
+import sample_itertools
+
+
+def test_sample_program_runs() -> None:
+    out = asyncio.run(sample_itertools.main())
+    assert out["map"] == [0, 2, 4, 6, 8]
+    assert sorted(out["map_limit"]) == [0, 2, 4, 6, 8]  # type: ignore[call-overload]
+    assert out["gather"] == [2, 4]
+    assert out["gather_iter"] == [6, 4]
+    assert out["maybe_await"] == 42
+    assert sorted(out["merge"]) == [0, 1, 9]  # type: ignore[call-overload]
