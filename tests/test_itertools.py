@@ -547,3 +547,29 @@ def test_native_iterators_in_reference_cycles_are_collected() -> None:
     ref = asyncio.run(main())
     gc.collect()
     assert ref() is None
+
+
+def test_native_compress_groupby_zip_longest_cycle_with_async_inputs(run: Run) -> None:
+    async def key(x: int) -> int:
+        await asyncio.sleep(0)
+        return x // 3
+
+    async def main() -> None:
+        assert await ait.list(ait.compress(slow_agen(6), slow_agen(6))) == [1, 2, 3, 4, 5]
+        assert await ait.list(ait.compress("abcd", [1, 0, 1])) == ["a", "c"]
+        grouped = await ait.list(ait.groupby(slow_agen(7), key))
+        assert grouped == [(0, [0, 1, 2]), (1, [3, 4, 5]), (2, [6])]
+        assert await ait.list(ait.groupby("aabbba")) == [
+            ("a", ["a", "a"]),
+            ("b", ["b", "b", "b"]),
+            ("a", ["a"]),
+        ]
+        assert await ait.list(ait.zip_longest(slow_agen(2), "xyz", fillvalue="-")) == [
+            (0, "x"),
+            (1, "y"),
+            ("-", "z"),
+        ]
+        assert await mit.take(5, ait.cycle(slow_agen(2))) == [0, 1, 0, 1, 0]
+        assert await mit.take(3, ait.count(0.5, 0.25)) == [0.5, 0.75, 1.0]
+
+    run(main())

@@ -194,7 +194,10 @@ impl Completion {
     }
 }
 
-fn exception_from(
+/// The exception a coroutine-protocol `throw(typ, val, tb)` call asks for
+/// (an instance, or a class with an optional value and traceback). Shared by
+/// every native awaitable aioxide defines.
+pub fn exception_from(
     py: Python<'_>,
     typ: &Bound<'_, PyAny>,
     val: Option<&Bound<'_, PyAny>>,

@@ -16,6 +16,6 @@ pub mod queue;
 pub mod slot;
 pub mod worker;
 
-pub use completion::{pending, Completer, Completion, Ticket};
+pub use completion::{exception_from, pending, Completer, Completion, Ticket};
 pub use outcome::Outcome;
 pub use worker::{Worker, WorkerClosed};

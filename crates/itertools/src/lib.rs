@@ -176,6 +176,95 @@ pub fn native_chain(py: Python<'_>, iterables: &Bound<'_, PyAny>) -> PyResult<Py
     )
 }
 
+/// `start`, `start + step`, ... forever (any numbers Python can add).
+#[pyfunction]
+#[pyo3(signature = (start, step))]
+pub fn native_count(py: Python<'_>, start: Py<PyAny>, step: Py<PyAny>) -> PyResult<Py<NativeIter>> {
+    Py::new(py, NativeIter::new(None, Op::Count { next: start, step }))
+}
+
+/// `elem` `times` times, or forever when `times` is None.
+#[pyfunction]
+#[pyo3(signature = (elem, times))]
+pub fn native_repeat(
+    py: Python<'_>,
+    elem: Py<PyAny>,
+    times: Option<u64>,
+) -> PyResult<Py<NativeIter>> {
+    Py::new(py, NativeIter::new(None, Op::Repeat { elem, left: times }))
+}
+
+/// The items, then the same items again and again (nothing if there are none).
+#[pyfunction]
+pub fn native_cycle(py: Python<'_>, iterable: &Bound<'_, PyAny>) -> PyResult<Py<NativeIter>> {
+    node(
+        py,
+        iterable,
+        Op::Cycle {
+            saved: Vec::new(),
+            replay: None,
+        },
+    )
+}
+
+/// The items whose matching selector is true.
+#[pyfunction]
+pub fn native_compress(
+    py: Python<'_>,
+    iterable: &Bound<'_, PyAny>,
+    selectors: &Bound<'_, PyAny>,
+) -> PyResult<Py<NativeIter>> {
+    let selectors = Source::new(selectors)?;
+    node(
+        py,
+        iterable,
+        Op::Compress {
+            selectors,
+            item: None,
+        },
+    )
+}
+
+/// Tuples across several iterables until the longest ends, padded with `fillvalue`.
+#[pyfunction]
+#[pyo3(signature = (*iterables, fillvalue=None))]
+pub fn native_zip_longest(
+    py: Python<'_>,
+    iterables: Vec<Bound<'_, PyAny>>,
+    fillvalue: Option<Py<PyAny>>,
+) -> PyResult<Py<NativeIter>> {
+    let sources = iterables
+        .iter()
+        .map(Source::new)
+        .collect::<PyResult<Vec<_>>>()?;
+    let live = vec![true; sources.len()];
+    let values = Vec::with_capacity(sources.len());
+    let fill = fillvalue.unwrap_or_else(|| py.None());
+    Py::new(
+        py,
+        NativeIter::new(
+            None,
+            Op::ZipLongest {
+                sources,
+                live,
+                values,
+                fill,
+            },
+        ),
+    )
+}
+
+/// `(key, [items])` for each run of consecutive items with equal keys.
+#[pyfunction]
+#[pyo3(signature = (iterable, key=None))]
+pub fn native_groupby(
+    py: Python<'_>,
+    iterable: &Bound<'_, PyAny>,
+    key: Option<Py<PyAny>>,
+) -> PyResult<Py<NativeIter>> {
+    node(py, iterable, Op::GroupBy { key, current: None })
+}
+
 /// Registers the classes and constructors in a module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeIter>()?;
@@ -192,5 +281,11 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(native_batched, m)?)?;
     m.add_function(wrap_pyfunction!(native_zip, m)?)?;
     m.add_function(wrap_pyfunction!(native_chain, m)?)?;
+    m.add_function(wrap_pyfunction!(native_count, m)?)?;
+    m.add_function(wrap_pyfunction!(native_repeat, m)?)?;
+    m.add_function(wrap_pyfunction!(native_cycle, m)?)?;
+    m.add_function(wrap_pyfunction!(native_compress, m)?)?;
+    m.add_function(wrap_pyfunction!(native_zip_longest, m)?)?;
+    m.add_function(wrap_pyfunction!(native_groupby, m)?)?;
     Ok(())
 }

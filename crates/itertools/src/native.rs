@@ -6,11 +6,9 @@
 //! combinators runs as nested Rust calls: per item there is one `Step`
 //! object and one `StopIteration` at the outer end, however long the chain.
 
-use pyo3::exceptions::{
-    PyRuntimeError, PyStopAsyncIteration, PyStopIteration, PyTypeError, PyValueError,
-};
+use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyStopIteration, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyTuple, PyType};
+use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 
 use crate::drive::{classify, send, Called, Poll, Resume};
@@ -58,6 +56,58 @@ pub enum Op {
         outer: Source,
         current: Option<Source>,
     },
+    /// `count(start, step)`: no source.
+    Count {
+        next: Py<PyAny>,
+        step: Py<PyAny>,
+    },
+    /// `repeat(elem, n)`: `left` is None for forever.
+    Repeat {
+        elem: Py<PyAny>,
+        left: Option<u64>,
+    },
+    /// `cycle(itr)`: the first pass is saved, then replayed.
+    Cycle {
+        saved: Vec<Py<PyAny>>,
+        replay: Option<usize>,
+    },
+    /// `compress(itr, selectors)`.
+    Compress {
+        selectors: Source,
+        item: Option<Py<PyAny>>,
+    },
+    /// `groupby(itr, key)`: `(key, [items])` per run of equal keys.
+    GroupBy {
+        key: Option<Py<PyAny>>,
+        current: Option<(Py<PyAny>, Vec<Py<PyAny>>)>,
+    },
+    /// `zip_longest(*itrs, fillvalue)`.
+    ZipLongest {
+        sources: Vec<Source>,
+        live: Vec<bool>,
+        values: Vec<Py<PyAny>>,
+        fill: Py<PyAny>,
+    },
+}
+
+fn group_tuple(py: Python<'_>, key: Py<PyAny>, run: Vec<Py<PyAny>>) -> PyResult<Py<PyAny>> {
+    let items = pyo3::types::PyList::new(py, run)?;
+    Ok(PyTuple::new(py, [key, items.into_any().unbind()])?
+        .into_any()
+        .unbind())
+}
+
+/// The value `compress` hands itself for an item its selector rejects.
+fn skip_marker(py: Python<'_>) -> Py<PyAny> {
+    static MARKER: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
+    MARKER
+        .get_or_init(py, || {
+            // A fresh `object()`: nothing a selector could hand back is it.
+            pyo3::types::PyAnyMethods::call0(&py.get_type::<pyo3::types::PyAny>().into_any())
+                .map(Bound::unbind)
+                .unwrap_or_else(|_| py.None())
+        })
+        .clone_ref(py)
 }
 
 /// What to do after an item (and, for async user functions, its result).
@@ -152,6 +202,102 @@ impl NativeIter {
     }
 
     fn pull(&mut self, py: Python<'_>, resume: Resume) -> Poll {
+        match &mut self.op {
+            Op::Count { next, step } => {
+                let current = next.clone_ref(py);
+                return match current.bind(py).add(step.bind(py)) {
+                    Ok(following) => {
+                        *next = following.unbind();
+                        Poll::Ready(current)
+                    }
+                    Err(err) => Poll::Err(err),
+                };
+            }
+            Op::Repeat { elem, left } => {
+                return match left {
+                    Some(0) => Poll::Done,
+                    Some(n) => {
+                        *n -= 1;
+                        Poll::Ready(elem.clone_ref(py))
+                    }
+                    None => Poll::Ready(elem.clone_ref(py)),
+                };
+            }
+            Op::Cycle {
+                saved,
+                replay: Some(at),
+            } => {
+                if saved.is_empty() {
+                    return Poll::Done;
+                }
+                let item = saved[*at].clone_ref(py);
+                *at = (*at + 1) % saved.len();
+                return Poll::Ready(item);
+            }
+            Op::ZipLongest {
+                sources,
+                live,
+                values,
+                fill,
+            } => {
+                let mut resume = Some(resume);
+                while values.len() < sources.len() {
+                    let i = values.len();
+                    if !live[i] {
+                        values.push(fill.clone_ref(py));
+                        continue;
+                    }
+                    let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                    match sources[i].poll(py, next) {
+                        Poll::Ready(value) => values.push(value),
+                        Poll::Done => {
+                            live[i] = false;
+                            values.push(fill.clone_ref(py));
+                        }
+                        other => return other,
+                    }
+                }
+                if !live.iter().any(|l| *l) {
+                    values.clear();
+                    return Poll::Done;
+                }
+                return match PyTuple::new(py, values.drain(..)) {
+                    Ok(tuple) => Poll::Ready(tuple.into_any().unbind()),
+                    Err(err) => Poll::Err(err),
+                };
+            }
+            Op::Compress { selectors, item } => {
+                // The item first, then its selector; either may suspend.
+                let mut resume = Some(resume);
+                if item.is_none() {
+                    let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                    match self.source.as_mut().map(|s| s.poll(py, next)) {
+                        Some(Poll::Ready(value)) => *item = Some(value),
+                        Some(other) => return other,
+                        None => return Poll::Done,
+                    }
+                }
+                let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                return match selectors.poll(py, next) {
+                    Poll::Ready(selector) => {
+                        let value = item.take().expect("the item was pulled first");
+                        match selector.bind(py).is_truthy() {
+                            // Skip is signalled as Pending-free "not selected":
+                            // hand back a marker the caller filters.
+                            Ok(true) => Poll::Ready(value),
+                            Ok(false) => Poll::Ready(skip_marker(py)),
+                            Err(err) => Poll::Err(err),
+                        }
+                    }
+                    Poll::Done => {
+                        item.take();
+                        Poll::Done
+                    }
+                    other => other,
+                };
+            }
+            _ => {}
+        }
         if let Op::Chain { outer, current } = &mut self.op {
             let mut resume = resume;
             loop {
@@ -216,8 +362,44 @@ impl NativeIter {
         }
     }
 
+    /// Adds `item` (whose key is `key`) to the current run, or closes the run
+    /// and starts a new one.
+    fn group_item(&mut self, py: Python<'_>, item: Py<PyAny>, key: Py<PyAny>) -> PyResult<Next> {
+        let Op::GroupBy { current, .. } = &mut self.op else {
+            return Ok(Next::Emit(item));
+        };
+        match current {
+            Some((run_key, run)) if !run_key.bind(py).ne(key.bind(py))? => {
+                run.push(item);
+                Ok(Next::Skip)
+            }
+            _ => {
+                let finished = current.replace((key, vec![item]));
+                match finished {
+                    Some((run_key, run)) => Ok(Next::Emit(group_tuple(py, run_key, run)?)),
+                    None => Ok(Next::Skip),
+                }
+            }
+        }
+    }
+
     /// The source ended.
     fn at_end(&mut self, py: Python<'_>) -> Poll {
+        if let Op::GroupBy { current, .. } = &mut self.op {
+            if let Some((run_key, run)) = current.take() {
+                self.finished = true;
+                return match group_tuple(py, run_key, run) {
+                    Ok(tuple) => Poll::Ready(tuple),
+                    Err(err) => Poll::Err(err),
+                };
+            }
+        }
+        if let Op::Cycle { saved, replay } = &mut self.op {
+            if replay.is_none() && !saved.is_empty() {
+                *replay = Some(0);
+                return self.poll(py, Resume::start(py));
+            }
+        }
         if let Op::Batched { batch, strict, .. } = &mut self.op {
             if !batch.is_empty() {
                 if *strict {
@@ -350,7 +532,34 @@ impl NativeIter {
                     Ok(Next::Skip)
                 }
             }
-            Op::Zip { .. } | Op::Chain { .. } => Ok(Next::Emit(item)),
+            Op::GroupBy { key, .. } => match key {
+                None => {
+                    let k = item.clone_ref(py);
+                    self.group_item(py, item, k)
+                }
+                Some(key) => {
+                    let key = key.clone_ref(py);
+                    let result = Self::call(py, &key, &[&item], &item, |k| Ok(Next::Emit(k)))?;
+                    match result {
+                        Next::Emit(k) => self.group_item(py, item, k),
+                        other => Ok(other),
+                    }
+                }
+            },
+            Op::Compress { .. } => Ok(if item.is(skip_marker(py)) {
+                Next::Skip
+            } else {
+                Next::Emit(item)
+            }),
+            Op::Cycle { saved, .. } => {
+                saved.push(item.clone_ref(py));
+                Ok(Next::Emit(item))
+            }
+            Op::Zip { .. }
+            | Op::Chain { .. }
+            | Op::Count { .. }
+            | Op::Repeat { .. }
+            | Op::ZipLongest { .. } => Ok(Next::Emit(item)),
         }
     }
 
@@ -381,6 +590,7 @@ impl NativeIter {
                 *total = Some(result.clone_ref(py));
                 Ok(Next::Emit(result))
             }
+            Op::GroupBy { .. } => self.group_item(py, item, result),
             _ => Ok(Next::Emit(result)),
         }
     }
@@ -500,6 +710,39 @@ impl NativeIter {
                     None => Ok(()),
                 }
             }
+            Op::Count { next, step } => {
+                visit.call(next)?;
+                visit.call(step)
+            }
+            Op::Repeat { elem, .. } => visit.call(elem),
+            Op::GroupBy { key, current } => {
+                if let Some(k) = key {
+                    visit.call(k)?;
+                }
+                if let Some((run_key, run)) = current {
+                    visit.call(run_key)?;
+                    run.iter().try_for_each(|v| visit.call(v))?;
+                }
+                Ok(())
+            }
+            Op::Cycle { saved, .. } => saved.iter().try_for_each(|v| visit.call(v)),
+            Op::Compress { selectors, item } => {
+                selectors.traverse(&visit)?;
+                match item {
+                    Some(i) => visit.call(i),
+                    None => Ok(()),
+                }
+            }
+            Op::ZipLongest {
+                sources,
+                values,
+                fill,
+                ..
+            } => {
+                sources.iter().try_for_each(|s| s.traverse(&visit))?;
+                values.iter().try_for_each(|v| visit.call(v))?;
+                visit.call(fill)
+            }
             Op::Enumerate { .. } | Op::ISlice { .. } => Ok(()),
         }
     }
@@ -582,24 +825,6 @@ fn stop_iteration(py: Python<'_>, value: Py<PyAny>) -> PyErr {
     PyErr::take(py).unwrap_or_else(|| PyStopIteration::new_err((value,)))
 }
 
-fn thrown(typ: &Bound<'_, PyAny>, val: Option<&Bound<'_, PyAny>>) -> PyErr {
-    if let Some(val) = val.filter(|v| !v.is_none()) {
-        if val.is_instance_of::<pyo3::exceptions::PyBaseException>() {
-            return PyErr::from_value(val.clone());
-        }
-    }
-    if typ.is_instance_of::<pyo3::exceptions::PyBaseException>() {
-        return PyErr::from_value(typ.clone());
-    }
-    match typ.cast::<PyType>() {
-        Ok(cls) => match val.filter(|v| !v.is_none()) {
-            Some(v) => cls.call1((v,)).map(PyErr::from_value).unwrap_or_else(|e| e),
-            None => cls.call0().map(PyErr::from_value).unwrap_or_else(|e| e),
-        },
-        Err(_) => PyTypeError::new_err("throw() expects an exception"),
-    }
-}
-
 #[pymethods]
 impl Step {
     fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
@@ -626,8 +851,8 @@ impl Step {
         val: Option<&Bound<'_, PyAny>>,
         tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let _ = tb;
-        self.advance(py, Resume::Throw(thrown(typ, val)))
+        let err = aioxide_bridge::exception_from(py, typ, val, tb);
+        self.advance(py, Resume::Throw(err))
     }
 
     fn close(&mut self, py: Python<'_>) {

@@ -20,10 +20,16 @@ from .._core import (
     native_accumulate,
     native_batched,
     native_chain,
+    native_compress,
+    native_count,
+    native_cycle,
     native_dropwhile,
     native_filterfalse,
+    native_groupby,
     native_islice,
+    native_repeat,
     native_takewhile,
+    native_zip_longest,
 )
 from . import builtins as ab
 from .helpers import _check_positive, maybe_await
@@ -145,41 +151,25 @@ async def product(*itrs: AnyIterable[Any], repeat: int = 1) -> AsyncIterator[tup
         yield combo
 
 
-async def compress(itr: AnyIterable[T], selectors: AnyIterable[Any]) -> AsyncIterator[T]:
-    """The items whose matching selector is true."""
-    async for item, keep in ab.zip(itr, selectors):
-        if keep:
-            yield item
+def compress(itr: AnyIterable[T], selectors: AnyIterable[Any]) -> AsyncIterator[T]:
+    """The items whose matching selector is true — native."""
+    return native_compress(itr, selectors)
 
 
-async def count(start: Any = 0, step: Any = 1) -> AsyncIterator[Any]:
-    """``start``, ``start + step``, ... forever."""
-    value = start
-    while True:
-        yield value
-        value += step
+def count(start: Any = 0, step: Any = 1) -> AsyncIterator[Any]:
+    """``start``, ``start + step``, ... forever — native."""
+    return native_count(start, step)
 
 
-async def cycle(itr: AnyIterable[T]) -> AsyncIterator[T]:
-    """The items again and again; an empty source gives nothing (it ends)."""
-    seen: list[T] = []
-    async for item in ab.iter(itr):
-        seen.append(item)
-        yield item
-    if not seen:
-        return
-    while True:
-        for item in seen:
-            yield item
+def cycle(itr: AnyIterable[T]) -> AsyncIterator[T]:
+    """The items again and again; an empty source gives nothing (it ends) — native."""
+    return native_cycle(itr)
 
 
-async def repeat(elem: T, n: int = -1) -> AsyncIterator[T]:
-    """``elem`` ``n`` times, or forever with the default (-1); other negative ``n`` give nothing."""
-    if n == -1:
-        while True:
-            yield elem
-    for _ in range(builtins.max(n, 0)):
-        yield elem
+def repeat(elem: T, n: int = -1) -> AsyncIterator[T]:
+    """``elem`` ``n`` times, or forever with the default (-1); other negative
+    ``n`` give nothing — native."""
+    return native_repeat(elem, None if n == -1 else builtins.max(n, 0))
 
 
 def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
@@ -197,25 +187,15 @@ def takewhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncI
     return native_takewhile(predicate, iterable)
 
 
-async def groupby(
+def groupby(
     itr: AnyIterable[T], key: Callable[[T], Any] | None = None
 ) -> AsyncIterator[tuple[Any, list[T]]]:
-    """``(key, items)`` for each run of consecutive items with equal keys.
+    """``(key, items)`` for each run of consecutive items with equal keys
+    (``key`` sync or async) — native.
 
     The items come as a list (as aioitertools), not a sub-iterator.
     """
-    group: list[T] = []
-    group_key: Any = _MISSING
-    async for item in ab.iter(itr):
-        item_key = item if key is None else await maybe_await(key(item))
-        if group_key is _MISSING:
-            group_key = item_key
-        elif item_key != group_key:
-            yield group_key, group
-            group, group_key = [], item_key
-        group.append(item)
-    if group_key is not _MISSING:
-        yield group_key, group
+    return native_groupby(itr, key)
 
 
 def islice(itr: AnyIterable[T], *args: int | None) -> AsyncIterator[T]:
@@ -314,26 +294,10 @@ class _TeeSource:
             yield item
 
 
-async def zip_longest(
-    *itrs: AnyIterable[Any], fillvalue: Any = None
-) -> AsyncIterator[tuple[Any, ...]]:
-    """Tuples across all iterables until the longest ends, padded with ``fillvalue``."""
-    iterators = [ab.iter(i) for i in itrs]
-    finished = [False] * len(iterators)
-    while iterators:
-        values = []
-        for i, iterator in builtins.enumerate(iterators):
-            if finished[i]:
-                values.append(fillvalue)
-                continue
-            try:
-                values.append(await iterator.__anext__())
-            except StopAsyncIteration:
-                finished[i] = True
-                values.append(fillvalue)
-        if builtins.all(finished):
-            return
-        yield builtins.tuple(values)
+def zip_longest(*itrs: AnyIterable[Any], fillvalue: Any = None) -> AsyncIterator[tuple[Any, ...]]:
+    """Tuples across all iterables until the longest ends, padded with
+    ``fillvalue`` — native."""
+    return native_zip_longest(*itrs, fillvalue=fillvalue)
 
 
 __all__ = [
