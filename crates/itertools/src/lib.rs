@@ -268,6 +268,7 @@ pub fn native_groupby(
 /// Registers the classes and constructors in a module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeIter>()?;
+    send_slot::install_anext(&m.py().get_type::<NativeIter>());
     m.add_class::<native::Step>()?;
     send_slot::install(&m.py().get_type::<native::Step>());
     m.add_class::<native::Ready>()?;

@@ -191,6 +191,32 @@ impl NativeIter {
         }
     }
 
+    /// The awaitable for the next item: the previous one, reused when
+    /// nothing else holds it.
+    pub fn next_step(slf: &Bound<'_, Self>) -> PyResult<Py<Step>> {
+        let py = slf.py();
+        let mut this = slf.borrow_mut();
+        if let Some(spare) = &this.spare {
+            // Only this iterator holds it: the previous await is over.
+            // SAFETY: reading the reference count of a live object.
+            if unsafe { pyo3::ffi::Py_REFCNT(spare.as_ptr()) } == 1 {
+                if let Ok(mut step) = spare.try_borrow_mut(py) {
+                    step.done = false;
+                    return Ok(spare.clone_ref(py));
+                }
+            }
+        }
+        let step = Py::new(
+            py,
+            Step {
+                node: slf.clone().unbind(),
+                done: false,
+            },
+        )?;
+        this.spare = Some(step.clone_ref(py));
+        Ok(step)
+    }
+
     fn stop(&mut self) -> Poll {
         self.finished = true;
         Poll::Done
@@ -631,27 +657,7 @@ impl NativeIter {
     }
 
     fn __anext__(slf: Bound<'_, Self>) -> PyResult<Py<Step>> {
-        let py = slf.py();
-        let mut this = slf.borrow_mut();
-        if let Some(spare) = &this.spare {
-            // Only this iterator holds it: the previous await is over.
-            // SAFETY: reading the reference count of a live object.
-            if unsafe { pyo3::ffi::Py_REFCNT(spare.as_ptr()) } == 1 {
-                if let Ok(mut step) = spare.try_borrow_mut(py) {
-                    step.done = false;
-                    return Ok(spare.clone_ref(py));
-                }
-            }
-        }
-        let step = Py::new(
-            py,
-            Step {
-                node: slf.clone().unbind(),
-                done: false,
-            },
-        )?;
-        this.spare = Some(step.clone_ref(py));
-        Ok(step)
+        Self::next_step(&slf)
     }
 
     /// Stops iterating and closes the source (awaiting an async source's `aclose()`).

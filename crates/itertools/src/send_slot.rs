@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use crate::drive::{Poll, Resume};
-use crate::native::Step;
+use crate::native::{NativeIter, Step};
 
 unsafe extern "C" fn step_send(
     iter: *mut ffi::PyObject,
@@ -75,6 +75,50 @@ unsafe extern "C" fn step_await(step: *mut ffi::PyObject) -> *mut ffi::PyObject 
         ffi::Py_IncRef(step);
     }
     step
+}
+
+unsafe extern "C" fn native_anext(iter: *mut ffi::PyObject) -> *mut ffi::PyObject {
+    // SAFETY: CPython calls am_anext with the GIL held on a live NativeIter
+    // (the slot is installed on that type only).
+    let outcome = std::panic::catch_unwind(|| {
+        Python::attach(|py| unsafe {
+            let this = Bound::from_borrowed_ptr(py, iter);
+            match this.cast::<NativeIter>() {
+                Ok(native) => match NativeIter::next_step(native) {
+                    Ok(step) => step.into_ptr(),
+                    Err(err) => {
+                        err.restore(py);
+                        std::ptr::null_mut()
+                    }
+                },
+                Err(err) => {
+                    PyErr::from(err).restore(py);
+                    std::ptr::null_mut()
+                }
+            }
+        })
+    });
+    outcome.unwrap_or_else(|_| {
+        Python::attach(|py| {
+            pyo3::exceptions::PyRuntimeError::new_err("aioxide: panic in a native iterator")
+                .restore(py)
+        });
+        std::ptr::null_mut()
+    })
+}
+
+/// Installs a direct `am_anext` on NativeIter's type (no PyO3 trampoline per item).
+pub fn install_anext(native_type: &Bound<'_, PyType>) {
+    let ty = native_type.as_type_ptr();
+    // SAFETY: as in `install`: a PyO3 heap type whose `tp_as_async` is its
+    // own writable `PyAsyncMethods`, patched during module initialisation.
+    unsafe {
+        let methods = (*ty).tp_as_async;
+        if !methods.is_null() {
+            (*methods).am_anext = Some(native_anext);
+            ffi::PyType_Modified(ty);
+        }
+    }
 }
 
 /// Installs `am_send` (and a plain `am_await`) on Step's type.

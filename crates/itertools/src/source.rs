@@ -22,6 +22,28 @@ pub enum Source {
     Native(Py<NativeIter>),
 }
 
+/// `iterator.__anext__()`: through the type's `am_anext` slot when it has
+/// one (async generators, native iterators), else the looked-up method.
+fn next_awaitable<'py>(
+    py: Python<'py>,
+    iterator: &Py<PyAny>,
+    anext: &Py<PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    // SAFETY: reading the type's slot table of a live object; calling the
+    // slot with that object is what `type(it).__anext__(it)` does.
+    unsafe {
+        let ty = ffi::Py_TYPE(iterator.as_ptr());
+        let methods = (*ty).tp_as_async;
+        if !methods.is_null() {
+            if let Some(slot) = (*methods).am_anext {
+                let raw = slot(iterator.as_ptr());
+                return Bound::from_owned_ptr_or_err(py, raw);
+            }
+        }
+    }
+    anext.bind(py).call0()
+}
+
 impl Source {
     /// Wraps any sync or async iterable.
     pub fn new(iterable: &Bound<'_, PyAny>) -> PyResult<Self> {
@@ -78,16 +100,18 @@ impl Source {
                 // SAFETY: PyIter_Next returned a new reference.
                 Poll::Ready(unsafe { Bound::from_owned_ptr(py, next) }.unbind())
             }
-            Source::Async { anext, current, .. } => {
+            Source::Async {
+                iterator,
+                anext,
+                current,
+            } => {
                 let (step, resume) = match current.take() {
                     Some(step) => (step, resume),
                     None => {
                         if let Resume::Throw(err) = resume {
                             return Poll::Err(err);
                         }
-                        let started = anext
-                            .bind(py)
-                            .call0()
+                        let started = next_awaitable(py, iterator, anext)
                             .and_then(|awaitable| awaitable_iter(&awaitable));
                         match started {
                             Ok(step) => (step.unbind(), Resume::start(py)),
