@@ -96,7 +96,17 @@ def machine() -> dict[str, str]:
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
+            # Results written earlier in this same run do not make the code dirty.
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!benchmarks/results",
+                ":!benchmarks/RESULTS.md",
+            ],
             capture_output=True,
             text=True,
             cwd=HERE,
