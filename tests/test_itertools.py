@@ -131,8 +131,13 @@ def test_gather_failure_cancels_siblings_and_closes_unstarted(run: Run) -> None:
 
 def test_cancelling_gather_cancels_its_tasks(run: Run) -> None:
     cancelled: list[int] = []
+    started: list[int] = []
+    both_started = asyncio.Event()
 
     async def work(i: int) -> None:
+        started.append(i)
+        if len(started) == 2:
+            both_started.set()
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
@@ -141,7 +146,7 @@ def test_cancelling_gather_cancels_its_tasks(run: Run) -> None:
 
     async def main() -> None:
         task = asyncio.ensure_future(aio.gather(*(work(i) for i in range(4)), limit=2))
-        await asyncio.sleep(0.01)
+        await both_started.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -161,13 +166,16 @@ def test_gather_iter_passes_plain_values_and_repeats(run: Run) -> None:
 def test_as_generated_propagates_consumer_cancellation(run: Run) -> None:  # B8
     async def main() -> None:
         seen: list[int] = []
+        some_seen = asyncio.Event()
 
         async def consume() -> None:
             async for value in aio.as_generated([agen(100, 0.01), agen(100, 0.01)]):
                 seen.append(value)
+                if len(seen) == 4:
+                    some_seen.set()
 
         task = asyncio.ensure_future(consume())
-        await asyncio.sleep(0.05)
+        await some_seen.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -405,12 +413,15 @@ def test_exceptions_from_callables_propagate(run: Run) -> None:
 
 def test_cancellation_in_the_middle_of_iteration(run: Run) -> None:
     async def main() -> None:
+        midway = asyncio.Event()
+
         async def consume() -> None:
-            async for _ in ait.map(lambda x: x, agen(1000, 0.001)):
-                pass
+            async for x in ait.map(lambda x: x, agen(1000, 0.001)):
+                if x == 10:
+                    midway.set()
 
         task = asyncio.ensure_future(consume())
-        await asyncio.sleep(0.02)
+        await midway.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -457,8 +468,10 @@ def test_native_combinators_drive_async_callables_and_sources(run: Run) -> None:
 
 def test_native_cancellation_reaches_the_awaited_callable(run: Run) -> None:
     cancelled = []
+    entered = asyncio.Event()
 
     async def forever(x: int) -> int:
+        entered.set()
         try:
             await asyncio.sleep(10)
         except asyncio.CancelledError:
@@ -469,7 +482,7 @@ def test_native_cancellation_reaches_the_awaited_callable(run: Run) -> None:
     async def main() -> None:
         it = ait.map(forever, [7])
         task = asyncio.ensure_future(ait.next(it))
-        await asyncio.sleep(0.01)
+        await entered.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

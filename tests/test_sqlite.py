@@ -9,6 +9,7 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,30 @@ Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
 async def still_works(db: aiox.Connection) -> None:
     assert await db.execute_fetchall("select 41 + 1") == [(42,)]
+
+
+class RunningSignal:
+    """A SQL function ``started()`` that reports when a statement begins on
+    the connection thread (not an inline attempt on this one), so tests can
+    cancel mid-statement without guessing at timing."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def started(self) -> int:
+        if threading.current_thread() is not threading.main_thread():
+            self.event.set()
+        return 1
+
+    async def install(self, db: aiox.Connection) -> None:
+        await db.create_function("started", 0, self.started)
+
+    async def wait(self) -> None:
+        loop = asyncio.get_running_loop()
+        assert await loop.run_in_executor(None, self.event.wait, 30)
+
+
+ENDLESS = "with recursive c(x) as (select started() union all select x + 1 from c)"
 
 
 @pytest.mark.parametrize(
@@ -341,12 +366,12 @@ def test_enormous_blob(run: Run) -> None:
 
 
 def test_cancelled_query_is_interrupted(run: Run) -> None:
-    slow = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
-
     async def main() -> None:
         async with aiox.connect(":memory:") as db:
-            task = asyncio.ensure_future(db.execute(slow))
-            await asyncio.sleep(0.05)
+            running = RunningSignal()
+            await running.install(db)
+            task = asyncio.ensure_future(db.execute(ENDLESS + " select count(*) from c"))
+            await running.wait()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
@@ -357,12 +382,12 @@ def test_cancelled_query_is_interrupted(run: Run) -> None:
 
 
 def test_interrupt_stops_a_running_query(run: Run) -> None:
-    slow = "with recursive c(x) as (select 1 union all select x + 1 from c) select count(*) from c"
-
     async def main() -> None:
         async with aiox.connect(":memory:") as db:
-            task = asyncio.ensure_future(db.execute(slow))
-            await asyncio.sleep(0.05)
+            running = RunningSignal()
+            await running.install(db)
+            task = asyncio.ensure_future(db.execute(ENDLESS + " select count(*) from c"))
+            await running.wait()
             await db.interrupt()
             with pytest.raises(sqlite3.OperationalError, match="interrupted"):
                 await task
@@ -619,8 +644,6 @@ def test_autocommit_attribute(run: Run, tmp_path: Path) -> None:
 
 
 def test_pooled_connection_spreads_queries_over_readers(run: Run, tmp_path: Path) -> None:
-    import threading
-
     big_query = "select count(*), max(seen()) from t, (select 1 union all select 2)"
 
     async def main() -> set[int]:
@@ -663,20 +686,19 @@ def test_pool_arguments_are_checked(run: Run, tmp_path: Path) -> None:
 
 
 def test_what_a_cancelled_write_rolls_back(run: Run) -> None:
-    endless_insert = (
-        "insert into t with recursive c(x) as (select 1 union all select x + 1 from c) "
-        "select x from c"
-    )
+    running = RunningSignal()
 
     async def cancel_midway(db: aiox.Connection) -> None:
-        task = asyncio.ensure_future(db.execute(endless_insert))
-        await asyncio.sleep(0.05)
+        running.event.clear()
+        task = asyncio.ensure_future(db.execute("insert into t " + ENDLESS + " select x from c"))
+        await running.wait()
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
 
     async def main() -> None:
         async with aiox.connect(":memory:") as db:
+            await running.install(db)
             await db.execute("create table t (v)")
             # Inside a transaction: SQLite rolls the whole transaction back.
             await db.execute("insert into t values (1)")
