@@ -9,6 +9,7 @@ helpers.
 
 from __future__ import annotations
 
+import importlib
 import importlib.machinery
 import importlib.util
 import sys
@@ -31,6 +32,10 @@ def load(package: str, module: str) -> types.ModuleType:
     compat.install(package)
     tests_dir = upstream_tests_dir(package)
     holder = f"_upstream_{package}_tests"
+    if holder not in sys.modules and importlib.util.find_spec(holder) is not None:
+        # A real package (see _upstream_aiomultiprocess_tests): child
+        # processes can import the test helpers by name too.
+        importlib.import_module(holder)
     if holder not in sys.modules:
         pkg = types.ModuleType(holder)
         pkg.__path__ = [str(tests_dir)]

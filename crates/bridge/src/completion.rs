@@ -188,7 +188,9 @@ impl Completion {
         self.finished = true;
         self.slot.cancel();
         if let Some(future) = self.future.take() {
-            future.bind(py).call_method0(intern!(py, "cancel"))?;
+            // Fails only when its loop is already closed (a task destroyed at
+            // shutdown): nobody is left to be told, so there is nothing to do.
+            let _ = future.bind(py).call_method0(intern!(py, "cancel"));
         }
         Ok(())
     }

@@ -1,0 +1,210 @@
+//! `Channel`: a framed socket link seen from Python.
+//!
+//! `send` / `send_many` queue frames without blocking the event loop.
+//! `recv()` returns a bridge `Completion` that resolves to every frame that
+//! has arrived (a list of `(kind, id, payload)`), so a reader task costs one
+//! loop wake-up per batch, not per frame. When the peer goes away, `recv()`
+//! raises `EOFError` once the frames that did arrive have been handed out.
+
+use std::os::fd::{BorrowedFd, OwnedFd};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use aioxide_bridge::{outcome, pending, Completer, Completion};
+use pyo3::exceptions::{
+    PyBrokenPipeError, PyConnectionError, PyEOFError, PyOSError, PyRuntimeError, PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use crate::frame::{encode_into, Frame};
+use crate::link::{End, Event, Link, SendError};
+
+#[derive(Default)]
+struct Inbox {
+    frames: Vec<Frame>,
+    /// The completer of the one outstanding `recv()`, if it is waiting.
+    waiter: Option<Completer>,
+    /// Set once the reader thread stopped.
+    ended: Option<String>,
+}
+
+type SharedInbox = Arc<Mutex<Inbox>>;
+
+fn lock(inbox: &SharedInbox) -> MutexGuard<'_, Inbox> {
+    inbox
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One end of a framed socket link (pool ↔ child).
+#[pyclass(module = "aioxide._core", frozen)]
+pub struct Channel {
+    link: Link,
+    inbox: SharedInbox,
+}
+
+fn frames_outcome(frames: Vec<Frame>) -> outcome::Outcome {
+    Box::new(move |py| {
+        let items = frames.into_iter().map(|frame| {
+            PyTuple::new(
+                py,
+                [
+                    frame.kind.into_pyobject(py)?.into_any(),
+                    frame.id.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, &frame.payload).into_any(),
+                ],
+            )
+        });
+        let list = PyList::empty(py);
+        for item in items {
+            list.append(item?)?;
+        }
+        Ok(list.into_any().unbind())
+    })
+}
+
+fn ended_error(reason: &str) -> PyErr {
+    if reason.is_empty() {
+        PyEOFError::new_err("the other end of the channel closed it")
+    } else {
+        PyConnectionError::new_err(format!("the channel failed: {reason}"))
+    }
+}
+
+fn deliver(inbox: &SharedInbox, event: Event) {
+    let mut state = lock(inbox);
+    match event {
+        Event::Frames(frames) => state.frames.extend(frames),
+        Event::Ended(End::Closed) => state.ended = Some(String::new()),
+        Event::Ended(End::Failed(err)) => state.ended = Some(err.to_string()),
+    }
+    // A waiter cancelled by its task must not swallow frames: keep them for
+    // the next recv().
+    let live = state
+        .waiter
+        .as_ref()
+        .is_some_and(|w| !w.ticket().is_cancelled());
+    if !live {
+        return;
+    }
+    let waiter = state.waiter.take().expect("checked above");
+    let outcome = if !state.frames.is_empty() {
+        frames_outcome(std::mem::take(&mut state.frames))
+    } else {
+        let reason = state.ended.clone().unwrap_or_default();
+        outcome::error(ended_error(&reason))
+    };
+    drop(state);
+    waiter.complete(outcome);
+}
+
+fn send_error(err: SendError) -> PyErr {
+    match err {
+        SendError::Closed => PyBrokenPipeError::new_err("the channel is closed"),
+        SendError::Broken(_, message) => {
+            PyBrokenPipeError::new_err(format!("the other end of the channel is gone ({message})"))
+        }
+        SendError::TooLarge(err) => PyValueError::new_err(err.to_string()),
+    }
+}
+
+#[pymethods]
+impl Channel {
+    /// Wraps a duplicate of the connected stream socket `fd`; the caller may
+    /// close its own descriptor afterwards.
+    #[new]
+    #[pyo3(signature = (fd, name = "aioxide-channel"))]
+    fn new(fd: i32, name: &str) -> PyResult<Self> {
+        if fd < 0 {
+            return Err(PyValueError::new_err(format!(
+                "invalid file descriptor {fd}"
+            )));
+        }
+        // SAFETY: the caller passes the descriptor of a socket object it keeps
+        // alive for the duration of this call; we only borrow it long enough
+        // to duplicate it into a descriptor we own.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        let owned: OwnedFd = borrowed.try_clone_to_owned().map_err(PyOSError::new_err)?;
+        let inbox = SharedInbox::default();
+        let for_reader = inbox.clone();
+        let link = Link::new(owned, name, move |event| deliver(&for_reader, event))
+            .map_err(PyOSError::new_err)?;
+        Ok(Self { link, inbox })
+    }
+
+    /// Queues one frame. Never blocks; raises `BrokenPipeError` once the
+    /// other end is gone.
+    fn send(&self, kind: u8, id: u64, payload: &[u8]) -> PyResult<()> {
+        self.link
+            .send(|out| encode_into(out, kind, id, payload))
+            .map_err(send_error)
+    }
+
+    /// Queues several `(kind, id, payload)` frames with one write.
+    fn send_many(&self, frames: &Bound<'_, PyList>) -> PyResult<()> {
+        let mut encoded = Vec::new();
+        for item in frames.iter() {
+            let (kind, id, payload): (u8, u64, Bound<'_, PyBytes>) = item.extract()?;
+            encode_into(&mut encoded, kind, id, payload.as_bytes())
+                .map_err(|err| PyValueError::new_err(err.to_string()))?;
+        }
+        self.link
+            .send(|out| {
+                out.extend_from_slice(&encoded);
+                Ok(())
+            })
+            .map_err(send_error)
+    }
+
+    /// Awaitable: the frames received since the last call, at least one.
+    /// Raises `EOFError` when the other end closed and nothing is left.
+    fn recv(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
+        let mut state = lock(&self.inbox);
+        if !state.frames.is_empty() {
+            let frames = std::mem::take(&mut state.frames);
+            drop(state);
+            return aioxide_bridge::completion::ready(py, frames_outcome(frames));
+        }
+        if let Some(reason) = state.ended.clone() {
+            drop(state);
+            return aioxide_bridge::completion::ready(py, outcome::error(ended_error(&reason)));
+        }
+        if state
+            .waiter
+            .as_ref()
+            .is_some_and(|w| !w.ticket().is_cancelled())
+        {
+            return Err(PyRuntimeError::new_err(
+                "recv() is already being awaited on this channel",
+            ));
+        }
+        let (completion, completer) = pending(py)?;
+        state.waiter = Some(completer);
+        Ok(completion)
+    }
+
+    /// Blocks (without the GIL) until queued frames are written, at most
+    /// `timeout` seconds. Returns whether everything was written.
+    #[pyo3(signature = (timeout = 10.0))]
+    fn flush(&self, py: Python<'_>, timeout: f64) -> bool {
+        let timeout = Duration::try_from_secs_f64(timeout.max(0.0)).unwrap_or(Duration::MAX);
+        py.detach(|| self.link.flush(timeout))
+    }
+
+    /// Shuts the link down in both directions (idempotent).
+    fn close(&self) {
+        self.link.shutdown();
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.link.is_shut_down()
+    }
+
+    /// Bytes queued but not yet written to the socket.
+    #[getter]
+    fn unsent(&self) -> usize {
+        self.link.unsent()
+    }
+}

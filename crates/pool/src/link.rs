@@ -1,0 +1,376 @@
+//! A framed, full-duplex link over one connected socket.
+//!
+//! Sending never blocks the caller: a frame is written at once with a
+//! non-blocking send when nothing is queued, and whatever the socket cannot
+//! take yet is handed to the link's writer thread. Receiving is done by the
+//! link's reader thread, which hands each batch of complete frames to a
+//! callback as soon as it arrives (no polling anywhere).
+
+use std::io;
+use std::net::Shutdown;
+use std::os::fd::OwnedFd;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use socket2::Socket;
+
+use crate::frame::{Decoder, Frame, TooLarge};
+
+/// What the reader thread reports.
+#[derive(Debug)]
+pub enum Event {
+    /// Complete frames, in arrival order.
+    Frames(Vec<Frame>),
+    /// The link is finished: the peer closed it, we shut it down, or reading
+    /// failed. Nothing follows.
+    Ended(End),
+}
+
+#[derive(Debug)]
+pub enum End {
+    /// The peer closed its end (for a child process: it exited or died).
+    Closed,
+    /// Reading failed.
+    Failed(io::Error),
+}
+
+/// Why a send was refused.
+#[derive(Debug)]
+pub enum SendError {
+    /// `shutdown()` was called on this link.
+    Closed,
+    /// The socket failed (usually: the peer is gone).
+    Broken(io::ErrorKind, String),
+    TooLarge(TooLarge),
+}
+
+struct Outgoing {
+    /// Encoded bytes not yet handed to the socket, oldest first.
+    buf: Vec<u8>,
+    /// The writer thread is sending bytes it took out of `buf`.
+    writing: bool,
+    closed: bool,
+    broken: Option<(io::ErrorKind, String)>,
+}
+
+struct Shared {
+    socket: Socket,
+    out: Mutex<Outgoing>,
+    /// Signalled when bytes are queued for the writer, when the writer drains
+    /// them, and on shutdown.
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock_out(&self) -> MutexGuard<'_, Outgoing> {
+        // A panic while holding the lock leaves plain data behind; keep going.
+        self.out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// One end of a framed socket link, with its reader and writer threads.
+pub struct Link {
+    shared: Arc<Shared>,
+}
+
+const DONTWAIT: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+const WAIT: libc::c_int = libc::MSG_NOSIGNAL;
+
+impl Link {
+    /// Takes ownership of a connected stream socket and starts the threads.
+    /// `on_event` runs on the reader thread.
+    pub fn new(
+        fd: OwnedFd,
+        name: &str,
+        on_event: impl FnMut(Event) + Send + 'static,
+    ) -> io::Result<Self> {
+        let socket = Socket::from(fd);
+        socket.set_nonblocking(false)?;
+        let shared = Arc::new(Shared {
+            socket,
+            out: Mutex::new(Outgoing {
+                buf: Vec::new(),
+                writing: false,
+                closed: false,
+                broken: None,
+            }),
+            changed: Condvar::new(),
+        });
+        let for_reader = shared.clone();
+        thread::Builder::new()
+            .name(format!("{name}-reader"))
+            .spawn(move || read_loop(&for_reader, on_event))?;
+        let for_writer = shared.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("{name}-writer"))
+            .spawn(move || write_loop(&for_writer));
+        if let Err(err) = spawned {
+            // Stop the reader we already started.
+            let _ = shared.socket.shutdown(Shutdown::Both);
+            return Err(err);
+        }
+        Ok(Self { shared })
+    }
+
+    /// Queues the bytes `encode` appends, writing at once when possible.
+    pub fn send(
+        &self,
+        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), TooLarge>,
+    ) -> Result<(), SendError> {
+        let mut out = self.shared.lock_out();
+        if out.closed {
+            return Err(SendError::Closed);
+        }
+        if let Some((kind, message)) = &out.broken {
+            return Err(SendError::Broken(*kind, message.clone()));
+        }
+        let idle = !out.writing && out.buf.is_empty();
+        let before = out.buf.len();
+        if let Err(err) = encode(&mut out.buf) {
+            out.buf.truncate(before);
+            return Err(SendError::TooLarge(err));
+        }
+        if idle {
+            // Fast path on the caller's thread; never waits for the peer.
+            while !out.buf.is_empty() {
+                match self.shared.socket.send_with_flags(&out.buf, DONTWAIT) {
+                    Ok(sent) => {
+                        out.buf.drain(..sent);
+                    }
+                    Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(err) => {
+                        let broken = (err.kind(), err.to_string());
+                        out.buf.clear();
+                        out.broken = Some(broken.clone());
+                        self.shared.changed.notify_all();
+                        return Err(SendError::Broken(broken.0, broken.1));
+                    }
+                }
+            }
+        }
+        if !out.buf.is_empty() {
+            self.shared.changed.notify_all();
+        }
+        Ok(())
+    }
+
+    /// Bytes accepted by `send` but not yet written to the socket.
+    pub fn unsent(&self) -> usize {
+        self.shared.lock_out().buf.len()
+    }
+
+    /// Waits until every queued byte is written (or the link broke or was
+    /// shut down). Returns whether everything was written.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut out = self.shared.lock_out();
+        loop {
+            if out.buf.is_empty() && !out.writing {
+                return out.broken.is_none();
+            }
+            if out.closed || out.broken.is_some() {
+                return false;
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            out = self
+                .shared
+                .changed
+                .wait_timeout(out, deadline - now)
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .0;
+        }
+    }
+
+    /// Stops both directions: the reader reports `Ended`, queued bytes are
+    /// dropped, and later sends fail with `SendError::Closed`.
+    pub fn shutdown(&self) {
+        let mut out = self.shared.lock_out();
+        if out.closed {
+            return;
+        }
+        out.closed = true;
+        out.buf.clear();
+        drop(out);
+        // ENOTCONN when the peer is already gone: nothing left to stop.
+        let _ = self.shared.socket.shutdown(Shutdown::Both);
+        self.shared.changed.notify_all();
+    }
+
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.lock_out().closed
+    }
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn read_loop(shared: &Shared, mut on_event: impl FnMut(Event)) {
+    let mut decoder = Decoder::new();
+    let mut source = &shared.socket;
+    let end = loop {
+        match decoder.read_from(&mut source) {
+            Ok(0) => break End::Closed,
+            Ok(_) => {
+                let frames = decoder.drain_frames();
+                if !frames.is_empty() {
+                    on_event(Event::Frames(frames));
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) if shared.lock_out().closed => break End::Closed,
+            Err(err) => break End::Failed(err),
+        }
+    };
+    on_event(Event::Ended(end));
+}
+
+fn write_loop(shared: &Shared) {
+    loop {
+        let chunk = {
+            let mut out = shared.lock_out();
+            while out.buf.is_empty() && !out.closed && out.broken.is_none() {
+                out = shared
+                    .changed
+                    .wait(out)
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+            }
+            if out.closed || out.broken.is_some() {
+                return;
+            }
+            out.writing = true;
+            std::mem::take(&mut out.buf)
+        };
+        let result = write_all(&shared.socket, &chunk);
+        let mut out = shared.lock_out();
+        out.writing = false;
+        if let Err(err) = result {
+            out.buf.clear();
+            out.broken = Some((err.kind(), err.to_string()));
+        }
+        shared.changed.notify_all();
+    }
+}
+
+fn write_all(socket: &Socket, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match socket.send_with_flags(bytes, WAIT) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(sent) => bytes = &bytes[sent..],
+            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::encode_into;
+    use std::os::unix::net::UnixStream;
+    use std::sync::mpsc;
+
+    fn pair() -> (Link, mpsc::Receiver<Event>, Link, mpsc::Receiver<Event>) {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (tx_a, rx_a) = mpsc::channel();
+        let (tx_b, rx_b) = mpsc::channel();
+        let a = Link::new(OwnedFd::from(a), "a", move |e| tx_a.send(e).unwrap()).unwrap();
+        let b = Link::new(OwnedFd::from(b), "b", move |e| tx_b.send(e).unwrap()).unwrap();
+        (a, rx_a, b, rx_b)
+    }
+
+    fn collect_frames(rx: &mpsc::Receiver<Event>, count: usize) -> Vec<Frame> {
+        let mut frames = Vec::new();
+        while frames.len() < count {
+            match rx
+                .recv_timeout(Duration::from_secs(10))
+                .expect("frames arrive")
+            {
+                Event::Frames(batch) => frames.extend(batch),
+                Event::Ended(end) => panic!("ended early: {end:?}"),
+            }
+        }
+        frames
+    }
+
+    #[test]
+    fn frames_cross_in_order_both_ways() {
+        let (a, rx_a, b, rx_b) = pair();
+        for id in 0..1000u64 {
+            a.send(|out| encode_into(out, 1, id, &id.to_le_bytes()))
+                .unwrap();
+            b.send(|out| encode_into(out, 2, id, b"")).unwrap();
+        }
+        let at_b = collect_frames(&rx_b, 1000);
+        let at_a = collect_frames(&rx_a, 1000);
+        assert!(at_b
+            .iter()
+            .enumerate()
+            .all(|(i, f)| f.id == i as u64 && f.kind == 1));
+        assert!(at_a
+            .iter()
+            .enumerate()
+            .all(|(i, f)| f.id == i as u64 && f.kind == 2));
+    }
+
+    #[test]
+    fn large_writes_never_block_the_sender() {
+        // The peer does not read for a while: 64 MiB cannot fit the socket
+        // buffer, so the writer thread must take over and `send` must return.
+        let (a, _rx_a, _b, rx_b) = pair();
+        let payload = vec![7u8; 1 << 20];
+        let started = Instant::now();
+        for id in 0..64u64 {
+            a.send(|out| encode_into(out, 3, id, &payload)).unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(a.unsent() > 0);
+        let frames = collect_frames(&rx_b, 64);
+        assert!(frames.iter().all(|f| f.payload.len() == 1 << 20));
+        assert!(a.flush(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn peer_going_away_ends_the_reader_and_breaks_sends() {
+        let (a, rx_a, b, _rx_b) = pair();
+        drop(b);
+        match rx_a.recv_timeout(Duration::from_secs(10)).unwrap() {
+            Event::Ended(End::Closed) => {}
+            other => panic!("expected Ended(Closed), got {other:?}"),
+        }
+        // The first send may still be buffered by the kernel; a later one fails.
+        let mut broke = false;
+        for id in 0..100 {
+            if a.send(|out| encode_into(out, 1, id, &[0; 4096])).is_err() {
+                broke = true;
+                break;
+            }
+            thread::sleep(Duration::from_millis(1));
+        }
+        assert!(broke, "sends to a closed peer must fail");
+    }
+
+    #[test]
+    fn shutdown_ends_own_reader_and_refuses_sends() {
+        let (a, rx_a, _b, _rx_b) = pair();
+        a.shutdown();
+        assert!(matches!(
+            rx_a.recv_timeout(Duration::from_secs(10)).unwrap(),
+            Event::Ended(End::Closed)
+        ));
+        assert!(matches!(
+            a.send(|out| encode_into(out, 1, 1, b"x")),
+            Err(SendError::Closed)
+        ));
+    }
+}

@@ -1,0 +1,143 @@
+"""Coroutines the multiprocess tests send to child processes.
+
+They live in an importable module so spawned children can find them by name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import ctypes
+import os
+import signal
+import threading
+from pathlib import Path
+from typing import Any
+
+marker: contextvars.ContextVar[str] = contextvars.ContextVar("marker", default="unset")
+INITIALIZED: list[str] = []
+
+
+async def double(x: int) -> int:
+    return x * 2
+
+
+async def add(a: int, b: int = 0, *, c: int = 0) -> int:
+    return a + b + c
+
+
+async def pid() -> int:
+    return os.getpid()
+
+
+async def pid_after(delay: float) -> int:
+    await asyncio.sleep(delay)
+    return os.getpid()
+
+
+async def sleep_return(x: int, delay: float = 0.01) -> int:
+    await asyncio.sleep(delay)
+    return x
+
+
+async def fail(kind: str) -> None:
+    if kind == "value":
+        raise ValueError("bad value in child")
+    if kind == "custom":
+        raise CustomError("custom", 42)
+    if kind == "unpicklable":
+        raise UnpicklableError("cannot travel")
+    raise KeyError(kind)
+
+
+async def fail_after(x: int, bad: int) -> int:
+    await asyncio.sleep(0)
+    if x == bad:
+        raise ValueError(f"item {x} is bad")
+    return x
+
+
+class CustomError(Exception):
+    def __init__(self, text: str, code: int) -> None:
+        super().__init__(text, code)
+        self.code = code
+
+
+class UnpicklableError(Exception):
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.lock = threading.Lock()
+
+
+async def die(how: str) -> None:
+    await asyncio.sleep(0.05)
+    if how == "exit":
+        os._exit(7)
+    if how == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    if how == "segfault":
+        ctypes.string_at(0)
+
+
+async def return_lock() -> Any:
+    return threading.Lock()
+
+
+def _explode() -> None:
+    raise RuntimeError("this value cannot be rebuilt in the parent")
+
+
+class Unloadable:
+    def __reduce__(self) -> Any:
+        return (_explode, ())
+
+
+async def return_unloadable() -> Unloadable:
+    return Unloadable()
+
+
+async def wait_for_cancel(path: str) -> None:
+    try:
+        await asyncio.sleep(60)
+    except asyncio.CancelledError:
+        Path(path).write_text(f"cancelled in {os.getpid()}")
+        raise
+
+
+async def context_probe(value: str) -> tuple[str, bool]:
+    before = marker.get()
+    marker.set(value)
+    await asyncio.sleep(0)
+    return before, asyncio.current_task() is not None
+
+
+async def current_loop_name() -> str:
+    return type(asyncio.get_running_loop()).__module__
+
+
+def sync_function(x: int) -> int:
+    return x
+
+
+def set_initialized(value: str) -> None:
+    INITIALIZED.append(value)
+
+
+async def get_initialized() -> list[str]:
+    return INITIALIZED
+
+
+def broken_initializer() -> None:
+    raise RuntimeError("initializer is broken")
+
+
+async def echo(value: Any) -> Any:
+    return value
+
+
+async def worker_fail() -> None:
+    raise ValueError("worker failed")
+
+
+async def lock_if(x: int, bad: int) -> Any:
+    return threading.Lock() if x == bad else x

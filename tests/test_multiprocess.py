@@ -1,0 +1,535 @@
+"""aioxide.multiprocess: the pool API, every fault in the issue's list, the
+start methods, and the single-process ``Process`` / ``Worker``.
+
+Faults are checked for the caller's answer (type and message) and for the
+pool still working afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import operator
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+import aioxide.multiprocess as amp
+import mp_helpers as h
+from aioxide.multiprocess import (
+    Pool,
+    PoolBroken,
+    PoolTerminated,
+    ProxyException,
+    RemoteTraceback,
+    WorkerCrashed,
+)
+
+T = TypeVar("T")
+Run = Callable[[Coroutine[Any, Any, T]], T]
+
+
+async def still_works(pool: Pool) -> None:
+    assert await pool.apply(h.double, (21,)) == 42
+
+
+async def both_children_ready(pool: Pool) -> set[int]:
+    pids: set[int] = set()
+    deadline = time.monotonic() + 30
+    while len(pids) < pool.process_count and time.monotonic() < deadline:
+        pids.update(await pool.map(h.pid_after, [0.02] * 8, chunksize=1))
+    assert len(pids) == pool.process_count
+    return pids
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is dead for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+# --- the API ---------------------------------------------------------------
+
+
+def test_apply_map_starmap(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(2) as pool:
+            assert pool.process_count == 2
+            assert len(pool.processes) == 2
+            assert await pool.apply(h.add, (1, 2), {"c": 3}) == 6
+            assert await pool.apply(h.add, kwds={"a": 5}) == 5
+            assert await pool.map(h.double, range(100)) == [x * 2 for x in range(100)]
+            for chunksize in (1, 7, 1000):
+                assert await pool.map(h.double, range(50), chunksize=chunksize) == [
+                    x * 2 for x in range(50)
+                ]
+            assert await pool.starmap(h.add, [(1, 2), (3, 4)]) == [3, 7]
+            assert await pool.map(h.double, []) == []
+            assert await pool.map(h.double, (x for x in range(5))) == [0, 2, 4, 6, 8]
+            result = pool.map(h.double, range(10))
+            assert isinstance(result, amp.PoolResult)
+            assert [x async for x in result] == [x * 2 for x in range(10)]
+            assert await result == [x * 2 for x in range(10)]  # awaiting twice works
+
+    run(main())
+
+
+def test_results_as_they_complete(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(2) as pool:
+            delays = [0.3, 0.2, 0.1, 0.0]
+            order = [
+                x
+                async for x in pool.starmap(
+                    h.sleep_return, list(enumerate(delays)), chunksize=1
+                ).as_completed()
+            ]
+            assert order == [3, 2, 1, 0]
+            unordered = [x async for x in pool.imap_unordered(h.double, range(40), chunksize=3)]
+            assert sorted(unordered) == [x * 2 for x in range(40)]
+
+    run(main())
+
+
+def test_map_reduce(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(2) as pool:
+            assert (
+                await pool.map_reduce(h.double, range(1000), operator.add) == sum(range(1000)) * 2
+            )
+            assert (
+                await pool.map_reduce(h.double, range(10), operator.add, initial=100, chunksize=3)
+                == 190
+            )
+            assert await pool.map_reduce(h.double, [], operator.add, initial=5) == 5
+
+            async def concat(a: list[int], b: list[int]) -> list[int]:
+                return a + b
+
+            wrapped = await pool.map_reduce(h.echo, [[1], [2], [3], [4]], concat, chunksize=3)
+            # Order kept; the async reducer ran in the child and in the parent.
+            assert wrapped == [1, 2, 3, 4]
+            with pytest.raises(TypeError, match="empty iterable with no initial value"):
+                await pool.map_reduce(h.double, [], operator.add)
+            with pytest.raises(ValueError, match="item 3 is bad"):
+                await pool.starmap(h.fail_after, [(x, 3) for x in range(6)])
+            await still_works(pool)
+
+    run(main())
+
+
+def test_lambdas_and_local_functions_travel_by_value(run: Run[None]) -> None:
+    async def main() -> None:
+        offset = 10
+
+        async def local(x: int) -> int:
+            return x + offset
+
+        async with Pool(1) as pool:
+            assert await pool.apply(local, (1,)) == 11
+            assert await pool.map(local, [1, 2]) == [11, 12]
+            assert await pool.apply(lambda: h.double(4)) == 8
+
+    run(main())
+
+
+def test_initializer_and_loop_initializer(run: Run[None]) -> None:
+    import uvloop
+
+    async def main() -> None:
+        async with Pool(
+            2,
+            initializer=h.set_initialized,
+            initargs=("yes",),
+            loop_initializer=uvloop.new_event_loop,
+        ) as pool:
+            assert await pool.apply(h.get_initialized) == ["yes"]
+            assert await pool.apply(h.current_loop_name) == "uvloop"
+
+    run(main())
+
+
+def test_suspending_calls_get_their_own_task_and_context(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(1, childconcurrency=4) as pool:
+            results = await pool.map(h.context_probe, ["a", "b", "c", "d"], chunksize=4)
+            assert results == [("unset", True)] * 4
+
+    run(main())
+
+
+def test_child_concurrency_overlaps_waits() -> None:
+    async def main() -> float:
+        async with Pool(1, childconcurrency=50) as pool:
+            await still_works(pool)
+            start = time.perf_counter()
+            await pool.map(h.sleep_return, range(100), chunksize=100)
+            return time.perf_counter() - start
+
+    # 100 x 10 ms at 50 at a time: two rounds, not a hundred.
+    assert asyncio.run(main()) < 0.5
+
+
+def test_least_loaded_and_round_robin_queues(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(2, queuecount=2, scheduler=amp.RoundRobin()) as pool:
+            pids = Counter(await pool.map(h.pid_after, [0.01] * 20, chunksize=1))
+            assert len(pids) == 2
+            assert set(pids.values()) == {10}
+        with pytest.raises(ValueError, match="queue count must be <= process count"):
+            Pool(2, queuecount=3)
+
+    run(main())
+
+
+def test_large_payloads_both_ways(run: Run[None]) -> None:
+    async def main() -> None:
+        blob = os.urandom(20 * 1024 * 1024)
+        async with Pool(1) as pool:
+            assert await pool.apply(h.echo, (blob,)) == blob
+
+    run(main())
+
+
+# --- errors reach their caller -----------------------------------------------
+
+
+def test_exceptions_keep_type_and_child_traceback(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(1) as pool:
+            with pytest.raises(ValueError, match="bad value in child") as info:
+                await pool.apply(h.fail, ("value",))
+            assert isinstance(info.value, ProxyException)
+            cause = info.value.__cause__
+            assert isinstance(cause, RemoteTraceback)
+            assert 'raise ValueError("bad value in child")' in cause.tb
+            with pytest.raises(h.CustomError) as custom:
+                await pool.apply(h.fail, ("custom",))
+            assert custom.value.code == 42
+            assert custom.value.args == ("custom", 42)
+            with pytest.raises(KeyError):
+                await pool.apply(h.fail, ("other",))
+            with pytest.raises(amp.RemoteError, match="UnpicklableError: cannot travel"):
+                await pool.apply(h.fail, ("unpicklable",))
+            await still_works(pool)
+
+    run(main())
+
+
+def test_exception_handler_runs_in_child(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with Pool(1, exception_handler=h.set_initialized) as pool:
+            with pytest.raises(ValueError, match="bad value in child"):
+                await pool.apply(h.fail, ("value",))
+            # The handler ran in the child (it recorded the exception there).
+            recorded = await pool.apply(h.get_initialized)
+            assert len(recorded) == 1
+            assert isinstance(recorded[0], ValueError)
+
+    asyncio.run(main())
+
+
+def test_not_a_coroutine_function_or_wrong_arguments(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(1) as pool:
+            with pytest.raises(TypeError, match=r"math\.sqrt\(4\) returned float, not a coroutine"):
+                await pool.apply(math.sqrt, (4,))
+            with pytest.raises(TypeError, match="returned int, not a coroutine"):
+                await pool.apply(h.sync_function, (1,))
+            with pytest.raises(TypeError, match="missing 1 required positional argument"):
+                await pool.apply(h.double)
+            with pytest.raises(TypeError, match="is not callable"):
+                await pool.apply(42)  # type: ignore[arg-type]
+            await still_works(pool)
+
+    run(main())
+
+
+def test_unpicklable_argument_and_result(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(1) as pool:
+            with pytest.raises(TypeError, match=r"cannot send .*echo.* to a child process"):
+                await pool.apply(h.echo, (threading.Lock(),))
+            with pytest.raises(
+                TypeError, match=r"result of .*return_lock\(\) could not be pickled"
+            ):
+                await pool.apply(h.return_lock)
+            with pytest.raises(RuntimeError, match="could not be unpickled in the parent") as info:
+                await pool.apply(h.return_unloadable)
+            assert "cannot be rebuilt" in str(info.value.__cause__)
+            # One bad result in a map fails that call alone.
+            result = pool.starmap(h.lock_if, [(x, 2) for x in range(4)], chunksize=4)
+            with pytest.raises(
+                TypeError, match=r"result of .*lock_if\(2, 2\) could not be pickled"
+            ):
+                await result
+            seen = []
+
+            async def consume() -> None:
+                async for value in result:
+                    seen.append(value)
+
+            with pytest.raises(TypeError, match="could not be pickled"):
+                await consume()
+            assert seen == [0, 1]
+            await still_works(pool)
+
+    run(main())
+
+
+@pytest.mark.parametrize("how", ["exit", "kill", "segfault"])
+def test_child_death_fails_exactly_its_tasks(how: str) -> None:
+    async def main() -> None:
+        async with Pool(2) as pool:
+            before = await both_children_ready(pool)
+            sleepers = [asyncio.ensure_future(pool.apply(h.pid_after, (1.0,))) for _ in range(2)]
+            await asyncio.sleep(0.2)  # both sleepers dispatched, one per child
+            with pytest.raises(
+                WorkerCrashed, match=rf"worker process \d+ .* while running .*die\('{how}'\)"
+            ):
+                await pool.apply(h.die, (how,))
+            outcomes = await asyncio.gather(*sleepers, return_exceptions=True)
+            crashed = [o for o in outcomes if isinstance(o, WorkerCrashed)]
+            finished = [o for o in outcomes if isinstance(o, int)]
+            assert len(crashed) == 1, outcomes
+            assert len(finished) == 1, outcomes
+            assert "pid_after(1.0)" in str(crashed[0])
+            await still_works(pool)
+            after = await both_children_ready(pool)
+            assert len(after - before) == 1  # the dead child was replaced
+
+    asyncio.run(main())
+
+
+def test_cancelling_the_caller_cancels_the_child_coroutine(run: Run[None], tmp_path: Path) -> None:
+    marker = tmp_path / "cancelled"
+
+    async def main() -> None:
+        async with Pool(1) as pool:
+            await still_works(pool)
+            call = asyncio.ensure_future(pool.apply(h.wait_for_cancel, (str(marker),)))
+            await asyncio.sleep(0.2)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            deadline = time.monotonic() + 10
+            # The marker is written by the child process: nothing to await.
+            while not marker.exists() and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+            assert marker.read_text().startswith("cancelled in")
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(pool.apply(h.sleep_return, (1, 5.0)), 0.2)
+            await still_works(pool)
+
+    run(main())
+
+
+def test_initializer_that_always_fails_breaks_the_pool_clearly() -> None:
+    async def main() -> None:
+        pool = Pool(1, initializer=h.broken_initializer)
+        with pytest.raises(PoolBroken, match="initializer is broken"):
+            await asyncio.wait_for(pool.apply(h.double, (1,)), 30)
+        with pytest.raises(PoolBroken):
+            await pool.apply(h.double, (1,))
+        pool.close()
+        await asyncio.wait_for(pool.join(), 10)
+
+    asyncio.run(main())
+
+
+# --- lifecycle -----------------------------------------------------------------
+
+
+def test_maxtasksperchild_is_exact(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(1, maxtasksperchild=3, childconcurrency=8) as pool:
+            pids = Counter(await pool.map(h.pid, [()] * 0 or [], chunksize=None))
+            pids = Counter(await pool.starmap(h.pid, [()] * 12))
+            assert sorted(pids.values()) == [3, 3, 3, 3]
+
+    run(main())
+
+
+def test_close_lets_queued_work_finish(run: Run[None]) -> None:
+    async def main() -> None:
+        pool = Pool(2, childconcurrency=2)
+        result = pool.map(h.sleep_return, range(20), chunksize=1)
+        pool.close()
+        with pytest.raises(RuntimeError, match="pool is closed"):
+            await pool.apply(h.double, (1,))
+        await asyncio.wait_for(pool.join(), 30)
+        assert await result == list(range(20))
+        assert not pool.processes
+
+    run(main())
+
+
+def test_terminate_fails_pending_calls_and_leaves_no_process(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(2) as pool:
+            pids = await both_children_ready(pool)
+            pending = pool.starmap(h.sleep_return, [(1, 30.0)] * 40, chunksize=1)
+            slow = asyncio.ensure_future(pool.apply(h.sleep_return, (1, 30.0)))
+            await asyncio.sleep(0.1)
+            pool.terminate()
+            with pytest.raises(PoolTerminated, match="terminated"):
+                await slow
+            with pytest.raises(PoolTerminated):
+                await pending
+            await asyncio.wait_for(pool.join(), 10)
+        assert not any(alive(p) for p in pids)
+
+    run(main())
+
+
+def test_leaving_async_with_stops_children(run: Run[None]) -> None:
+    async def main() -> set[int]:
+        async with Pool(2) as pool:
+            return await both_children_ready(pool)
+
+    pids = run(main())
+    assert not any(alive(p) for p in pids)
+
+
+EXIT_SCRIPT = """
+import asyncio, os, signal, sys
+sys.path.insert(0, {tests!r})
+import mp_helpers as h
+from aioxide.multiprocess import Pool
+
+async def main():
+    pool = Pool(2)
+    pids = set()
+    while len(pids) < 2:
+        pids.update(await pool.map(h.pid_after, [0.02] * 8, chunksize=1))
+    print(" ".join(map(str, pids)), flush=True)
+    if {mode!r} == "sigint":
+        os.kill(os.getpid(), signal.SIGINT)
+        await asyncio.sleep(30)
+    # "exit": return with the pool still open
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("mode", ["exit", "sigint"])
+def test_interpreter_exit_and_ctrl_c_leave_no_orphans(tmp_path: Path, mode: str) -> None:
+    script = tmp_path / "prog.py"
+    script.write_text(EXIT_SCRIPT.format(tests=str(Path(__file__).parent), mode=mode))
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == (130 if mode == "sigint" else 0), done.stderr
+    pids = [int(p) for p in done.stdout.split()]
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in pids)
+
+
+def test_parent_killed_children_exit(tmp_path: Path) -> None:
+    script = tmp_path / "prog.py"
+    script.write_text(
+        EXIT_SCRIPT.format(tests=str(Path(__file__).parent), mode="sigint").replace(
+            "os.kill(os.getpid(), signal.SIGINT)", "os.kill(os.getpid(), signal.SIGKILL)"
+        )
+    )
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    pids = [int(p) for p in proc.stdout.readline().split()]
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert len(pids) == 2
+    deadline = time.monotonic() + 10
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(p) for p in pids)  # end of stream on their socket
+
+
+def test_pool_created_before_the_loop_starts_on_first_use() -> None:
+    pool = Pool(1)
+
+    async def main() -> int:
+        async with pool:
+            return await pool.apply(h.double, (2,))
+
+    assert asyncio.run(main()) == 4
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="initializer must be synchronous"):
+        Pool(1, initializer=h.double)  # type: ignore[arg-type]
+
+    async def main() -> None:
+        async with Pool(1) as pool:
+            with pytest.raises(ValueError, match="chunksize must be at least 1"):
+                pool.map(h.double, [1], chunksize=0)
+            with pytest.raises(RuntimeError, match="pool is still open"):
+                await pool.join()
+
+    asyncio.run(main())
+
+
+# --- start methods ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver", "fork"])
+def test_start_methods(method: str) -> None:
+    amp.set_start_method(method)
+    try:
+
+        async def main() -> None:
+            async with Pool(2) as pool:
+                assert pool.context.get_start_method() == method
+                assert await pool.map(h.double, range(30)) == [x * 2 for x in range(30)]
+                with pytest.raises(WorkerCrashed):
+                    await pool.apply(h.die, ("kill",))
+                await still_works(pool)
+            assert await amp.Worker(target=h.double, args=(5,)) == 10
+
+        asyncio.run(main())
+    finally:
+        amp.set_start_method()
+
+
+# --- Process and Worker ------------------------------------------------------------
+
+
+def test_worker_result_error_and_timeout(run: Run[None]) -> None:
+    async def main() -> None:
+        assert await amp.Worker(target=h.add, args=(1, 2), kwargs={"c": 3}) == 6
+        error = await amp.Worker(target=h.worker_fail)
+        assert isinstance(error, ValueError)
+        assert isinstance(error, ProxyException)
+        big = await amp.Worker(target=h.echo, args=(b"x" * (8 * 1024 * 1024),))
+        assert len(big) == 8 * 1024 * 1024
+        p = amp.Process(target=h.sleep_return, args=(1, 5.0))
+        p.start()
+        with pytest.raises(asyncio.TimeoutError):
+            await p.join(timeout=0.05)
+        p.kill()
+        await p.join()
+        assert p.exitcode == -signal.SIGKILL
+        with pytest.raises(ValueError, match="target must be coroutine function"):
+            amp.Process(target=h.sync_function)
+
+    run(main())
