@@ -16,7 +16,7 @@ from aiostream import pipe, stream
 from aioxide import itertools as ait
 from aioxide.itertools import asyncio as aio
 
-from .harness import Case, Floor, Measurement, Suite, format_time
+from .harness import Case, Floor, Measurement, Suite, at_most, faster, format_time
 
 AIOXIDE = "aioxide.itertools"
 HAND = "hand-written async generators"
@@ -292,19 +292,11 @@ def one_at_a_time(n_full: int) -> Callable[[str, bool], float]:
 
 
 def _at_most(case: str, other: str, limit: float) -> Floor:
-    def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
-        ratio = results[(case, AIOXIDE)].median / results[(case, other)].median
-        return f"{ratio:.2f}x {other}", ratio <= limit
-
-    return Floor(f"{case}: at most {limit}x {other}", check)
+    return at_most(case, AIOXIDE, other, limit)
 
 
 def _faster(case: str, other: str, factor: float) -> Floor:
-    def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
-        speedup = results[(case, other)].median / results[(case, AIOXIDE)].median
-        return f"{speedup:.1f}x faster than {other}", speedup >= factor
-
-    return Floor(f"{case}: at least {factor}x faster than {other}", check)
+    return faster(case, AIOXIDE, other, factor)
 
 
 def _linear(small: str, large: str, scale: float) -> Floor:

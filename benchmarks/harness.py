@@ -270,3 +270,23 @@ def timed(fn: Callable[[], None], ops: int) -> float:
     start = time.perf_counter()
     fn()
     return (time.perf_counter() - start) / ops
+
+
+def at_most(case: str, ours: str, other: str, limit: float) -> Floor:
+    """Floor: ``ours`` takes at most ``limit`` times ``other``'s time on ``case``."""
+
+    def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
+        ratio = results[(case, ours)].median / results[(case, other)].median
+        return f"{ratio:.2f}x {other}", ratio <= limit
+
+    return Floor(f"{case}: at most {limit}x {other}", check)
+
+
+def faster(case: str, ours: str, other: str, factor: float) -> Floor:
+    """Floor: ``ours`` is at least ``factor`` times faster than ``other`` on ``case``."""
+
+    def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
+        speedup = results[(case, other)].median / results[(case, ours)].median
+        return f"{speedup:.1f}x faster than {other}", speedup >= factor
+
+    return Floor(f"{case}: at least {factor}x faster than {other}", check)

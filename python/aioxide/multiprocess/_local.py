@@ -275,7 +275,8 @@ class LocalBackend:
             # never answer again.
             process.kill()
             await _wait_exit(process)
-        process.join(0)
+        # The sentinel closes a moment before the process can be reaped.
+        process.join(5)
         if child in self.children:
             self.children.remove(child)
         code = process.exitcode
@@ -330,7 +331,10 @@ class LocalBackend:
                 queue.popleft().fail(error)
 
 
-async def _wait_exit(process: Any) -> None:
+def _wait_exit(process: Any) -> asyncio.Future[None]:
+    """A future resolved when ``process`` exits (its sentinel turns
+    readable). A plain future, not a coroutine: nothing is left un-awaited if
+    the loop stops first."""
     loop = asyncio.get_running_loop()
     exited: asyncio.Future[None] = loop.create_future()
     sentinel = process.sentinel
@@ -339,11 +343,12 @@ async def _wait_exit(process: Any) -> None:
         if not exited.done():
             exited.set_result(None)
 
-    loop.add_reader(sentinel, wake)
-    try:
-        await exited
-    finally:
+    def unwatch(_: asyncio.Future[None]) -> None:
         loop.remove_reader(sentinel)
+
+    loop.add_reader(sentinel, wake)
+    exited.add_done_callback(unwatch)
+    return exited
 
 
 def _describe_exit(code: int | None) -> str:

@@ -196,7 +196,12 @@ class Process:
             await asyncio.wait_for(waiting, timeout)
         else:
             await waiting
-        self.aio_process.join(0)
+        self._reap()
+
+    def _reap(self) -> None:
+        # The sentinel turns readable as the child closes its descriptors,
+        # a moment before the kernel lets it be reaped: wait that moment.
+        self.aio_process.join(5)
 
     @property
     def name(self) -> str:
@@ -275,7 +280,7 @@ class Worker(Process):
                     outcome = None
             if outcome is None:
                 await _wait_readable(self.aio_process.sentinel)
-                self.aio_process.join(0)
+                self._reap()
                 outcome = (
                     "error",
                     _wire.pack_exception(
@@ -291,7 +296,7 @@ class Worker(Process):
             reader.close()
             self._result_reader = None
         await _wait_readable(self.aio_process.sentinel)
-        self.aio_process.join(0)
+        self._reap()
 
     @property
     def result(self) -> R:  # type: ignore[type-var]
