@@ -37,7 +37,9 @@ def _pool(contender: str, **kwargs: Any) -> Any:
     return aiomultiprocess.Pool(PROCESSES, **kwargs)
 
 
-def _async_case(body: Callable[[Any], Coroutine[Any, Any, float]], contender: str, **kwargs: Any) -> float:
+def _async_case(
+    body: Callable[[Any], Coroutine[Any, Any, float]], contender: str, **kwargs: Any
+) -> float:
     async def main() -> float:
         pool = _pool(contender, **kwargs)
         try:
@@ -254,7 +256,10 @@ IDLE = "idle CPU of a started pool (CPU-seconds per second)"
 
 SUITE = Suite(
     module="multiprocess",
-    title="multiprocess: aioxide.multiprocess vs aiomultiprocess, multiprocessing.Pool, ProcessPoolExecutor",
+    title=(
+        "multiprocess: aioxide.multiprocess vs aiomultiprocess, "
+        "multiprocessing.Pool, ProcessPoolExecutor"
+    ),
     notes=(
         f"{PROCESSES} worker processes everywhere, spawn start method. multiprocessing.Pool "
         "and ProcessPoolExecutor run the equivalent sync function; their map uses "
