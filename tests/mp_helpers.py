@@ -141,3 +141,13 @@ async def worker_fail() -> None:
 
 async def lock_if(x: int, bad: int) -> Any:
     return threading.Lock() if x == bad else x
+
+
+async def die_once(marker: str) -> str:
+    """Kills its process the first time it runs (per marker file)."""
+    path = Path(marker)
+    await asyncio.sleep(0.05)
+    if not path.exists():
+        path.write_text(str(os.getpid()))
+        os._exit(1)
+    return "survived"

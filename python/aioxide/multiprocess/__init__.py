@@ -8,6 +8,8 @@ from .core import Process, Worker, set_context, set_start_method
 from .pool import Pool, PoolResult
 from .scheduler import LeastLoaded, RoundRobin, Scheduler
 from .types import (
+    ClusterLost,
+    ClusterUnavailable,
     PoolBroken,
     PoolTerminated,
     ProxyException,
@@ -21,6 +23,8 @@ from .types import (
 __version__ = "0.9.1"
 
 __all__ = [
+    "ClusterLost",
+    "ClusterUnavailable",
     "LeastLoaded",
     "Pool",
     "PoolBroken",

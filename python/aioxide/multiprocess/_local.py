@@ -119,6 +119,12 @@ class LocalBackend:
         self.children.append(child)
         return child
 
+    def parallelism(self) -> int:
+        return self.process_count
+
+    def processes(self) -> dict[Any, QueueID]:
+        return {child.process: child.queue for child in self.children}
+
     def close(self) -> None:
         """No new batches; queued ones still run, then the children exit."""
         if self.state == "running":

@@ -37,6 +37,7 @@ from typing import (
 from . import _wire
 from ._batch import Batch, BatchOutcome, Call
 from ._child import ChildOptions
+from ._dask import DaskBackend
 from ._local import LocalBackend
 from .core import Process, get_context
 from .scheduler import LeastLoaded, Scheduler
@@ -172,6 +173,9 @@ class Pool:
         scheduler: Scheduler | None = None,
         loop_initializer: LoopInitializer | None = None,
         exception_handler: Callable[[BaseException], None] | None = None,
+        *,
+        cluster: Any = None,
+        on_worker_loss: str = "retry",
     ) -> None:
         if processes is not None and processes < 0:
             raise ValueError(f"processes must be at least 1, not {processes}")
@@ -201,19 +205,26 @@ class Pool:
         qids = list(self.queues)
         for index in range(self.process_count):
             self.scheduler.register_process(qids[index % self.queue_count])
-        self._backend = LocalBackend(
-            context=self.context,
-            processes=self.process_count,
-            queues=qids,
-            options=ChildOptions(
-                concurrency=self.childconcurrency,
-                initializer=initializer,
-                initargs=tuple(initargs),
-                loop_initializer=loop_initializer,
-                exception_handler=exception_handler,
-            ),
-            maxtasksperchild=self.maxtasksperchild,
+        options = ChildOptions(
+            concurrency=self.childconcurrency,
+            initializer=initializer,
+            initargs=tuple(initargs),
+            loop_initializer=loop_initializer,
+            exception_handler=exception_handler,
         )
+        self._backend: LocalBackend | DaskBackend
+        if cluster is not None:
+            self._backend = DaskBackend(
+                cluster=cluster, options=options, on_worker_loss=on_worker_loss
+            )
+        else:
+            self._backend = LocalBackend(
+                context=self.context,
+                processes=self.process_count,
+                queues=qids,
+                options=options,
+                maxtasksperchild=self.maxtasksperchild,
+            )
         self._loop: asyncio.AbstractEventLoop | None = None
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
@@ -236,6 +247,8 @@ class Pool:
 
     async def __aenter__(self) -> Pool:
         self._ensure_started()
+        if isinstance(self._backend, DaskBackend):
+            await self._backend.ready()
         return self
 
     async def __aexit__(self, *args: Any) -> None:
@@ -250,7 +263,7 @@ class Pool:
     @property
     def processes(self) -> dict[Any, QueueID]:
         """The live child processes and the queue each serves."""
-        return {child.process: child.queue for child in self._backend.children}
+        return self._backend.processes()
 
     # --- submitting -----------------------------------------------------------
 
@@ -300,7 +313,7 @@ class Pool:
     ) -> list[Batch]:
         loop = self._ensure_started()
         if chunksize is None:
-            chunksize = math.ceil(len(calls) / (4 * self.process_count)) if calls else 1
+            chunksize = math.ceil(len(calls) / (4 * self._backend.parallelism())) if calls else 1
         elif chunksize < 1:
             raise ValueError(f"chunksize must be at least 1, not {chunksize}")
         if self.maxtasksperchild:
@@ -391,7 +404,7 @@ class Pool:
         loop = self._ensure_started()
         calls: list[Call] = [((item,), None) for item in iterable]
         if chunksize is None:
-            chunksize = max(1, math.ceil(len(calls) / (4 * self.process_count)))
+            chunksize = max(1, math.ceil(len(calls) / (4 * self._backend.parallelism())))
         elif chunksize < 1:
             raise ValueError(f"chunksize must be at least 1, not {chunksize}")
         if self.maxtasksperchild:

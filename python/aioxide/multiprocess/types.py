@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple, NewType, TypeVar
 
 __all__ = [
+    "ClusterLost",
+    "ClusterUnavailable",
     "Context",
     "LoopInitializer",
     "PoolBroken",
@@ -102,3 +104,13 @@ class PoolTerminated(RuntimeError):
 class PoolBroken(RuntimeError):
     """The pool cannot start child processes (for example its initializer
     raises in every child), so it cannot run anything."""
+
+
+class ClusterUnavailable(ImportError):
+    """The cluster backend was asked for, but Dask distributed is not
+    installed (``pip install 'aioxide[cluster]'``)."""
+
+
+class ClusterLost(ConnectionError):
+    """The Dask scheduler cannot be reached (or the connection to it broke)
+    while a call was pending."""
