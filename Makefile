@@ -42,8 +42,8 @@ demo: $(BUILT)
 lint: $(DEPS)
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --quiet -- -D warnings
-	$(VENV)/bin/ruff check python tests benchmarks
-	$(VENV)/bin/ruff format --check python tests benchmarks
+	$(VENV)/bin/ruff check python tests benchmarks examples
+	$(VENV)/bin/ruff format --check python tests benchmarks examples
 	$(VENV)/bin/mypy --strict
 	$(VENV)/bin/mypy --strict tests/typing
 
@@ -62,8 +62,8 @@ bench: $(BUILT)
 
 fmt: $(DEPS)
 	cargo fmt --all
-	$(VENV)/bin/ruff format python tests benchmarks
-	$(VENV)/bin/ruff check --fix python tests benchmarks
+	$(VENV)/bin/ruff format python tests benchmarks examples
+	$(VENV)/bin/ruff check --fix python tests benchmarks examples
 
 clean:
 	rm -rf target $(VENV) python/aioxide/_core*.so

@@ -220,3 +220,13 @@ def test_without_dask_importing_works_and_asking_explains() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "pip install 'aioxide[cluster]'" in done.stdout
+
+
+def test_the_documented_example_runs() -> None:
+    example = Path(__file__).parent.parent / "examples" / "cluster_job.py"
+    done = subprocess.run(
+        [sys.executable, str(example)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert "local pool:" in done.stdout
+    assert "Dask cluster:" in done.stdout
