@@ -21,6 +21,8 @@ from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
 
+from . import charts
+
 HERE = Path(__file__).resolve().parent
 RESULTS_DIR = HERE / "results"
 REPORT = HERE / "RESULTS.md"
@@ -213,7 +215,9 @@ def render_report() -> str:
     ]
     for path in sorted(RESULTS_DIR.glob("*.json")):
         result = json.loads(path.read_text())
+        chart = charts.render(result)
         lines += render_suite(result)
+        lines += [f"![{result['module']}: speed-ups against each anchor](charts/{chart.name})", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
