@@ -230,3 +230,17 @@ def test_the_documented_example_runs() -> None:
     assert done.returncode == 0, done.stderr
     assert "local pool:" in done.stdout
     assert "Dask cluster:" in done.stdout
+
+
+def test_close_lets_submitted_work_finish(cluster: LocalCluster) -> None:
+    async def main() -> None:
+        pool = pool_on(cluster)
+        await pool.__aenter__()
+        result = pool.starmap(h.sleep_return, [(x, 0.05) for x in range(20)], chunksize=2)
+        pool.close()
+        with pytest.raises(RuntimeError, match="pool is closed"):
+            await pool.apply(h.double, (1,))
+        await asyncio.wait_for(pool.join(), 60)
+        assert await result == list(range(20))
+
+    asyncio.run(main())

@@ -4,12 +4,12 @@ future their outcome arrives on. Shared by the pool and its backends."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import _wire
-from .types import QueueID, TaskID
+from .types import ProxyException, QueueID, TaskID
 
 Call = tuple[tuple[Any, ...], "dict[str, Any] | None"]
 
@@ -25,6 +25,13 @@ class BatchOutcome:
 
     def first_error(self) -> BaseException | None:
         return self.errors[min(self.errors)] if self.errors else None
+
+    def items(self) -> Iterator[Any]:
+        """The values in order, raising the error of the first failed call."""
+        for index, value in enumerate(self.values):
+            if index in self.errors:
+                raise self.errors[index]
+            yield value
 
 
 @dataclass(eq=False)
@@ -58,6 +65,25 @@ class Batch:
     def finish(self, outcome: BatchOutcome) -> None:
         if not self.future.done():
             self.future.set_result(outcome)
+
+    def deliver(self, payload: bytes) -> None:
+        """Finishes the batch with a RESULT payload from where it ran; a
+        payload that cannot be decoded fails this batch alone."""
+        if self.future.done():  # its caller gave up on it
+            return
+        try:
+            outcome = decode_outcome(payload)
+        except ProxyException as exc:  # the batch failed where it ran
+            self.fail(exc)
+            return
+        except Exception as exc:
+            failure = RuntimeError(
+                f"the result of {self.describe()} could not be unpickled in the parent: {exc!r}"
+            )
+            failure.__cause__ = exc
+            self.fail(failure)
+            return
+        self.finish(outcome)
 
 
 def decode_outcome(payload: bytes) -> BatchOutcome:

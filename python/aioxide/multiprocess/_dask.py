@@ -21,9 +21,9 @@ import uuid
 from typing import Any
 
 from . import _dask_worker, _wire
-from ._batch import Batch, decode_outcome
+from ._batch import Batch
 from ._runner import ChildOptions
-from .types import ClusterLost, ClusterUnavailable, PoolTerminated, ProxyException, WorkerCrashed
+from .types import ClusterLost, ClusterUnavailable, PoolTerminated, WorkerCrashed
 
 WORKER_LOSS_POLICIES = ("retry", "fail")
 
@@ -201,19 +201,7 @@ class DaskBackend:
                 )
             )
             return
-        try:
-            outcome = decode_outcome(payload)
-        except ProxyException as exc:
-            batch.fail(exc)
-            return
-        except Exception as exc:
-            failure = RuntimeError(
-                f"the result of {batch.describe()} could not be unpickled: {exc!r}"
-            )
-            failure.__cause__ = exc
-            batch.fail(failure)
-            return
-        batch.finish(outcome)
+        batch.deliver(payload)
 
     async def _cancel_quietly(self, future: Any) -> None:
         with contextlib.suppress(Exception):  # the cluster may be gone already

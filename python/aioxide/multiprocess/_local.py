@@ -20,12 +20,11 @@ from typing import Any
 
 from .._core import Channel
 from . import _child, _wire
-from ._batch import Batch, decode_outcome
+from ._batch import Batch
 from .types import (
     Context,
     PoolBroken,
     PoolTerminated,
-    ProxyException,
     QueueID,
     WorkerCrashed,
 )
@@ -255,22 +254,7 @@ class LocalBackend:
         if batch is None:
             return
         child.calls -= batch.size
-        if batch.future.done():  # cancelled by its caller
-            return
-        try:
-            outcome = decode_outcome(payload)
-        except BaseException as exc:
-            if not isinstance(exc, Exception) or isinstance(exc, ProxyException):
-                batch.fail(exc)
-            else:
-                failure = RuntimeError(
-                    f"the result of {batch.describe()} could not be unpickled "
-                    f"in the parent: {exc!r}"
-                )
-                failure.__cause__ = exc
-                batch.fail(failure)
-            return
-        batch.finish(outcome)
+        batch.deliver(payload)
 
     async def _on_exit(self, child: Child) -> None:
         process = child.process

@@ -107,9 +107,7 @@ class PoolResult(Awaitable[list[_T]], AsyncIterable[_T]):
         try:
             for batch in self._batches:
                 outcome = await batch.future
-                for index, value in enumerate(outcome.values):
-                    if index in outcome.errors:
-                        raise outcome.errors[index]
+                for value in outcome.items():
                     yield value
         finally:
             self.cancel()
@@ -137,9 +135,7 @@ class PoolResult(Awaitable[list[_T]], AsyncIterable[_T]):
                 batch = finished.popleft()
                 left -= 1
                 outcome = batch.future.result()
-                for index, value in enumerate(outcome.values):
-                    if index in outcome.errors:
-                        raise outcome.errors[index]
+                for value in outcome.items():
                     yield value
         finally:
             self.cancel()
