@@ -12,7 +12,7 @@ RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml
 # cargo test links the interpreter's shared library; find it at run time too.
 PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-.PHONY: help demo test bench lint build rust-test py-test fmt clean
+.PHONY: help demo test bench lint build rust-test py-test db-servers fmt clean
 
 help:
 	@echo "make demo   - build if needed, then run the end-to-end demo"
@@ -55,7 +55,11 @@ rust-test: $(DEPS)
 py-test: $(BUILT)
 	timeout -s ABRT 1500 $(PY) -m pytest -q
 
-test: $(BUILT) lint rust-test py-test
+# PostgreSQL and MariaDB for the real-server tests (apt-get, when missing).
+db-servers:
+	bash scripts/install-db-servers.sh
+
+test: $(BUILT) lint rust-test db-servers py-test
 
 bench: $(BUILT)
 	$(PY) -m benchmarks $(BENCH_ARGS)

@@ -47,3 +47,34 @@ def run(loop_kind: str) -> Callable[[Coroutine[Any, Any, T]], T]:
             loop.close()
 
     return runner
+
+
+def _real_server(start: Callable[[], T]) -> T:
+    import db_servers
+
+    try:
+        return start()
+    except db_servers.ServerUnavailable as missing:
+        if os.environ.get("CI") == "true":
+            raise RuntimeError(f"CI must run the real-server tests: {missing}") from None
+        pytest.skip(str(missing))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Any:
+    """A private PostgreSQL server on loopback for the whole session."""
+    import db_servers
+
+    server = _real_server(db_servers.start_postgres)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb() -> Any:
+    """A private MariaDB server on loopback for the whole session."""
+    import db_servers
+
+    server = _real_server(db_servers.start_mariadb)
+    yield server
+    server.stop()
