@@ -533,3 +533,18 @@ def test_worker_result_error_and_timeout(run: Run[None]) -> None:
             amp.Process(target=h.sync_function)
 
     run(main())
+
+
+def test_cancelling_a_map_cancels_its_calls_and_the_pool_goes_on(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(2, childconcurrency=4) as pool:
+            await still_works(pool)
+            slow = pool.starmap(h.sleep_return, [(x, 30.0) for x in range(40)], chunksize=2)
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(slow.results(), 0.3)
+            # The children dropped the cancelled calls: new work runs at once.
+            start = time.perf_counter()
+            assert await pool.map(h.sleep_return, range(8), chunksize=1) == list(range(8))
+            assert time.perf_counter() - start < 5.0
+
+    run(main())

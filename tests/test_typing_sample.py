@@ -19,3 +19,19 @@ def test_sample_program_runs() -> None:
     assert out["gather_iter"] == [6, 4]
     assert out["maybe_await"] == 42
     assert sorted(out["merge"]) == [0, 1, 9]  # type: ignore[call-overload]
+
+
+def test_multiprocess_sample_runs() -> None:
+    import sample_multiprocess
+
+    out = asyncio.run(sample_multiprocess.main())
+    assert out == {
+        "apply": 42,
+        "map": [0, 2, 4, 6, 8],
+        "starmap": ["a1", "b2"],
+        "async_for": [0, 2, 4],
+        "imap_unordered": [0, 2, 4, 6],
+        "map_reduce": 90,
+        "error": "TypeError",
+        "worker": 8,
+    }
