@@ -7,65 +7,94 @@
 
 use pyo3::exceptions::PyStopAsyncIteration;
 use pyo3::ffi;
+use pyo3::impl_::trampoline;
 use pyo3::prelude::*;
 use pyo3::types::PyType;
 
 use crate::drive::{Poll, Resume};
 use crate::native::{NativeIter, Step};
 
+// The slots run inside PyO3's own slot trampoline (the one its generated
+// slots use): it marks the thread attached for PyO3 without a GILState
+// round trip, traps panics, and restores errors. A plain `Python::attach`
+// per slot call cost ~20 ns each way, which is most of what a one-item
+// step costs. am_send's (object, value, result*) fits the three-pointer
+// trampoline; its return value says which PySendResult it was.
+
+struct SendDef;
+impl trampoline::MethodDef<trampoline::ternaryfunc::Func> for SendDef {
+    const METH: trampoline::ternaryfunc::Func = send_body;
+}
+
+struct AnextDef;
+impl trampoline::MethodDef<trampoline::unaryfunc::Func> for AnextDef {
+    const METH: trampoline::unaryfunc::Func = anext_body;
+}
+
+/// Returned by `send_body` (compared, never dereferenced) to tell a value
+/// the step yields (PYGEN_NEXT) from its final result (PYGEN_RETURN).
+fn yielded_marker() -> *mut ffi::PyObject {
+    // SAFETY: only the address of the static True object is taken.
+    unsafe { ffi::Py_True() }
+}
+
+/// # Safety
+/// Called by the trampoline with the thread attached; `iter` is a live
+/// Step (the slot is installed on Step's type only), `value` a borrowed
+/// reference and `result` the `PyObject **` CPython passed to am_send.
+unsafe fn send_body(
+    py: Python<'_>,
+    iter: *mut ffi::PyObject,
+    value: *mut ffi::PyObject,
+    result: *mut ffi::PyObject,
+) -> PyResult<*mut ffi::PyObject> {
+    let result = result.cast::<*mut ffi::PyObject>();
+    // SAFETY: see the function's contract.
+    let (step, value) = unsafe {
+        (
+            Bound::from_borrowed_ptr(py, iter),
+            Bound::from_borrowed_ptr(py, value).unbind(),
+        )
+    };
+    // SAFETY: the slot is installed on Step's type only, and Step cannot be
+    // subclassed, so `iter` is a Step.
+    let step = unsafe { step.cast_unchecked::<Step>() };
+    let polled = step.try_borrow_mut()?.poll_step(py, Resume::Send(value));
+    match polled {
+        Poll::Ready(v) => {
+            // SAFETY: `result` is writable (am_send contract).
+            unsafe { *result = v.into_ptr() };
+            // Any non-null pointer other than the marker: the step returned.
+            Ok(iter)
+        }
+        Poll::Pending(y) => {
+            // SAFETY: as above.
+            unsafe { *result = y.into_ptr() };
+            Ok(yielded_marker())
+        }
+        Poll::Done => Err(PyStopAsyncIteration::new_err(())),
+        Poll::Err(err) => Err(err),
+    }
+}
+
 unsafe extern "C" fn step_send(
     iter: *mut ffi::PyObject,
     value: *mut ffi::PyObject,
     result: *mut *mut ffi::PyObject,
 ) -> ffi::PySendResult {
-    // SAFETY: CPython calls am_send with the GIL held and valid pointers:
-    // `iter` is a Step (the slot is installed on Step's type only), `value`
-    // a borrowed reference, and `result` writable.
-    // `attach` (not `assume_attached`): PyO3 must know the thread is attached,
-    // or every reference dropped here would go through its deferred pool.
-    let outcome = std::panic::catch_unwind(|| {
-        Python::attach(|py| unsafe {
-            let step = Bound::from_borrowed_ptr(py, iter);
-            let value = Bound::from_borrowed_ptr(py, value).unbind();
-            let polled = match step.cast::<Step>() {
-                Ok(step) => match step.try_borrow_mut() {
-                    Ok(mut step) => step.poll_step(py, Resume::Send(value)),
-                    Err(err) => Poll::Err(err.into()),
-                },
-                Err(err) => Poll::Err(err.into()),
-            };
-            match polled {
-                Poll::Ready(v) => {
-                    *result = v.into_ptr();
-                    ffi::PySendResult::PYGEN_RETURN
-                }
-                Poll::Pending(y) => {
-                    *result = y.into_ptr();
-                    ffi::PySendResult::PYGEN_NEXT
-                }
-                Poll::Done => {
-                    PyStopAsyncIteration::new_err(()).restore(py);
-                    *result = std::ptr::null_mut();
-                    ffi::PySendResult::PYGEN_ERROR
-                }
-                Poll::Err(err) => {
-                    err.restore(py);
-                    *result = std::ptr::null_mut();
-                    ffi::PySendResult::PYGEN_ERROR
-                }
-            }
-        })
-    });
-    outcome.unwrap_or_else(|_| {
-        // SAFETY: as above; report the panic as a Python error.
-        unsafe {
-            let py = Python::assume_attached();
-            pyo3::exceptions::PyRuntimeError::new_err("aioxide: panic in a native iterator")
-                .restore(py);
-            *result = std::ptr::null_mut();
+    // SAFETY: CPython calls am_send with the GIL held and valid pointers;
+    // `result` starts out null so an error leaves nothing behind.
+    unsafe {
+        *result = std::ptr::null_mut();
+        let outcome = trampoline::ternaryfunc::<SendDef>(iter, value, result.cast());
+        if outcome.is_null() {
+            ffi::PySendResult::PYGEN_ERROR
+        } else if outcome == yielded_marker() {
+            ffi::PySendResult::PYGEN_NEXT
+        } else {
+            ffi::PySendResult::PYGEN_RETURN
         }
-        ffi::PySendResult::PYGEN_ERROR
-    })
+    }
 }
 
 unsafe extern "C" fn step_await(step: *mut ffi::PyObject) -> *mut ffi::PyObject {
@@ -77,34 +106,16 @@ unsafe extern "C" fn step_await(step: *mut ffi::PyObject) -> *mut ffi::PyObject 
     step
 }
 
-unsafe extern "C" fn native_anext(iter: *mut ffi::PyObject) -> *mut ffi::PyObject {
-    // SAFETY: CPython calls am_anext with the GIL held on a live NativeIter
-    // (the slot is installed on that type only).
-    let outcome = std::panic::catch_unwind(|| {
-        Python::attach(|py| unsafe {
-            let this = Bound::from_borrowed_ptr(py, iter);
-            match this.cast::<NativeIter>() {
-                Ok(native) => match NativeIter::next_step(native) {
-                    Ok(step) => step.into_ptr(),
-                    Err(err) => {
-                        err.restore(py);
-                        std::ptr::null_mut()
-                    }
-                },
-                Err(err) => {
-                    PyErr::from(err).restore(py);
-                    std::ptr::null_mut()
-                }
-            }
-        })
-    });
-    outcome.unwrap_or_else(|_| {
-        Python::attach(|py| {
-            pyo3::exceptions::PyRuntimeError::new_err("aioxide: panic in a native iterator")
-                .restore(py)
-        });
-        std::ptr::null_mut()
-    })
+/// # Safety
+/// Called by the trampoline with the thread attached on a live NativeIter
+/// (the slot is installed on that type only).
+unsafe fn anext_body(py: Python<'_>, iter: *mut ffi::PyObject) -> PyResult<*mut ffi::PyObject> {
+    // SAFETY: see the function's contract.
+    let this = unsafe { Bound::from_borrowed_ptr(py, iter) };
+    // SAFETY: the slot is installed on NativeIter's type only, and
+    // NativeIter cannot be subclassed.
+    let native = unsafe { this.cast_unchecked::<NativeIter>() };
+    Ok(NativeIter::next_step(native)?.into_ptr())
 }
 
 /// Installs a direct `am_anext` on NativeIter's type (no PyO3 trampoline per item).
@@ -115,7 +126,7 @@ pub fn install_anext(native_type: &Bound<'_, PyType>) {
     unsafe {
         let methods = (*ty).tp_as_async;
         if !methods.is_null() {
-            (*methods).am_anext = Some(native_anext);
+            (*methods).am_anext = Some(trampoline::unaryfunc::<AnextDef>);
             ffi::PyType_Modified(ty);
         }
     }
