@@ -10,6 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyStopAsyncIteration, PyStopIteration, Py
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::drive::{classify, send, Called, Poll, Resume};
 use crate::source::Source;
@@ -200,17 +201,15 @@ impl NativeIter {
             // Only this iterator holds it: the previous await is over.
             // SAFETY: reading the reference count of a live object.
             if unsafe { pyo3::ffi::Py_REFCNT(spare.as_ptr()) } == 1 {
-                if let Ok(mut step) = spare.try_borrow_mut(py) {
-                    step.done = false;
-                    return Ok(spare.clone_ref(py));
-                }
+                spare.get().done.store(false, Ordering::Relaxed);
+                return Ok(spare.clone_ref(py));
             }
         }
         let step = Py::new(
             py,
             Step {
                 node: slf.clone().unbind(),
-                done: false,
+                done: AtomicBool::new(false),
             },
         )?;
         this.spare = Some(step.clone_ref(py));
@@ -763,16 +762,20 @@ impl NativeIter {
 }
 
 /// The awaitable of one `__anext__()`.
-#[pyclass(module = "aioxide._core")]
+///
+/// Frozen (no borrow flag): stepping it is the per-item hot path, and PyO3's
+/// borrow flag is an atomic compare-and-swap. `done` is the only state it
+/// changes; the iterator's own borrow still serialises the actual work.
+#[pyclass(module = "aioxide._core", frozen)]
 pub struct Step {
     node: Py<NativeIter>,
-    done: bool,
+    done: AtomicBool,
 }
 
 impl Step {
     /// Advances the iterator; marks this awaitable finished unless it is suspended.
-    pub fn poll_step(&mut self, py: Python<'_>, resume: Resume) -> Poll {
-        if self.done {
+    pub fn poll_step(&self, py: Python<'_>, resume: Resume) -> Poll {
+        if self.done.load(Ordering::Relaxed) {
             return Poll::Err(PyRuntimeError::new_err(
                 "cannot reuse already awaited __anext__()",
             ));
@@ -792,7 +795,7 @@ impl Step {
             _ => running(),
         };
         if !matches!(polled, Poll::Pending(_)) {
-            self.done = true;
+            self.done.store(true, Ordering::Relaxed);
         }
         polled
     }
@@ -808,7 +811,7 @@ impl Step {
         }
     }
 
-    fn advance(&mut self, py: Python<'_>, resume: Resume) -> PyResult<Py<PyAny>> {
+    fn advance(&self, py: Python<'_>, resume: Resume) -> PyResult<Py<PyAny>> {
         match self.poll_step(py, resume) {
             Poll::Pending(yielded) => Ok(yielded),
             Poll::Ready(value) => Err(stop_iteration(py, value)),
@@ -841,17 +844,17 @@ impl Step {
         slf
     }
 
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.advance(py, Resume::start(py))
     }
 
-    fn send(&mut self, py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
+    fn send(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
         self.advance(py, Resume::Send(value))
     }
 
     #[pyo3(signature = (typ, val=None, tb=None))]
     fn throw(
-        &mut self,
+        &self,
         py: Python<'_>,
         typ: &Bound<'_, PyAny>,
         val: Option<&Bound<'_, PyAny>>,
@@ -861,8 +864,8 @@ impl Step {
         self.advance(py, Resume::Throw(err))
     }
 
-    fn close(&mut self, py: Python<'_>) {
-        self.done = true;
+    fn close(&self, py: Python<'_>) {
+        self.done.store(true, Ordering::Relaxed);
         self.release(py);
     }
 
@@ -873,7 +876,7 @@ impl Step {
 
 impl Drop for Step {
     fn drop(&mut self) {
-        if !self.done {
+        if !self.done.load(Ordering::Relaxed) {
             // Dropped while suspended (its task went away): free the iterator.
             Python::attach(|py| self.release(py));
         }

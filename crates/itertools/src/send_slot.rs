@@ -59,7 +59,7 @@ unsafe fn send_body(
     // SAFETY: the slot is installed on Step's type only, and Step cannot be
     // subclassed, so `iter` is a Step.
     let step = unsafe { step.cast_unchecked::<Step>() };
-    let polled = step.try_borrow_mut()?.poll_step(py, Resume::Send(value));
+    let polled = step.get().poll_step(py, Resume::Send(value));
     match polled {
         Poll::Ready(v) => {
             // SAFETY: `result` is writable (am_send contract).
