@@ -291,6 +291,6 @@ def faster(case: str, ours: str, other: str, factor: float) -> Floor:
 
     def check(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
         speedup = results[(case, other)].median / results[(case, ours)].median
-        return f"{speedup:.1f}x faster than {other}", speedup >= factor
+        return f"{speedup:.2f}x faster than {other}", speedup >= factor
 
     return Floor(f"{case}: at least {factor}x faster than {other}", check)
