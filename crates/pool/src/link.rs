@@ -284,8 +284,14 @@ mod tests {
         let (a, b) = UnixStream::pair().unwrap();
         let (tx_a, rx_a) = mpsc::channel();
         let (tx_b, rx_b) = mpsc::channel();
-        let a = Link::new(OwnedFd::from(a), "a", move |e| tx_a.send(e).unwrap()).unwrap();
-        let b = Link::new(OwnedFd::from(b), "b", move |e| tx_b.send(e).unwrap()).unwrap();
+        let a = Link::new(OwnedFd::from(a), "a", move |e| {
+            let _ = tx_a.send(e);
+        })
+        .unwrap();
+        let b = Link::new(OwnedFd::from(b), "b", move |e| {
+            let _ = tx_b.send(e);
+        })
+        .unwrap();
         (a, rx_a, b, rx_b)
     }
 
@@ -325,18 +331,32 @@ mod tests {
 
     #[test]
     fn large_writes_never_block_the_sender() {
-        // The peer does not read for a while: 64 MiB cannot fit the socket
-        // buffer, so the writer thread must take over and `send` must return.
-        let (a, _rx_a, _b, rx_b) = pair();
+        // Nobody reads the peer yet: 64 MiB cannot fit the socket buffer, so
+        // the writer thread must take over and `send` must still return.
+        let (a, b) = UnixStream::pair().unwrap();
+        let (tx_a, _rx_a) = mpsc::channel();
+        let a = Link::new(OwnedFd::from(a), "a", move |e| {
+            let _ = tx_a.send(e);
+        })
+        .unwrap();
         let payload = vec![7u8; 1 << 20];
         let started = Instant::now();
         for id in 0..64u64 {
             a.send(|out| encode_into(out, 3, id, &payload)).unwrap();
         }
         assert!(started.elapsed() < Duration::from_secs(5));
-        assert!(a.unsent() > 0);
+        assert!(a.unsent() > 0, "the unread peer cannot have taken 64 MiB");
+        // Now the peer starts reading: everything arrives, in order.
+        let (tx_b, rx_b) = mpsc::channel();
+        let _b = Link::new(OwnedFd::from(b), "b", move |e| {
+            let _ = tx_b.send(e);
+        })
+        .unwrap();
         let frames = collect_frames(&rx_b, 64);
-        assert!(frames.iter().all(|f| f.payload.len() == 1 << 20));
+        assert!(frames
+            .iter()
+            .enumerate()
+            .all(|(i, f)| f.id == i as u64 && f.payload.len() == 1 << 20));
         assert!(a.flush(Duration::from_secs(10)));
     }
 
