@@ -74,10 +74,25 @@ class Suite:
     notes: str = ""
 
 
-def measure(run: Callable[[], float], repeats: int, warmups: int = 1) -> list[float]:
-    for _ in range(warmups):
-        run()
-    return [run() for _ in range(repeats)]
+def _prefixed(progress: Callable[[str], None], label: str, text: str) -> None:
+    progress(f"{label} {text}")
+
+
+def measure_interleaved(
+    case: Case, quick: bool, repeats: int, progress: Callable[[str], None]
+) -> dict[str, list[float]]:
+    """One warm-up each, then the contenders take turns for every repeat:
+    a slow phase of this (virtual) machine then hits all of them alike,
+    instead of whichever happened to be measured during it."""
+    for contender in case.contenders:
+        progress(f"warming up {contender} ...")
+        case.run(contender, quick)
+    samples: dict[str, list[float]] = {c: [] for c in case.contenders}
+    for repeat in range(1, repeats + 1):
+        for contender in case.contenders:
+            progress(f"repeat {repeat}/{repeats} :: {contender} ...")
+            samples[contender].append(case.run(contender, quick))
+    return samples
 
 
 def machine() -> dict[str, str]:
@@ -156,19 +171,16 @@ def format_time(seconds: float) -> str:
 
 def run_suite(suite: Suite, quick: bool, repeats: int, progress: Callable[[str], None]) -> dict:
     results: dict[tuple[str, str], Measurement] = {}
-    total = sum(len(c.contenders) for c in suite.cases)
-    done = 0
-    for case in suite.cases:
+    total = len(suite.cases)
+    for done, case in enumerate(suite.cases, 1):
+        label = f"[{suite.module} {done}/{total}] {case.name}"
+        samples = measure_interleaved(case, quick, repeats, partial(_prefixed, progress, label))
         for contender in case.contenders:
-            done += 1
-            progress(f"[{suite.module} {done}/{total}] {case.name} :: {contender} ...")
-            samples = measure(partial(case.run, contender, quick), repeats=repeats)
-            m = Measurement(case.name, contender, samples, anchor=contender in case.anchors)
+            anchor = contender in case.anchors
+            m = Measurement(case.name, contender, samples[contender], anchor=anchor)
             results[(case.name, contender)] = m
-            progress(
-                f"[{suite.module} {done}/{total}] {case.name} :: {contender}: "
-                f"{format_time(m.median)} ±{m.spread * 100:.0f}%\n"
-            )
+            spread = f"±{m.spread * 100:.0f}%"
+            progress(f"{label} :: {contender}: {format_time(m.median)} {spread}\n")
     floors = []
     for floor in suite.floors:
         try:
