@@ -151,3 +151,19 @@ async def die_once(marker: str) -> str:
         path.write_text(str(os.getpid()))
         os._exit(1)
     return "survived"
+
+
+async def until(predicate: Any, timeout: float = 10.0) -> None:
+    """Yields to the loop until ``predicate()`` holds (a state, not a delay)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"condition not reached within {timeout} s")
+        await asyncio.sleep(0)
+
+
+async def wait_for_cancel_signalling(path: str) -> None:
+    """Marks its start (``path + '.started'``), then waits to be cancelled."""
+    Path(path + ".started").write_text(str(os.getpid()))
+    await wait_for_cancel(path)

@@ -150,7 +150,7 @@ def test_terminate_fails_pending_calls(cluster: LocalCluster) -> None:
         pool = pool_on(cluster)
         await pool.__aenter__()
         slow = pool.starmap(h.sleep_return, [(1, 30.0)] * 4, chunksize=1)
-        await asyncio.sleep(0.3)
+        await h.until(lambda: len(pool._backend.client.futures) == 4)  # on the cluster
         pool.terminate()
         with pytest.raises(PoolTerminated):
             await slow
@@ -172,7 +172,9 @@ def test_lost_scheduler_is_a_clear_error() -> None:
             async with pool_on(local) as pool:
                 assert await pool.apply(h.double, (1,)) == 2
                 pending = asyncio.ensure_future(pool.apply(h.sleep_return, (1, 30.0)))
-                await asyncio.sleep(0.3)
+                backend = pool._backend
+                second = f"aioxide-{backend.token[:12]}-2"  # the second batch's Dask key
+                await h.until(lambda: second in backend.client.futures)  # submitted
                 await asyncio.get_running_loop().run_in_executor(None, local.close)
                 with pytest.raises(ClusterLost, match="scheduler"):
                     await asyncio.wait_for(pending, 60)

@@ -299,7 +299,8 @@ def test_child_death_fails_exactly_its_tasks(how: str) -> None:
         async with Pool(2) as pool:
             before = await both_children_ready(pool)
             sleepers = [asyncio.ensure_future(pool.apply(h.pid_after, (1.0,))) for _ in range(2)]
-            await asyncio.sleep(0.2)  # both sleepers dispatched, one per child
+            # Both sleepers sent, one per child (least loaded first).
+            await h.until(lambda: all(c.inflight for c in pool._backend.children))
             with pytest.raises(
                 WorkerCrashed, match=rf"worker process \d+ .* while running .*die\('{how}'\)"
             ):
@@ -323,8 +324,12 @@ def test_cancelling_the_caller_cancels_the_child_coroutine(run: Run[None], tmp_p
     async def main() -> None:
         async with Pool(1) as pool:
             await still_works(pool)
-            call = asyncio.ensure_future(pool.apply(h.wait_for_cancel, (str(marker),)))
-            await asyncio.sleep(0.2)
+            call = asyncio.ensure_future(pool.apply(h.wait_for_cancel_signalling, (str(marker),)))
+            started = Path(f"{marker}.started")
+            deadline = time.monotonic() + 10
+            # The child writes the file once the coroutine runs: nothing to await.
+            while not started.exists() and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
             call.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await call
@@ -386,7 +391,7 @@ def test_terminate_fails_pending_calls_and_leaves_no_process(run: Run[None]) -> 
             pids = await both_children_ready(pool)
             pending = pool.starmap(h.sleep_return, [(1, 30.0)] * 40, chunksize=1)
             slow = asyncio.ensure_future(pool.apply(h.sleep_return, (1, 30.0)))
-            await asyncio.sleep(0.1)
+            await h.until(lambda: any(c.inflight for c in pool._backend.children))
             pool.terminate()
             with pytest.raises(PoolTerminated, match="terminated"):
                 await slow
