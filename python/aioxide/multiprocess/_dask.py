@@ -167,6 +167,7 @@ class DaskBackend:
             key=key,
             pure=False,
         )
+        batch.payload = b""  # the task holds it now
         try:
             payload = await future
         except asyncio.CancelledError:

@@ -210,6 +210,7 @@ class LocalBackend:
                 child.inflight[batch.ident] = batch
                 child.calls += batch.size
                 outgoing.setdefault(child, []).append((_wire.TASK, batch.ident, batch.payload))
+                batch.payload = b""  # sent: a long map need not keep its pickles
                 if self.maxtasks:
                     child.budget -= batch.size
                     if child.budget <= 0:
