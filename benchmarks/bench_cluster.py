@@ -15,6 +15,7 @@ from typing import Any
 import aioxide.multiprocess as aiox
 
 from . import mp_work
+from .bench_multiprocess import timed_map
 from .harness import Case, Floor, Measurement, Suite, format_time
 
 CLUSTER_POOL = "aioxide Pool on Dask (2 workers)"
@@ -56,11 +57,7 @@ def _timed_map(contender: str, func: Any, n: int) -> float:
         async with _pool(contender) as pool:
             await pool.apply(mp_work.nothing)
             await asyncio.sleep(0.5)  # every worker started
-            start = time.perf_counter()
-            results = await pool.map(func, range(n))
-            elapsed = time.perf_counter() - start
-            assert len(results) == n
-            return elapsed / n
+            return await timed_map(func, n)(pool)
 
     return asyncio.run(main())
 

@@ -53,6 +53,19 @@ def _async_case(
     return asyncio.run(main())
 
 
+def timed_map(func: Callable[[int], Any], n: int) -> Callable[[Any], Coroutine[Any, Any, float]]:
+    """A benchmark body: seconds per call of ``await pool.map(func, range(n))``."""
+
+    async def body(pool: Any) -> float:
+        start = time.perf_counter()
+        results = await pool.map(func, range(n))
+        elapsed = time.perf_counter() - start
+        assert len(results) == n
+        return elapsed / n
+
+    return body
+
+
 # -- apply round trip ----------------------------------------------------------
 
 
@@ -98,16 +111,8 @@ def apply_round_trip(contender: str, quick: bool) -> float:
 
 def map_trivial(contender: str, quick: bool) -> float:
     n = 20_000
-
-    async def body(pool: Any) -> float:
-        start = time.perf_counter()
-        results = await pool.map(mp_work.double, range(n))
-        elapsed = time.perf_counter() - start
-        assert len(results) == n
-        return elapsed / n
-
     if contender in (AIOXIDE, AMP):
-        return _async_case(body, contender)
+        return _async_case(timed_map(mp_work.double, n), contender)
     if contender == MP_POOL:
         with multiprocessing.get_context("spawn").Pool(PROCESSES) as mp_pool:
             mp_pool.apply(mp_work.nothing_sync)
@@ -153,14 +158,7 @@ SLEEP_FLOOR = SLEEPERS * 0.01 / (PROCESSES * CONCURRENCY)
 
 
 def sleepers(contender: str, quick: bool) -> float:
-    async def body(pool: Any) -> float:
-        start = time.perf_counter()
-        results = await pool.map(mp_work.nap, range(SLEEPERS))
-        elapsed = time.perf_counter() - start
-        assert len(results) == SLEEPERS
-        return elapsed / SLEEPERS
-
-    return _async_case(body, contender, childconcurrency=CONCURRENCY)
+    return _async_case(timed_map(mp_work.nap, SLEEPERS), contender, childconcurrency=CONCURRENCY)
 
 
 # -- start-up, shutdown, idle CPU ----------------------------------------------------------
