@@ -32,6 +32,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("sqlite_version", rusqlite_version())?;
     aioxide_itertools::register(m)?;
     m.add_class::<aioxide_pool::Channel>()?;
+    aioxide_query::register(m)?;
     m.add_function(wrap_pyfunction!(port_counts, m)?)?;
     m.add_function(wrap_pyfunction!(release_closed_loops, m)?)?;
     Ok(())

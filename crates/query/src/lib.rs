@@ -1,0 +1,142 @@
+//! The SQL renderer behind `aioxide.sql`.
+//!
+//! The DSL (tables, columns, the fluent `Query`) is Python; rendering a query
+//! tree to `(sql, parameters)` for a dialect happens here, in one walk:
+//!
+//! - [`dialect`]: quoting, placeholders, types, what each dialect lacks;
+//! - [`writer`]: the output text and bound parameters;
+//! - [`expr`]: operands and clauses; [`statement`]: SELECT / INSERT /
+//!   UPDATE / DELETE; [`ddl`]: CREATE TABLE and its indexes;
+//! - [`rows`]: fetched rows to the user's objects.
+
+pub mod classes;
+pub mod ddl;
+pub mod dialect;
+pub mod expr;
+pub mod rows;
+pub mod statement;
+pub mod tree;
+pub mod writer;
+
+use pyo3::prelude::*;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+use dialect::Dialect;
+use writer::Writer;
+
+fn writer(py: Python<'_>, dialect: u8) -> PyResult<Writer<'_>> {
+    let d = Dialect::from_code(dialect).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err(format!("unknown SQL dialect code {dialect}"))
+    })?;
+    Writer::new(py, d)
+}
+
+fn finish<'py>(w: Writer<'py>) -> PyResult<(String, Bound<'py, PyList>)> {
+    let params = PyList::new(w.py, w.params)?;
+    Ok((w.sql, params))
+}
+
+/// Render a query to a `PreparedQuery`.
+#[pyfunction]
+pub fn sql_render<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    query: &Bound<'py, PyAny>,
+) -> PyResult<tree::PreparedQuery> {
+    let mut w = writer(py, dialect)?;
+    let action = tree::as_query(query)?.borrow().action;
+    let mut after = Vec::new();
+    match action {
+        2 => after = ddl::create(&mut w, query)?,
+        3 => statement::insert(&mut w, query)?,
+        4 => statement::select(&mut w, query)?,
+        5 => statement::update(&mut w, query)?,
+        6 => statement::delete(&mut w, query)?,
+        _ => return Err(w.build_error("query not yet started: nothing to render")),
+    }
+    let (sql, params) = finish(w)?;
+    let table = tree::as_query(query)?.borrow().table.clone_ref(py);
+    Ok(tree::PreparedQuery {
+        table,
+        sql: PyString::new(py, &sql).into_any().unbind(),
+        parameters: params.into_any().unbind(),
+        statements: PyList::new(py, after)?.unbind(),
+    })
+}
+
+/// Render one clause (a comparison, And / Or / Not group or raw fragment).
+#[pyfunction]
+pub fn sql_render_clause<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    clause: &Bound<'py, PyAny>,
+) -> PyResult<(String, Bound<'py, PyList>)> {
+    let mut w = writer(py, dialect)?;
+    expr::clause(&mut w, clause)?;
+    finish(w)
+}
+
+/// Render one JOIN clause.
+#[pyfunction]
+pub fn sql_render_join<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    join: &Bound<'py, PyAny>,
+) -> PyResult<(String, Bound<'py, PyList>)> {
+    let mut w = writer(py, dialect)?;
+    statement::join(&mut w, join)?;
+    finish(w)
+}
+
+/// A raw statement with `?` placeholders in the dialect's placeholder style.
+#[pyfunction]
+pub fn sql_render_raw<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    raw: &Bound<'py, PyAny>,
+) -> PyResult<(String, Bound<'py, PyList>)> {
+    let mut w = writer(py, dialect)?;
+    expr::raw(&mut w, raw)?;
+    finish(w)
+}
+
+/// Rows to objects: `build` 0 calls `factory(*row)`, 1 sets the fields of a
+/// new object, 2 makes a NamedTuple; `converters` are `(index, callable)`.
+#[pyfunction]
+pub fn sql_build_rows<'py>(
+    py: Python<'py>,
+    factory: &Bound<'py, PyAny>,
+    names: &Bound<'py, PyTuple>,
+    build: u8,
+    converters: Vec<(usize, Bound<'py, PyAny>)>,
+    rows: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyList>> {
+    let build = match build {
+        0 => rows::Build::Call,
+        1 => rows::Build::Fields,
+        2 => rows::Build::Tuple,
+        _ => {
+            return Err(pyo3::exceptions::PyValueError::new_err(
+                "unknown build mode",
+            ))
+        }
+    };
+    if let Some((i, _)) = converters.iter().find(|(i, _)| *i >= names.len()) {
+        return Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "converter index {i} is past the {} selected columns",
+            names.len()
+        )));
+    }
+    rows::build_rows(py, factory, names, build, &converters, rows)
+}
+
+/// Register the functions on the extension module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    tree::register(m)?;
+    m.add_function(wrap_pyfunction!(sql_render, m)?)?;
+    m.add_function(wrap_pyfunction!(sql_render_clause, m)?)?;
+    m.add_function(wrap_pyfunction!(sql_render_join, m)?)?;
+    m.add_function(wrap_pyfunction!(sql_render_raw, m)?)?;
+    m.add_function(wrap_pyfunction!(sql_build_rows, m)?)?;
+    Ok(())
+}

@@ -1,0 +1,1302 @@
+//! The query tree as native classes: comparisons, boolean groups, joins and
+//! the fluent query itself. Building a query is a chain of short native
+//! calls, and rendering reads these structs directly.
+//!
+//! The Python classes `aioxide.sql.types.Comparison` etc. are these; the
+//! Python `Query` subclasses `QueryCore` to add what is natural in Python.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
+use pyo3::IntoPyObjectExt;
+
+use crate::classes::{build_error, error};
+
+fn same_operand(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<bool> {
+    static SAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    SAME.import(py, "aioxide.sql.types", "_same_operand")?
+        .call1((a, b))?
+        .is_truthy()
+}
+
+/// `column <operator> value`.
+#[pyclass(frozen, module = "aioxide.sql.types", name = "Comparison")]
+pub struct Comparison {
+    #[pyo3(get)]
+    pub column: Py<PyAny>,
+    #[pyo3(get)]
+    pub operator: Py<PyAny>,
+    #[pyo3(get)]
+    pub value: Py<PyAny>,
+    pub op: u8,
+}
+
+#[pymethods]
+impl Comparison {
+    #[new]
+    fn new(column: Py<PyAny>, operator: &Bound<'_, PyAny>, value: Py<PyAny>) -> PyResult<Self> {
+        Ok(Comparison {
+            column,
+            operator: operator.clone().unbind(),
+            op: operator.extract()?,
+            value,
+        })
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let Ok(other) = other.cast::<Comparison>() else {
+            return Ok(py.NotImplemented());
+        };
+        let other = other.get();
+        let equal = self.op == other.op
+            && same_operand(py, self.column.bind(py), other.column.bind(py))?
+            && same_operand(py, self.value.bind(py), other.value.bind(py))?;
+        equal.into_py_any(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "Comparison(column={}, operator={}, value={})",
+            self.column.bind(py).repr()?,
+            self.operator.bind(py).repr()?,
+            self.value.bind(py).repr()?
+        ))
+    }
+
+    fn __and__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        group_of(slf.as_any(), other)
+    }
+
+    fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        any_of(slf.as_any(), other)
+    }
+
+    fn __invert__(slf: &Bound<'_, Self>) -> PyResult<Py<Not>> {
+        Py::new(
+            slf.py(),
+            Not {
+                clause: slf.clone().into_any().unbind(),
+            },
+        )
+    }
+}
+
+fn group_of(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let py = a.py();
+    Ok(Py::new(
+        py,
+        And {
+            clauses: PyTuple::new(py, [a, b])?.unbind(),
+        },
+    )?
+    .into_any())
+}
+
+fn any_of(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    let py = a.py();
+    Ok(Py::new(
+        py,
+        Or {
+            clauses: PyTuple::new(py, [a, b])?.unbind(),
+        },
+    )?
+    .into_any())
+}
+
+fn clauses_repr(py: Python<'_>, name: &str, clauses: &Py<PyTuple>) -> PyResult<String> {
+    Ok(format!("{name}{}", clauses.bind(py).repr()?))
+}
+
+macro_rules! group_class {
+    ($ty:ident, $name:literal) => {
+        #[doc = concat!("Clauses joined with ", $name, " (parenthesised when rendered).")]
+        #[pyclass(frozen, module = "aioxide.sql.types", name = $name)]
+        pub struct $ty {
+            #[pyo3(get)]
+            pub clauses: Py<PyTuple>,
+        }
+
+        #[pymethods]
+        impl $ty {
+            #[new]
+            #[pyo3(signature = (*clauses))]
+            fn new(clauses: Py<PyTuple>) -> Self {
+                $ty { clauses }
+            }
+
+            fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                let Ok(other) = other.cast::<$ty>() else {
+                    return Ok(py.NotImplemented());
+                };
+                self.clauses
+                    .bind(py)
+                    .eq(other.get().clauses.bind(py))?
+                    .into_py_any(py)
+            }
+
+            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+                clauses_repr(py, $name, &self.clauses)
+            }
+
+            fn __and__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                group_of(slf.as_any(), other)
+            }
+
+            fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+                any_of(slf.as_any(), other)
+            }
+
+            fn __invert__(slf: &Bound<'_, Self>) -> PyResult<Py<Not>> {
+                Py::new(
+                    slf.py(),
+                    Not {
+                        clause: slf.clone().into_any().unbind(),
+                    },
+                )
+            }
+        }
+    };
+}
+
+group_class!(And, "And");
+group_class!(Or, "Or");
+
+/// `NOT (clause)`.
+#[pyclass(frozen, module = "aioxide.sql.types", name = "Not")]
+pub struct Not {
+    #[pyo3(get)]
+    pub clause: Py<PyAny>,
+}
+
+#[pymethods]
+impl Not {
+    #[new]
+    fn new(clause: Py<PyAny>) -> Self {
+        Not { clause }
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let Ok(other) = other.cast::<Not>() else {
+            return Ok(py.NotImplemented());
+        };
+        self.clause
+            .bind(py)
+            .eq(other.get().clause.bind(py))?
+            .into_py_any(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!("Not({})", self.clause.bind(py).repr()?))
+    }
+
+    fn __and__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        group_of(slf.as_any(), other)
+    }
+
+    fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        any_of(slf.as_any(), other)
+    }
+
+    fn __invert__(&self, py: Python<'_>) -> Py<PyAny> {
+        self.clause.clone_ref(py)
+    }
+}
+
+/// One JOIN: table, style, and ON clauses or USING columns.
+#[pyclass(frozen, module = "aioxide.sql.types", name = "TableJoin")]
+pub struct TableJoin {
+    #[pyo3(get)]
+    pub table: Py<PyAny>,
+    #[pyo3(get)]
+    pub style: Py<PyAny>,
+    #[pyo3(get)]
+    pub on: Py<PyList>,
+    #[pyo3(get)]
+    pub using: Py<PyList>,
+}
+
+#[pymethods]
+impl TableJoin {
+    #[new]
+    #[pyo3(signature = (table, style, on=None, using=None))]
+    fn new(
+        py: Python<'_>,
+        table: Py<PyAny>,
+        style: Py<PyAny>,
+        on: Option<Py<PyList>>,
+        using: Option<Py<PyList>>,
+    ) -> Self {
+        TableJoin {
+            table,
+            style,
+            on: on.unwrap_or_else(|| PyList::empty(py).unbind()),
+            using: using.unwrap_or_else(|| PyList::empty(py).unbind()),
+        }
+    }
+
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let Ok(other) = other.cast::<TableJoin>() else {
+            return Ok(py.NotImplemented());
+        };
+        let o = other.get();
+        let equal = self.table.bind(py).is(o.table.bind(py))
+            && self.style.bind(py).eq(o.style.bind(py))?
+            && self.on.bind(py).eq(o.on.bind(py))?
+            && same_operand(py, self.using.bind(py), o.using.bind(py))?;
+        equal.into_py_any(py)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "TableJoin({}, {}, on={}, using={})",
+            self.table.bind(py).repr()?,
+            self.style.bind(py).repr()?,
+            self.on.bind(py).repr()?,
+            self.using.bind(py).repr()?
+        ))
+    }
+}
+
+// QueryAction values.
+pub const UNSET: u8 = 1;
+pub const CREATE: u8 = 2;
+pub const INSERT: u8 = 3;
+pub const SELECT: u8 = 4;
+pub const UPDATE: u8 = 5;
+pub const DELETE: u8 = 6;
+const ACTION_NAMES: [&str; 7] = [
+    "", "unset", "create", "insert", "select", "update", "delete",
+];
+
+/// Python objects the builder hands out or checks against.
+struct Enums {
+    actions: Vec<Py<PyAny>>,
+    select_all: Py<PyAny>,
+    select_distinct: Py<PyAny>,
+    order: Py<PyType>,
+    order_asc: Py<PyAny>,
+    join_inner: Py<PyAny>,
+    boolean_and: Py<PyAny>,
+    clause_types: Py<PyTuple>,
+    operand: Py<PyType>,
+    column: Py<PyType>,
+    count: Py<PyAny>,
+}
+
+fn enums(py: Python<'_>) -> PyResult<&'static Enums> {
+    static ENUMS: PyOnceLock<Enums> = PyOnceLock::new();
+    ENUMS.get_or_try_init(py, || {
+        let types = py.import("aioxide.sql.types")?;
+        let action = types.getattr("QueryAction")?;
+        let select = types.getattr("Select")?;
+        let order = types.getattr("Order")?;
+        let expr = py.import("aioxide.sql.expr")?;
+        let mut actions = vec![py.None()];
+        for name in &ACTION_NAMES[1..] {
+            actions.push(action.getattr(*name)?.unbind());
+        }
+        let clause_types = PyTuple::new(
+            py,
+            [
+                py.get_type::<Comparison>().into_any(),
+                py.get_type::<And>().into_any(),
+                py.get_type::<Or>().into_any(),
+                py.get_type::<Not>().into_any(),
+                expr.getattr("Raw")?,
+            ],
+        )?;
+        Ok(Enums {
+            actions,
+            select_all: select.getattr("all")?.unbind(),
+            select_distinct: select.getattr("distinct")?.unbind(),
+            order_asc: order.getattr("asc")?.unbind(),
+            order: order.cast_into::<PyType>()?.unbind(),
+            join_inner: types.getattr("Join")?.getattr("inner")?.unbind(),
+            boolean_and: types.getattr("Boolean")?.getattr("and_")?.unbind(),
+            clause_types: clause_types.unbind(),
+            operand: expr.getattr("Operand")?.cast_into::<PyType>()?.unbind(),
+            column: py
+                .import("aioxide.sql.column")?
+                .getattr("Column")?
+                .cast_into::<PyType>()?
+                .unbind(),
+            count: py.import("aioxide.sql.query")?.getattr("_count")?.unbind(),
+        })
+    })
+}
+
+fn empty_list(py: Python<'_>) -> Py<PyList> {
+    PyList::empty(py).unbind()
+}
+
+/// The state of a fluent query. Parts start empty and are filled by the
+/// builder methods, each of which checks it is called at a valid point.
+#[pyclass(subclass, module = "aioxide.sql.query", name = "QueryCore")]
+pub struct QueryCore {
+    #[pyo3(get)]
+    pub table: Py<PyAny>,
+    pub action: u8,
+    #[pyo3(get)]
+    pub _if_not_exists: bool,
+    pub distinct: bool,
+    pub columns: Option<Py<PyList>>,
+    pub updates: Option<Py<PyDict>>,
+    pub rows: Option<Py<PyList>>,
+    pub joins: Option<Py<PyList>>,
+    pub groupby: Option<Py<PyList>>,
+    pub having: Option<Py<PyList>>,
+    pub where_: Option<Py<PyList>>,
+    pub order: Option<Py<PyList>>,
+    #[pyo3(get)]
+    pub _limit: Option<Py<PyAny>>,
+    #[pyo3(get)]
+    pub _offset: Option<Py<PyAny>>,
+    #[pyo3(get)]
+    pub _everything: bool,
+    pub returning: Option<Py<PyList>>,
+    #[pyo3(get)]
+    pub _conflict: Option<Py<PyAny>>,
+}
+
+fn list_or_empty(py: Python<'_>, list: &Option<Py<PyList>>) -> Py<PyList> {
+    match list {
+        Some(l) => l.clone_ref(py),
+        None => empty_list(py),
+    }
+}
+
+fn push(py: Python<'_>, list: &mut Option<Py<PyList>>, item: &Bound<'_, PyAny>) -> PyResult<()> {
+    match list {
+        Some(l) => l.bind(py).append(item),
+        None => {
+            *list = Some(PyList::new(py, [item])?.unbind());
+            Ok(())
+        }
+    }
+}
+
+impl QueryCore {
+    fn start(&mut self, py: Python<'_>, action: u8) -> PyResult<()> {
+        if self.action != UNSET {
+            return Err(build_error(
+                py,
+                format!(
+                    "query already started with {}",
+                    ACTION_NAMES[self.action as usize]
+                ),
+            ));
+        }
+        self.action = action;
+        Ok(())
+    }
+
+    fn only(&self, py: Python<'_>, method: &str, allowed: &[u8]) -> PyResult<()> {
+        if self.action == UNSET {
+            return Err(build_error(
+                py,
+                format!(
+                    "query not yet started: call select/insert/update/delete before {method}()"
+                ),
+            ));
+        }
+        if !allowed.is_empty() && !allowed.contains(&self.action) {
+            return Err(build_error(
+                py,
+                format!(
+                    "{method}() cannot be used in a {} query",
+                    ACTION_NAMES[self.action as usize]
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// A column of this query's own table.
+    fn own_column<'py>(&self, column: &Bound<'py, PyAny>, method: &str) -> PyResult<()> {
+        let py = column.py();
+        let e = enums(py)?;
+        let table = self.table.bind(py);
+        let table_name: String = table.getattr("_name")?.extract()?;
+        if !column.is_instance(e.column.bind(py))? {
+            return Err(build_error(
+                py,
+                format!(
+                    "{method}() expects columns of {table_name}, not {}",
+                    column.repr()?
+                ),
+            ));
+        }
+        let owner: String = column.getattr("table_name")?.extract()?;
+        let name = column.getattr("name")?;
+        if (!owner.is_empty() && owner != table_name)
+            || !table.getattr("_column_names")?.contains(&name)?
+        {
+            return Err(error(
+                py,
+                "UnknownColumn",
+                format!(
+                    "{method}(): {} is not a column of {table_name}",
+                    column.repr()?
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn check_operands(py: Python<'_>, items: &Bound<'_, PyTuple>, method: &str) -> PyResult<()> {
+        let operand = enums(py)?.operand.bind(py);
+        for item in items.iter() {
+            if !item.is_instance(operand)? {
+                return Err(build_error(
+                    py,
+                    format!(
+                        "{method}() expects columns or expressions, not {}",
+                        item.repr()?
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_clauses(py: Python<'_>, items: &Bound<'_, PyTuple>, method: &str) -> PyResult<()> {
+        let kinds = enums(py)?.clause_types.bind(py);
+        for item in items.iter() {
+            if !item.is_instance(kinds)? {
+                return Err(build_error(
+                    py,
+                    format!(
+                        "{method}() expects comparisons such as T.col == 1 (or raw()), not {}",
+                        item.repr()?
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn group(
+        py: Python<'_>,
+        clauses: &Bound<'_, PyTuple>,
+        grouping: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let anded = match grouping {
+            None => true,
+            Some(g) => {
+                let e = enums(py)?;
+                g.is(e.boolean_and.bind(py))
+                    || g.is(py.get_type::<And>().as_any())
+                    || g.eq(e.boolean_and.bind(py))?
+            }
+        };
+        let clauses = clauses.clone().unbind();
+        Ok(if anded {
+            Py::new(py, And { clauses })?.into_any()
+        } else {
+            Py::new(py, Or { clauses })?.into_any()
+        })
+    }
+
+    fn table_columns(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+        let columns = self.table.bind(py).getattr("_columns")?;
+        Ok(PyList::new(py, columns.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind())
+    }
+}
+
+fn count<'py>(py: Python<'py>, n: &Bound<'py, PyAny>, what: &str) -> PyResult<Py<PyAny>> {
+    if n.is_exact_instance_of::<pyo3::types::PyInt>()
+        && n.extract::<i64>().map(|v| v >= 0).unwrap_or(false)
+    {
+        return Ok(n.clone().unbind());
+    }
+    // The Python helper raises InvalidValue with the message.
+    Ok(enums(py)?.count.bind(py).call1((n, what))?.unbind())
+}
+
+#[pymethods]
+impl QueryCore {
+    #[new]
+    fn new(table: Py<PyAny>) -> Self {
+        QueryCore {
+            table,
+            action: UNSET,
+            _if_not_exists: false,
+            distinct: false,
+            columns: None,
+            updates: None,
+            rows: None,
+            joins: None,
+            groupby: None,
+            having: None,
+            where_: None,
+            order: None,
+            _limit: None,
+            _offset: None,
+            _everything: false,
+            returning: None,
+            _conflict: None,
+        }
+    }
+
+    #[getter]
+    fn _action(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(enums(py)?.actions[self.action as usize].clone_ref(py))
+    }
+
+    #[getter]
+    fn _selector(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let e = enums(py)?;
+        Ok(if self.distinct {
+            e.select_distinct.clone_ref(py)
+        } else {
+            e.select_all.clone_ref(py)
+        })
+    }
+
+    #[getter]
+    fn _columns(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.columns)
+    }
+
+    #[getter]
+    fn _rows(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.rows)
+    }
+
+    #[getter]
+    fn _joins(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.joins)
+    }
+
+    #[getter]
+    fn _groupby(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.groupby)
+    }
+
+    #[getter]
+    fn _having(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.having)
+    }
+
+    #[getter]
+    fn _where(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.where_)
+    }
+
+    #[getter]
+    fn _order(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.order)
+    }
+
+    #[getter]
+    fn _returning(&self, py: Python<'_>) -> Py<PyList> {
+        list_or_empty(py, &self.returning)
+    }
+
+    #[getter]
+    fn _updates(&self, py: Python<'_>) -> Py<PyDict> {
+        match &self.updates {
+            Some(d) => d.clone_ref(py),
+            None => PyDict::new(py).unbind(),
+        }
+    }
+
+    /// `CREATE TABLE [IF NOT EXISTS]` with the table's indexes.
+    #[pyo3(signature = (if_not_exists=false))]
+    fn create(slf: Bound<'_, Self>, if_not_exists: bool) -> PyResult<Bound<'_, Self>> {
+        {
+            let mut q = slf.borrow_mut();
+            q.start(slf.py(), CREATE)?;
+            q._if_not_exists = if_not_exists;
+        }
+        Ok(slf)
+    }
+
+    /// `INSERT` into the named columns (default: all).
+    #[pyo3(signature = (*columns))]
+    fn insert<'py>(
+        slf: Bound<'py, Self>,
+        columns: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.start(py, INSERT)?;
+            if columns.is_empty() {
+                q.columns = Some(q.table_columns(py)?);
+            } else {
+                for c in columns.iter() {
+                    q.own_column(&c, "insert")?;
+                }
+                q.columns = Some(PyList::new(py, columns.iter())?.unbind());
+            }
+        }
+        Ok(slf)
+    }
+
+    /// `SELECT` columns or expressions (default: every column).
+    #[pyo3(signature = (*columns))]
+    fn select<'py>(
+        slf: Bound<'py, Self>,
+        columns: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.start(py, SELECT)?;
+            if columns.is_empty() {
+                q.columns = Some(q.table_columns(py)?);
+            } else {
+                Self::check_operands(py, columns, "select")?;
+                q.columns = Some(PyList::new(py, columns.iter())?.unbind());
+            }
+        }
+        Ok(slf)
+    }
+
+    /// `UPDATE ... SET` from `T.col == value` pairs and `col=value` keywords.
+    #[pyo3(signature = (*comps, **values))]
+    fn update<'py>(
+        slf: Bound<'py, Self>,
+        comps: &Bound<'py, PyTuple>,
+        values: Option<&Bound<'py, PyDict>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            // Everything is checked before the query counts as started, so a
+            // bad call leaves it usable.
+            q.start(py, UPDATE)?;
+            q.action = UNSET;
+            if comps.is_empty() && values.map(|v| v.is_empty()).unwrap_or(true) {
+                return Err(build_error(py, "no update criteria specified"));
+            }
+            let updates = PyDict::new(py);
+            if let Some(values) = values {
+                let table = q.table.bind(py);
+                for (name, value) in values.iter() {
+                    let column = table.get_item(&name)?;
+                    let value = column.call_method1("_operand", (value,))?;
+                    updates.set_item(column, value)?;
+                }
+            }
+            for comp in comps.iter() {
+                let comp = match comp.cast::<Comparison>() {
+                    Ok(c) if c.get().op == 1 => c.get(),
+                    _ => {
+                        return Err(build_error(
+                            py,
+                            "only equality comparisons allowed in updates",
+                        ))
+                    }
+                };
+                let column = comp.column.bind(py);
+                q.own_column(column, "update")?;
+                updates.set_item(column, comp.value.bind(py))?;
+            }
+            q.updates = Some(updates.unbind());
+            q.action = UPDATE;
+        }
+        Ok(slf)
+    }
+
+    /// `DELETE`; needs `where()`, `limit()` or `everything()`.
+    fn delete(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        slf.borrow_mut().start(slf.py(), DELETE)?;
+        Ok(slf)
+    }
+
+    fn distinct(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        {
+            let mut q = slf.borrow_mut();
+            q.only(slf.py(), "distinct", &[SELECT])?;
+            q.distinct = true;
+        }
+        Ok(slf)
+    }
+
+    /// Rows to insert: objects with the column attributes, dicts, or tuples.
+    #[pyo3(signature = (*rows))]
+    fn values<'py>(
+        slf: Bound<'py, Self>,
+        rows: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "values", &[INSERT])?;
+            match &q.rows {
+                Some(list) => {
+                    let list = list.bind(py);
+                    for r in rows.iter() {
+                        list.append(r)?;
+                    }
+                }
+                None => q.rows = Some(PyList::new(py, rows.iter())?.unbind()),
+            }
+        }
+        Ok(slf)
+    }
+
+    /// Upsert: on a duplicate of `columns` (default: the primary key) do
+    /// nothing, or update `update` (`True`: every other inserted column).
+    #[pyo3(signature = (*columns, update=None))]
+    fn on_conflict<'py>(
+        slf: Bound<'py, Self>,
+        columns: &Bound<'py, PyTuple>,
+        update: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "on_conflict", &[INSERT])?;
+            let target = if columns.is_empty() {
+                q.table
+                    .bind(py)
+                    .getattr("_primary")?
+                    .cast_into::<PyList>()?
+            } else {
+                for c in columns.iter() {
+                    q.own_column(&c, "on_conflict")?;
+                }
+                PyList::new(py, columns.iter())?
+            };
+            if target.is_empty() {
+                return Err(build_error(
+                    py,
+                    "on_conflict(): name the conflicting columns (the table has no primary key)",
+                ));
+            }
+            let updates: Py<PyAny> = match update {
+                None => py.None(),
+                Some(u) if u.is_none() || u.is(pyo3::types::PyBool::new(py, false)) => py.None(),
+                Some(u) if u.is(pyo3::types::PyBool::new(py, true)) => {
+                    let inserted = list_or_empty(py, &q.columns);
+                    let rest = PyList::empty(py);
+                    for c in inserted.bind(py).iter() {
+                        let mut in_target = false;
+                        for t in target.iter() {
+                            in_target |= t.is(&c);
+                        }
+                        if !in_target {
+                            rest.append(c)?;
+                        }
+                    }
+                    if rest.is_empty() {
+                        return Err(build_error(
+                            py,
+                            "on_conflict(update=True): every inserted column is in the conflict target",
+                        ));
+                    }
+                    rest.into_any().unbind()
+                }
+                Some(u) => {
+                    let cols = PyList::empty(py);
+                    for c in u.try_iter()? {
+                        let c = c?;
+                        q.own_column(&c, "on_conflict")?;
+                        cols.append(c)?;
+                    }
+                    cols.into_any().unbind()
+                }
+            };
+            q._conflict = Some(
+                PyTuple::new(py, [target.into_any().unbind(), updates])?
+                    .into_any()
+                    .unbind(),
+            );
+        }
+        Ok(slf)
+    }
+
+    /// `RETURNING` for insert, update and delete (default: all columns).
+    #[pyo3(signature = (*columns))]
+    fn returning<'py>(
+        slf: Bound<'py, Self>,
+        columns: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "returning", &[INSERT, UPDATE, DELETE])?;
+            if columns.is_empty() {
+                q.returning = Some(q.table_columns(py)?);
+            } else {
+                Self::check_operands(py, columns, "returning")?;
+                q.returning = Some(PyList::new(py, columns.iter())?.unbind());
+            }
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (table, style=None))]
+    fn join<'py>(
+        slf: Bound<'py, Self>,
+        table: &Bound<'py, PyAny>,
+        style: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            if q.action != SELECT {
+                q.only(py, "join", &[SELECT])?;
+            }
+            if !table.hasattr("_columns")? {
+                return Err(build_error(
+                    py,
+                    format!("join() expects a table, not {}", table.repr()?),
+                ));
+            }
+            let style = match style {
+                Some(s) => s.clone().unbind(),
+                None => enums(py)?.join_inner.clone_ref(py),
+            };
+            let join = Py::new(
+                py,
+                TableJoin {
+                    table: table.clone().unbind(),
+                    style,
+                    on: empty_list(py),
+                    using: empty_list(py),
+                },
+            )?;
+            push(py, &mut q.joins, join.bind(py).as_any())?;
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*clauses))]
+    fn on<'py>(slf: Bound<'py, Self>, clauses: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let q = slf.borrow();
+            let join = q.last_join(py, "on")?;
+            let join = join.get();
+            if !join.using.bind(py).is_empty() {
+                return Err(build_error(py, "join already specified USING"));
+            }
+            Self::check_clauses(py, clauses, "on")?;
+            let on = join.on.bind(py);
+            for c in clauses.iter() {
+                on.append(c)?;
+            }
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*columns))]
+    fn using<'py>(
+        slf: Bound<'py, Self>,
+        columns: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let q = slf.borrow();
+            let join = q.last_join(py, "using")?;
+            let join = join.get();
+            if !join.on.bind(py).is_empty() {
+                return Err(build_error(py, "join already specified ON"));
+            }
+            let column = enums(py)?.column.bind(py);
+            let using = join.using.bind(py);
+            for c in columns.iter() {
+                if !c.is_instance(column)? {
+                    return Err(build_error(
+                        py,
+                        format!("using() expects columns, not {}", c.repr()?),
+                    ));
+                }
+                using.append(c)?;
+            }
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*columns))]
+    fn groupby<'py>(
+        slf: Bound<'py, Self>,
+        columns: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "groupby", &[SELECT])?;
+            if q.groupby.is_some() {
+                return Err(build_error(py, "group by already specified"));
+            }
+            if columns.is_empty() {
+                return Err(build_error(py, "no columns specified for group by clause"));
+            }
+            Self::check_operands(py, columns, "groupby")?;
+            q.groupby = Some(PyList::new(py, columns.iter())?.unbind());
+        }
+        Ok(slf)
+    }
+
+    #[pyo3(signature = (*clauses, grouping=None))]
+    fn having<'py>(
+        slf: Bound<'py, Self>,
+        clauses: &Bound<'py, PyTuple>,
+        grouping: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "having", &[SELECT])?;
+            if q.groupby.is_none() {
+                return Err(build_error(py, "having must be preceded by group by"));
+            }
+            if clauses.is_empty() {
+                return Err(build_error(py, "no criteria specified for having clause"));
+            }
+            Self::check_clauses(py, clauses, "having")?;
+            let group = Self::group(py, clauses, grouping)?;
+            push(py, &mut q.having, group.bind(py))?;
+        }
+        Ok(slf)
+    }
+
+    /// One parenthesised group of clauses (ANDed, or ORed with
+    /// `grouping=Or`); the groups of several calls are ANDed.
+    #[pyo3(name = "where", signature = (*clauses, grouping=None))]
+    fn where_<'py>(
+        slf: Bound<'py, Self>,
+        clauses: &Bound<'py, PyTuple>,
+        grouping: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "where", &[SELECT, UPDATE, DELETE])?;
+            if clauses.is_empty() {
+                return Err(build_error(py, "no criteria specified for where clause"));
+            }
+            Self::check_clauses(py, clauses, "where")?;
+            let group = Self::group(py, clauses, grouping)?;
+            push(py, &mut q.where_, group.bind(py))?;
+        }
+        Ok(slf)
+    }
+
+    /// `ORDER BY col [Order.asc|desc or "asc"/"desc"], ...`; also `col.desc()` pairs.
+    #[pyo3(signature = (column, *args))]
+    fn orderby<'py>(
+        slf: Bound<'py, Self>,
+        column: &Bound<'py, PyAny>,
+        args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "orderby", &[SELECT])?;
+            let e = enums(py)?;
+            let order_type = e.order.bind(py);
+            let operand = e.operand.bind(py);
+            let mut items: Vec<Bound<'py, PyAny>> = Vec::with_capacity(args.len() + 1);
+            for item in std::iter::once(column.clone()).chain(args.iter()) {
+                // A (column, Order) pair from col.desc() counts as two items.
+                if let Ok(pair) = item.cast::<PyTuple>() {
+                    if pair.len() == 2 && pair.get_item(1)?.is_instance(order_type)? {
+                        items.push(pair.get_item(0)?);
+                        items.push(pair.get_item(1)?);
+                        continue;
+                    }
+                }
+                items.push(item);
+            }
+            let mut i = 0;
+            while i < items.len() {
+                let col = &items[i];
+                if !col.is_instance(operand)? {
+                    return Err(build_error(
+                        py,
+                        "order by expects Column objects, optionally followed by Order",
+                    ));
+                }
+                let mut direction = e.order_asc.bind(py).clone();
+                if let Some(next) = items.get(i + 1) {
+                    if next.is_instance(order_type)? {
+                        direction = next.clone();
+                        i += 1;
+                    } else if let Ok(s) = next.cast::<PyString>() {
+                        let lowered = s.to_str()?.to_lowercase();
+                        // Order("ascending") raises ValueError, as in aql.
+                        direction = order_type.call1((lowered,))?;
+                        i += 1;
+                    }
+                }
+                let pair = PyTuple::new(py, [col.clone(), direction])?;
+                push(py, &mut q.order, pair.as_any())?;
+                i += 1;
+            }
+        }
+        Ok(slf)
+    }
+
+    /// `LIMIT n [OFFSET m]`; `limit(0)` returns no rows.
+    #[pyo3(signature = (n, offset=None))]
+    fn limit<'py>(
+        slf: Bound<'py, Self>,
+        n: &Bound<'py, PyAny>,
+        offset: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "limit", &[])?;
+            q._limit = Some(count(py, n, "limit")?);
+            q._offset = match offset {
+                Some(o) if !o.is_none() => Some(count(py, o, "offset")?),
+                _ => None,
+            };
+        }
+        Ok(slf)
+    }
+
+    /// Skip `n` rows (works without `limit()` too).
+    fn offset<'py>(slf: Bound<'py, Self>, n: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
+        let py = slf.py();
+        {
+            let mut q = slf.borrow_mut();
+            q.only(py, "offset", &[])?;
+            q._offset = Some(count(py, n, "offset")?);
+        }
+        Ok(slf)
+    }
+
+    /// Allow an UPDATE or DELETE without a WHERE clause.
+    fn everything(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
+        {
+            let mut q = slf.borrow_mut();
+            q.only(slf.py(), "everything", &[UPDATE, DELETE])?;
+            q._everything = true;
+        }
+        Ok(slf)
+    }
+}
+
+impl QueryCore {
+    fn last_join<'py>(&self, py: Python<'py>, method: &str) -> PyResult<Bound<'py, TableJoin>> {
+        if self.action != SELECT {
+            self.only(py, method, &[SELECT])?;
+        }
+        let joins = match &self.joins {
+            Some(j) if !j.bind(py).is_empty() => j.bind(py),
+            _ => return Err(build_error(py, format!("{method}() must follow join()"))),
+        };
+        let last = joins.get_item(joins.len() - 1)?;
+        Ok(last.cast_into::<TableJoin>()?)
+    }
+}
+
+/// Comparison operators of every operand (`col == 1`, `col.like("a%")`),
+/// natively: the base of `aioxide.sql.expr.Operand`.
+#[pyclass(subclass, module = "aioxide.sql.expr", name = "OperandCore")]
+pub struct OperandCore;
+
+fn operator<'py>(py: Python<'py>, code: u8) -> PyResult<Bound<'py, PyAny>> {
+    static OPERATORS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
+    let ops = OPERATORS.get_or_try_init(py, || {
+        let cls = py.import("aioxide.sql.types")?.getattr("Operator")?;
+        let mut ops = vec![py.None()];
+        for name in ["eq", "ne", "gt", "ge", "lt", "le", "in_", "like", "ilike"] {
+            ops.push(cls.getattr(name)?.unbind());
+        }
+        Ok::<_, PyErr>(ops)
+    })?;
+    Ok(ops[code as usize].bind(py).clone())
+}
+
+fn compare<'py>(
+    slf: &Bound<'py, PyAny>,
+    code: u8,
+    value: &Bound<'py, PyAny>,
+) -> PyResult<Py<PyAny>> {
+    let py = slf.py();
+    Ok(Py::new(
+        py,
+        Comparison {
+            column: slf.clone().unbind(),
+            operator: operator(py, code)?.unbind(),
+            value: value.clone().unbind(),
+            op: code,
+        },
+    )?
+    .into_any())
+}
+
+#[pymethods]
+impl OperandCore {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
+        OperandCore
+    }
+
+    fn __richcmp__<'py>(
+        slf: &Bound<'py, Self>,
+        value: &Bound<'py, PyAny>,
+        op: pyo3::basic::CompareOp,
+    ) -> PyResult<Py<PyAny>> {
+        use pyo3::basic::CompareOp::*;
+        let py = slf.py();
+        let accepts = slf.getattr(pyo3::intern!(py, "_accepts"))?;
+        if !accepts.is_none() && !value.is_none() && !value.is_instance(&accepts)? {
+            // Raises InvalidValue naming the column and the value.
+            slf.call_method1(pyo3::intern!(py, "_operand"), (value,))?;
+        }
+        let code = match op {
+            Eq => 1,
+            Ne => 2,
+            Gt => 3,
+            Ge => 4,
+            Lt => 5,
+            Le => 6,
+        };
+        compare(slf.as_any(), code, value)
+    }
+
+    /// Case-sensitive match (`%` any run, `_` one character, `\\` escapes) on every backend.
+    fn like<'py>(slf: &Bound<'py, Self>, pattern: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
+        pattern_check(slf.py(), pattern)?;
+        compare(slf.as_any(), 8, pattern)
+    }
+
+    /// Case-insensitive match on every backend.
+    fn ilike<'py>(slf: &Bound<'py, Self>, pattern: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
+        pattern_check(slf.py(), pattern)?;
+        compare(slf.as_any(), 9, pattern)
+    }
+}
+
+/// A column's data, natively (the base of `aioxide.sql.column.Column`): the
+/// renderer reads these fields without attribute lookups.
+#[pyclass(extends = OperandCore, subclass, module = "aioxide.sql.column", name = "ColumnCore")]
+pub struct ColumnCore {
+    #[pyo3(get, set)]
+    pub name: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub ctype: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub default: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub table_name: Py<PyAny>,
+    #[pyo3(get, set)]
+    pub _kind: u8,
+    #[pyo3(get, set)]
+    pub _nullable: bool,
+    #[pyo3(get, set)]
+    pub _auto: bool,
+    #[pyo3(get, set)]
+    pub _accepts: Py<PyAny>,
+}
+
+#[pymethods]
+impl ColumnCore {
+    #[new]
+    #[pyo3(signature = (*_args, **_kwargs))]
+    fn new(
+        py: Python<'_>,
+        _args: &Bound<'_, PyTuple>,
+        _kwargs: Option<&Bound<'_, PyDict>>,
+    ) -> PyClassInitializer<Self> {
+        let empty = PyString::new(py, "").into_any().unbind();
+        PyClassInitializer::from(OperandCore).add_subclass(ColumnCore {
+            name: empty.clone_ref(py),
+            ctype: py.None(),
+            default: py.None(),
+            table_name: empty,
+            _kind: 0,
+            _nullable: true,
+            _auto: false,
+            _accepts: py.None(),
+        })
+    }
+}
+
+fn pattern_check(py: Python<'_>, pattern: &Bound<'_, PyAny>) -> PyResult<()> {
+    if pattern.cast::<PyString>().is_err() {
+        return Err(error(
+            py,
+            "InvalidValue",
+            format!(
+                "a LIKE pattern must be a str, not {}",
+                pattern.get_type().name()?
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// SQL text and parameters, ready for a driver: `db.execute(*prepared)`.
+/// `statements` are any statements that must follow (CREATE INDEX ...).
+#[pyclass(frozen, subclass, module = "aioxide.sql.query", name = "PreparedQuery")]
+pub struct PreparedQuery {
+    #[pyo3(get)]
+    pub table: Py<PyAny>,
+    #[pyo3(get)]
+    pub sql: Py<PyAny>,
+    #[pyo3(get)]
+    pub parameters: Py<PyAny>,
+    #[pyo3(get)]
+    pub statements: Py<PyList>,
+}
+
+#[pymethods]
+impl PreparedQuery {
+    #[new]
+    #[pyo3(signature = (table, sql, parameters, statements=None))]
+    fn new(
+        py: Python<'_>,
+        table: Py<PyAny>,
+        sql: Py<PyAny>,
+        parameters: Py<PyAny>,
+        statements: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let statements = match statements {
+            Some(s) => PyList::new(py, s.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
+            None => PyList::empty(py),
+        };
+        Ok(PreparedQuery {
+            table,
+            sql,
+            parameters,
+            statements: statements.unbind(),
+        })
+    }
+
+    /// `(sql, parameters)`, so `db.execute(*prepared)` works.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        PyTuple::new(py, [self.sql.clone_ref(py), self.parameters.clone_ref(py)])?
+            .into_any()
+            .try_iter()
+            .map(Bound::into_any)
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "<PreparedQuery: {} {}>",
+            self.sql.bind(py).repr()?,
+            self.parameters.bind(py).repr()?
+        ))
+    }
+}
+
+/// Used by the renderer: `Err` unless `ob` is a query.
+pub fn as_query<'a, 'py>(ob: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, QueryCore>> {
+    Ok(ob.cast::<QueryCore>()?)
+}
+
+/// Register the tree classes on the extension module.
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Comparison>()?;
+    m.add_class::<And>()?;
+    m.add_class::<Or>()?;
+    m.add_class::<Not>()?;
+    m.add_class::<TableJoin>()?;
+    m.add_class::<QueryCore>()?;
+    m.add_class::<PreparedQuery>()?;
+    m.add_class::<OperandCore>()?;
+    m.add_class::<ColumnCore>()?;
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The output of a render: SQL text and the parameters its placeholders bind.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
+
+use crate::classes::{build_error, classes, error, Classes};
+use crate::dialect::Dialect;
+
+pub struct Writer<'py> {
+    pub py: Python<'py>,
+    pub dialect: Dialect,
+    pub sql: String,
+    pub params: Vec<Bound<'py, PyAny>>,
+    pub cls: &'static Classes,
+    /// Table names visible to column references, innermost query last.
+    /// Empty when a fragment is rendered on its own (nothing to check).
+    scopes: Vec<Vec<Bound<'py, PyString>>>,
+}
+
+/// Deeper nesting than this is a query that contains itself.
+const MAX_DEPTH: usize = 64;
+
+impl<'py> Writer<'py> {
+    pub fn new(py: Python<'py>, dialect: Dialect) -> PyResult<Self> {
+        Ok(Writer {
+            py,
+            dialect,
+            sql: String::with_capacity(256),
+            params: Vec::new(),
+            cls: classes(py)?,
+            scopes: Vec::new(),
+        })
+    }
+
+    /// A fresh writer for a follow-up statement (same dialect).
+    pub fn sibling(&self) -> Self {
+        Writer {
+            py: self.py,
+            dialect: self.dialect,
+            sql: String::with_capacity(128),
+            params: Vec::new(),
+            cls: self.cls,
+            scopes: Vec::new(),
+        }
+    }
+
+    /// Fixed SQL of our own (keywords, punctuation): never holds a `%`.
+    pub fn kw(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    /// Text from elsewhere (raw SQL, literals): `%` doubled where drivers format.
+    pub fn text(&mut self, s: &str) {
+        if self.dialect.doubles_percent() && s.contains('%') {
+            self.sql.push_str(&s.replace('%', "%%"));
+        } else {
+            self.sql.push_str(s);
+        }
+    }
+
+    /// A quoted identifier; quote characters inside the name are doubled, so
+    /// no name can end the quoting early.
+    pub fn ident(&mut self, name: &str) -> PyResult<()> {
+        if name.is_empty() || name.contains('\0') {
+            return Err(error(
+                self.py,
+                "InvalidIdentifier",
+                format!("{name:?} cannot be used as an SQL name (empty, or holds a NUL)"),
+            ));
+        }
+        let q = self.dialect.quote();
+        let percent = self.dialect.doubles_percent();
+        if !(name.contains(q) || percent && name.contains('%')) {
+            self.sql.push(q);
+            self.sql.push_str(name);
+            self.sql.push(q);
+            return Ok(());
+        }
+        self.sql.push(q);
+        for c in name.chars() {
+            if c == q {
+                self.sql.push(q);
+            } else if c == '%' && percent {
+                self.sql.push('%');
+            }
+            self.sql.push(c);
+        }
+        self.sql.push(q);
+        Ok(())
+    }
+
+    pub fn ident_of(&mut self, ob: &Bound<'py, PyAny>) -> PyResult<()> {
+        let s = ob.cast::<PyString>()?;
+        self.ident(s.to_str()?)
+    }
+
+    /// Bind a value: push it and write the dialect's placeholder.
+    pub fn param(&mut self, value: Bound<'py, PyAny>) {
+        self.params.push(value);
+        match self.dialect {
+            Dialect::Generic | Dialect::Sqlite => self.sql.push('?'),
+            Dialect::Mysql => self.sql.push_str("%s"),
+            Dialect::Postgres => {
+                self.sql.push('$');
+                self.sql.push_str(&self.params.len().to_string());
+            }
+        }
+    }
+
+    pub fn push_scope(&mut self, tables: Vec<Bound<'py, PyString>>) -> PyResult<()> {
+        if self.scopes.len() >= MAX_DEPTH {
+            return Err(
+                self.build_error("subqueries nested too deeply (does a query contain itself?)")
+            );
+        }
+        self.scopes.push(tables);
+        Ok(())
+    }
+
+    pub fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    pub fn in_scope(&self, table: &Bound<'py, PyString>) -> bool {
+        if self.scopes.is_empty() {
+            return true;
+        }
+        // Columns usually hold the very string object their table is named by.
+        let same = |t: &Bound<'py, PyString>| {
+            t.is(table) || matches!((t.to_str(), table.to_str()), (Ok(a), Ok(b)) if a == b)
+        };
+        self.scopes.iter().any(|s| s.iter().any(same))
+    }
+
+    /// A constant as an SQL literal (DDL defaults cannot be parameters).
+    pub fn literal(&mut self, value: &Bound<'py, PyAny>, what: &str) -> PyResult<()> {
+        let py = self.py;
+        if value.is_none() {
+            self.kw("NULL");
+        } else if let Ok(b) = value.cast::<PyBool>() {
+            let truth = b.is_true();
+            let word = match (self.dialect, truth) {
+                (Dialect::Generic | Dialect::Sqlite, true) => "1",
+                (Dialect::Generic | Dialect::Sqlite, false) => "0",
+                (_, true) => "TRUE",
+                (_, false) => "FALSE",
+            };
+            self.kw(word);
+        } else if value.cast::<PyInt>().is_ok() {
+            let n: i128 = value.extract()?;
+            self.kw(&n.to_string());
+        } else if let Ok(f) = value.cast::<PyFloat>() {
+            let x = f.value();
+            if !x.is_finite() {
+                return Err(error(
+                    py,
+                    "InvalidValue",
+                    format!("{what}: {x} has no SQL literal"),
+                ));
+            }
+            self.kw(&value.repr()?.to_string());
+        } else if let Ok(s) = value.cast::<PyString>() {
+            let s = s.to_str()?.to_owned();
+            self.string_literal(&s);
+        } else if let Ok(b) = value.cast::<PyBytes>() {
+            let hex: String = b.as_bytes().iter().map(|x| format!("{x:02X}")).collect();
+            if self.dialect == Dialect::Postgres {
+                self.kw(&format!("'\\x{hex}'"));
+            } else {
+                self.kw(&format!("X'{hex}'"));
+            }
+        } else if value.is_instance_of::<pyo3::types::PyDateTime>() {
+            let text: String = value.call_method1("isoformat", (" ",))?.extract()?;
+            self.string_literal(&text);
+        } else if value.is_instance_of::<pyo3::types::PyDate>() {
+            let text: String = value.call_method0("isoformat")?.extract()?;
+            self.string_literal(&text);
+        } else {
+            return Err(error(
+                py,
+                "InvalidValue",
+                format!(
+                    "{what}: {} of type {} cannot be written as an SQL literal",
+                    value.repr()?,
+                    value.get_type().name()?
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn string_literal(&mut self, s: &str) {
+        let mut out = String::with_capacity(s.len() + 2);
+        out.push('\'');
+        for c in s.chars() {
+            match c {
+                '\'' => out.push_str("''"),
+                '\\' if self.dialect.backslash_escapes() => out.push_str("\\\\"),
+                _ => out.push(c),
+            }
+        }
+        out.push('\'');
+        self.text(&out);
+    }
+
+    pub fn build_error(&self, message: impl Into<String>) -> PyErr {
+        build_error(self.py, message)
+    }
+
+    pub fn error(&self, name: &str, message: impl Into<String>) -> PyErr {
+        error(self.py, name, message)
+    }
+}

@@ -1,0 +1,53 @@
+"""SQLite through :mod:`aioxide.sqlite`.
+
+>>> SqliteEngine.DIALECT
+1
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from ... import sqlite as aiosqlite
+from ..mapping import TEXT_STORED
+from .base import Connection
+from .sql import SqlEngine
+
+T = TypeVar("T")
+
+
+class SqliteEngine(SqlEngine, name="sqlite"):
+    """SQLite: case-sensitive LIKE through GLOB, LIMIT on UPDATE/DELETE
+    through a rowid subquery, ``INTEGER PRIMARY KEY AUTOINCREMENT``."""
+
+    DIALECT = 1
+    CONVERSIONS = TEXT_STORED
+
+
+class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
+    """A connection to an SQLite file (or ``:memory:``)."""
+
+    async def connect(self) -> None:
+        if not self.location.database:
+            raise ValueError(f"invalid db location {self.location.database}")
+        self._conn = await aiosqlite.connect(self.location.database, *self._args, **self._kwargs)
+
+    @property
+    def autocommit(self) -> bool:
+        return bool(self._live().isolation_level is None)
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        self._live().isolation_level = None if value else "DEFERRED"
+
+    def _in_transaction(self) -> bool:
+        return self._depth > 0 or bool(self._live().in_transaction)
+
+    async def begin(self) -> None:
+        await self._live().execute("BEGIN TRANSACTION")
+
+    async def _plain(self, sql: str) -> None:
+        await self._live().execute(sql)
+
+    async def _driver_cursor(self) -> Any:
+        return await self._live().cursor()
