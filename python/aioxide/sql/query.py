@@ -17,6 +17,8 @@ or delete ...) and the values they are given, and raise :class:`BuildError`
 
 from __future__ import annotations
 
+import keyword
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -58,8 +60,18 @@ def row_class(names: tuple[str, ...]) -> type:
     return cls
 
 
+def _python_name(name: str) -> str:
+    # Columns may be named anything SQL can quote; row fields must be identifiers.
+    if name.isidentifier() and not keyword.iskeyword(name):
+        return name
+    cleaned = re.sub(r"\W", "_", name)
+    if not cleaned or cleaned[0].isdigit():
+        cleaned = "f_" + cleaned
+    return cleaned + "_" if keyword.iskeyword(cleaned) else cleaned
+
+
 def field_names(selection: Sequence[Any]) -> tuple[str, ...]:
-    """The names rows of this selection get (duplicates made unique)."""
+    """The names rows of this selection get: identifiers, duplicates made unique."""
     names: list[str] = []
     for i, item in enumerate(selection):
         if isinstance(item, (Column, Alias)):
@@ -68,8 +80,9 @@ def field_names(selection: Sequence[Any]) -> tuple[str, ...]:
             name = item.label
         else:
             name = f"column_{i}"
+        name = _python_name(name)
         if name in names and isinstance(item, Column) and item.table_name:
-            name = f"{item.table_name}_{name}"
+            name = _python_name(f"{item.table_name}_{name}")
         while name in names:
             name += "_"
         names.append(name)

@@ -1,0 +1,76 @@
+"""Tables and connection helpers shared by the aioxide.sql tests."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import warnings
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple, Optional, TypeVar
+
+import attr
+
+from aioxide.sql import AutoIncrement, Index, Location, Primary, Text, Unique, connect, raw, table
+from aioxide.sql.engines.base import Connection
+
+T = TypeVar("T")
+
+
+@table("sqlt_person", Index("city"))
+class Person:
+    id: Primary[AutoIncrement[int]]
+    name: Unique[str]
+    city: Optional[str] = None  # noqa: UP045 - aql's annotation style
+    score: float = 0.0
+    active: bool = True
+    born: Optional[dt.date] = None  # noqa: UP045
+    seen: Optional[dt.datetime] = None  # noqa: UP045
+    bio: Text = ""
+    avatar: Optional[bytes] = None  # noqa: UP045
+
+
+@table("sqlt_note")
+@dataclasses.dataclass
+class Note:
+    note_id: Primary[int]
+    person_id: int
+    body: str
+
+
+@table("sqlt_tag")
+class Tag(NamedTuple):
+    tag: Primary[str]
+    weight: int = 1
+
+
+@table("sqlt_word")
+@attr.s(auto_attribs=True, frozen=True)
+class Word:
+    word: Primary[str]
+
+
+TABLES = [Person, Note, Tag, Word]
+
+
+def person(name: str, **fields: Any) -> Any:
+    return Person(None, name, **fields)
+
+
+async def reset(db: Connection, *tables: Any) -> None:
+    """Drop and create the tables (quoted the backend's way)."""
+    quote = '"' if db.location.engine.startswith("postgres") else "`"
+    for t in tables or TABLES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # MariaDB warns of a missing table
+            await db.execute(raw(f"DROP TABLE IF EXISTS {quote}{t._name}{quote}"))
+        await db.execute(t.create())
+    await db.commit()
+
+
+def run(location: Location, body: Callable[[Connection], Awaitable[T]]) -> T:
+    async def main() -> T:
+        async with connect(location) as db:
+            return await body(db)
+
+    return asyncio.run(main())
