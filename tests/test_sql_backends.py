@@ -521,3 +521,24 @@ def attr_values(row: Any) -> list[Any]:
 
 def test_every_table_of_the_helpers_is_exercised() -> None:
     assert {t._name for t in TABLES} == {"sqlt_person", "sqlt_note", "sqlt_tag", "sqlt_word"}
+
+
+def test_large_insert_is_sent_in_parts(location: Location) -> None:
+    """More values than one statement can bind (SQLite 32,766, PostgreSQL
+    32,767): the insert goes out in parts, counted and returned as one."""
+
+    async def body(db: Connection) -> None:
+        await reset(db)
+        notes = [Note(i, i % 7, f"n{i}") for i in range(25_000)]  # 75,000 values
+        result = db.execute(Note.insert().values(*notes))
+        await result
+        assert result.row_count == 25_000
+        if kind(db) != "mariadb":
+            more = [Note(i, 0, "x") for i in range(25_000, 36_000)]
+            returned = await db.execute(Note.insert().values(*more).returning(Note.note_id))
+            assert [r.note_id for r in returned] == list(range(25_000, 36_000))
+        await db.commit()
+        counted = await db.execute(Note.select(fn.count().as_("n")))
+        assert counted[0].n == (25_000 if kind(db) == "mariadb" else 36_000)
+
+    run(location, body)

@@ -1,6 +1,6 @@
 """Type stubs for the Rust extension module ``aioxide._core``."""
 
-from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, Generic, SupportsIndex, TypeVar, overload
 
 _T = TypeVar("_T")
@@ -72,9 +72,16 @@ class SqliteConnection:
         cached_statements: int = 128,
     ) -> Completion[None]: ...
     def execute(
-        self, sql: str, parameters: Any = None, text_factory: Any = None, detect_types: int = 0
+        self,
+        sql: str,
+        parameters: Any = None,
+        text_factory: Any = None,
+        detect_types: int = 0,
+        shape: tuple[Any, tuple[str, ...], int, list[tuple[int, Any]]] | None = None,
     ) -> SqliteBatch | Completion[SqliteBatch]:
-        """The batch itself when the statement ran on this thread, else an awaitable."""
+        """The batch itself when the statement ran on this thread, else an awaitable.
+
+        ``shape`` builds each row as an object (aioxide.sql) instead of a tuple."""
     def executemany(self, sql: str, seq_of_parameters: Any) -> Completion[SqliteBatch]: ...
     def executescript(self, sql: str) -> Completion[None]: ...
     def barrier(self) -> Completion[None]: ...
@@ -297,5 +304,5 @@ def sql_render_clause(dialect: int, clause: Any) -> tuple[str, list[Any]]: ...
 def sql_render_join(dialect: int, join: Any) -> tuple[str, list[Any]]: ...
 def sql_render_raw(dialect: int, raw: Any) -> tuple[str, list[Any]]: ...
 def sql_build_rows(
-    factory: Any, names: tuple[str, ...], build: int, converters: list[tuple[int, Any]], rows: Any
+    factory: Any, names: Sequence[str], build: int, converters: list[tuple[int, Any]], rows: Any
 ) -> list[Any]: ...

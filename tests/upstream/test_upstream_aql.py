@@ -30,10 +30,32 @@ _integration = load("aql", "engines/integration")
 
 ColumnTest = load("aql", "column").ColumnTest
 ConnectorTest = load("aql", "connector").ConnectorTest
-TableTest = load("aql", "table").TableTest
+_table = load("aql", "table")
 TypesTest = load("aql", "types").TypesTest
 QueryTest = load("aql", "query").QueryTest
 EngineTest = load("aql", "engines/base").EngineTest
+
+
+class TableTest(_table.TableTest):  # type: ignore[misc,name-defined]
+    """A plain class becomes a *slotted* attrs class, a new class (aql
+    modified the class in place): rows take half the memory and are built
+    about twice as fast. ``table(Foo)`` returns the table; build rows with
+    the table (``Bar(1, "")``) or ``Bar._source``, not the undecorated ``Foo``."""
+
+    def test_table_call(self) -> None:
+        class Foo:
+            a: int
+            b: str
+
+        Bar = aql.table(Foo)
+        row = Bar(1, "")
+        assert row == Bar._source(1, "")
+        assert (row.a, row.b) == (1, "")
+        assert not hasattr(row, "__dict__")
+        with pytest.raises(TypeError):
+            Foo(1, "")  # type: ignore[call-arg]
+        with pytest.raises(aql.AqlError):
+            Table("test", [Column("a"), Column("b")])(1, 2)
 
 
 class SqlEngineTest(_sql.SqlEngineTest):  # type: ignore[misc,name-defined]

@@ -9,7 +9,7 @@ use crate::classes::Node;
 use crate::dialect::Dialect;
 use crate::statement;
 use crate::tree::{And, ColumnCore, Comparison, Not, Or};
-use crate::writer::Writer;
+use crate::writer::{push_ident, Writer};
 
 // aioxide.sql.types.Operator values.
 const EQ: u8 = 1;
@@ -30,6 +30,34 @@ const NOT_BETWEEN: u8 = 14;
 /// `table`.`column`, checking the table is part of the query.
 pub fn column_ref<'py>(w: &mut Writer<'py>, col: &Bound<'py, PyAny>) -> PyResult<()> {
     let py = w.py;
+    if let Ok(c) = col.cast::<ColumnCore>() {
+        let c = c.borrow();
+        let table = c.table_name.bind(py).cast::<PyString>()?;
+        let style = match w.dialect {
+            Dialect::Generic | Dialect::Sqlite => 0,
+            Dialect::Mysql => 1,
+            Dialect::Postgres => 2,
+        };
+        if let Some(cached) = c.refs[style].get() {
+            if table.is_empty()? || w.in_scope(table) {
+                w.kw(cached);
+                return Ok(());
+            }
+        } else {
+            let mut text = String::new();
+            let t = table.to_str()?;
+            let name = c.name.bind(py).cast::<PyString>()?.to_str()?.to_owned();
+            let quoted = (if t.is_empty() {
+                Ok(())
+            } else {
+                push_ident(&mut text, w.dialect, t).map(|()| text.push('.'))
+            })
+            .and_then(|()| push_ident(&mut text, w.dialect, &name));
+            if quoted.is_ok() {
+                let _ = c.refs[style].set(text);
+            }
+        }
+    }
     let (table_ob, name) = match col.cast::<ColumnCore>() {
         Ok(c) => {
             let c = c.borrow();

@@ -19,7 +19,7 @@ pub mod tree;
 pub mod writer;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple};
+use pyo3::types::{PyList, PyString};
 
 use dialect::Dialect;
 use writer::Writer;
@@ -105,10 +105,10 @@ pub fn sql_render_raw<'py>(
 #[pyfunction]
 pub fn sql_build_rows<'py>(
     py: Python<'py>,
-    factory: &Bound<'py, PyAny>,
-    names: &Bound<'py, PyTuple>,
+    factory: Py<PyAny>,
+    names: Vec<Py<PyString>>,
     build: u8,
-    converters: Vec<(usize, Bound<'py, PyAny>)>,
+    converters: Vec<(usize, Py<PyAny>)>,
     rows: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyList>> {
     let build = match build {
@@ -121,13 +121,7 @@ pub fn sql_build_rows<'py>(
             ))
         }
     };
-    if let Some((i, _)) = converters.iter().find(|(i, _)| *i >= names.len()) {
-        return Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "converter index {i} is past the {} selected columns",
-            names.len()
-        )));
-    }
-    rows::build_rows(py, factory, names, build, &converters, rows)
+    rows::Shape::new(factory, names, build, converters)?.build_all(py, rows)
 }
 
 /// Register the functions on the extension module.

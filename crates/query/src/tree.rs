@@ -5,6 +5,7 @@
 //! The Python classes `aioxide.sql.types.Comparison` etc. are these; the
 //! Python `Query` subclasses `QueryCore` to add what is natural in Python.
 
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
@@ -416,7 +417,7 @@ impl QueryCore {
         let py = column.py();
         let e = enums(py)?;
         let table = self.table.bind(py);
-        let table_name: String = table.getattr("_name")?.extract()?;
+        let table_name: String = table.getattr(intern!(py, "_name"))?.extract()?;
         if !column.is_instance(e.column.bind(py))? {
             return Err(build_error(
                 py,
@@ -426,10 +427,12 @@ impl QueryCore {
                 ),
             ));
         }
-        let owner: String = column.getattr("table_name")?.extract()?;
-        let name = column.getattr("name")?;
+        let owner: String = column.getattr(intern!(py, "table_name"))?.extract()?;
+        let name = column.getattr(intern!(py, "name"))?;
         if (!owner.is_empty() && owner != table_name)
-            || !table.getattr("_column_names")?.contains(&name)?
+            || !table
+                .getattr(intern!(py, "_column_names"))?
+                .contains(&name)?
         {
             return Err(error(
                 py,
@@ -444,9 +447,12 @@ impl QueryCore {
     }
 
     fn check_operands(py: Python<'_>, items: &Bound<'_, PyTuple>, method: &str) -> PyResult<()> {
-        let operand = enums(py)?.operand.bind(py);
+        let e = enums(py)?;
+        let operand = e.operand.bind(py);
+        let column = e.column.as_ptr();
         for item in items.iter() {
-            if !item.is_instance(operand)? {
+            // Columns are the common case: an exact type check first.
+            if item.get_type().as_ptr() != column && !item.is_instance(operand)? {
                 return Err(build_error(
                     py,
                     format!(
@@ -462,7 +468,10 @@ impl QueryCore {
     fn check_clauses(py: Python<'_>, items: &Bound<'_, PyTuple>, method: &str) -> PyResult<()> {
         let kinds = enums(py)?.clause_types.bind(py);
         for item in items.iter() {
-            if !item.is_instance(kinds)? {
+            let common = item.is_exact_instance_of::<Comparison>()
+                || item.is_exact_instance_of::<And>()
+                || item.is_exact_instance_of::<Or>();
+            if !common && !item.is_instance(kinds)? {
                 return Err(build_error(
                     py,
                     format!(
@@ -498,8 +507,13 @@ impl QueryCore {
     }
 
     fn table_columns(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
-        let columns = self.table.bind(py).getattr("_columns")?;
-        Ok(PyList::new(py, columns.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind())
+        let columns = self.table.bind(py).getattr(intern!(py, "_columns"))?;
+        match columns.cast::<PyList>() {
+            Ok(list) => Ok(list.get_slice(0, list.len()).unbind()),
+            Err(_) => {
+                Ok(PyList::new(py, columns.try_iter()?.collect::<PyResult<Vec<_>>>()?)?.unbind())
+            }
+        }
     }
 }
 
@@ -676,7 +690,7 @@ impl QueryCore {
                 let table = q.table.bind(py);
                 for (name, value) in values.iter() {
                     let column = table.get_item(&name)?;
-                    let value = column.call_method1("_operand", (value,))?;
+                    let value = column.call_method1(intern!(py, "_operand"), (value,))?;
                     updates.set_item(column, value)?;
                 }
             }
@@ -753,7 +767,7 @@ impl QueryCore {
             let target = if columns.is_empty() {
                 q.table
                     .bind(py)
-                    .getattr("_primary")?
+                    .getattr(intern!(py, "_primary"))?
                     .cast_into::<PyList>()?
             } else {
                 for c in columns.iter() {
@@ -841,7 +855,7 @@ impl QueryCore {
             if q.action != SELECT {
                 q.only(py, "join", &[SELECT])?;
             }
-            if !table.hasattr("_columns")? {
+            if !table.hasattr(intern!(py, "_columns"))? {
                 return Err(build_error(
                     py,
                     format!("join() expects a table, not {}", table.repr()?),
@@ -1140,10 +1154,10 @@ impl OperandCore {
     ) -> PyResult<Py<PyAny>> {
         use pyo3::basic::CompareOp::*;
         let py = slf.py();
-        let accepts = slf.getattr(pyo3::intern!(py, "_accepts"))?;
+        let accepts = slf.getattr(intern!(py, "_accepts"))?;
         if !accepts.is_none() && !value.is_none() && !value.is_instance(&accepts)? {
             // Raises InvalidValue naming the column and the value.
-            slf.call_method1(pyo3::intern!(py, "_operand"), (value,))?;
+            slf.call_method1(intern!(py, "_operand"), (value,))?;
         }
         let code = match op {
             Eq => 1,
@@ -1173,13 +1187,13 @@ impl OperandCore {
 /// renderer reads these fields without attribute lookups.
 #[pyclass(extends = OperandCore, subclass, module = "aioxide.sql.column", name = "ColumnCore")]
 pub struct ColumnCore {
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub name: Py<PyAny>,
     #[pyo3(get, set)]
     pub ctype: Py<PyAny>,
     #[pyo3(get, set)]
     pub default: Py<PyAny>,
-    #[pyo3(get, set)]
+    #[pyo3(get)]
     pub table_name: Py<PyAny>,
     #[pyo3(get, set)]
     pub _kind: u8,
@@ -1189,6 +1203,9 @@ pub struct ColumnCore {
     pub _auto: bool,
     #[pyo3(get, set)]
     pub _accepts: Py<PyAny>,
+    /// The quoted reference per quoting style (backticks, backticks with
+    /// `%` doubled, double quotes), made on first use.
+    pub refs: [std::sync::OnceLock<String>; 3],
 }
 
 #[pymethods]
@@ -1210,7 +1227,20 @@ impl ColumnCore {
             _nullable: true,
             _auto: false,
             _accepts: py.None(),
+            refs: Default::default(),
         })
+    }
+
+    #[setter]
+    fn set_name(&mut self, name: Py<PyAny>) {
+        self.name = name;
+        self.refs = Default::default();
+    }
+
+    #[setter]
+    fn set_table_name(&mut self, table_name: Py<PyAny>) {
+        self.table_name = table_name;
+        self.refs = Default::default();
     }
 }
 

@@ -17,6 +17,31 @@ pub struct Writer<'py> {
     scopes: Vec<Vec<Bound<'py, PyString>>>,
 }
 
+/// Append `name` quoted for `dialect` (quote characters doubled; `%` doubled
+/// where drivers format the statement).
+pub fn push_ident(out: &mut String, dialect: Dialect, name: &str) -> Result<(), String> {
+    if name.is_empty() || name.contains('\0') {
+        return Err(format!(
+            "{name:?} cannot be used as an SQL name (empty, or holds a NUL)"
+        ));
+    }
+    let q = dialect.quote();
+    let percent = dialect.doubles_percent();
+    out.push(q);
+    if !(name.contains(q) || percent && name.contains('%')) {
+        out.push_str(name);
+    } else {
+        for c in name.chars() {
+            if c == q || (c == '%' && percent) {
+                out.push(c);
+            }
+            out.push(c);
+        }
+    }
+    out.push(q);
+    Ok(())
+}
+
 /// Deeper nesting than this is a query that contains itself.
 const MAX_DEPTH: usize = 64;
 
@@ -61,32 +86,8 @@ impl<'py> Writer<'py> {
     /// A quoted identifier; quote characters inside the name are doubled, so
     /// no name can end the quoting early.
     pub fn ident(&mut self, name: &str) -> PyResult<()> {
-        if name.is_empty() || name.contains('\0') {
-            return Err(error(
-                self.py,
-                "InvalidIdentifier",
-                format!("{name:?} cannot be used as an SQL name (empty, or holds a NUL)"),
-            ));
-        }
-        let q = self.dialect.quote();
-        let percent = self.dialect.doubles_percent();
-        if !(name.contains(q) || percent && name.contains('%')) {
-            self.sql.push(q);
-            self.sql.push_str(name);
-            self.sql.push(q);
-            return Ok(());
-        }
-        self.sql.push(q);
-        for c in name.chars() {
-            if c == q {
-                self.sql.push(q);
-            } else if c == '%' && percent {
-                self.sql.push('%');
-            }
-            self.sql.push(c);
-        }
-        self.sql.push(q);
-        Ok(())
+        push_ident(&mut self.sql, self.dialect, name)
+            .map_err(|message| error(self.py, "InvalidIdentifier", message))
     }
 
     pub fn ident_of(&mut self, ob: &Bound<'py, PyAny>) -> PyResult<()> {

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use aioxide_bridge::objects::{GcPause, Shape};
 use aioxide_bridge::{Completion, Outcome, Ticket, Worker};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -150,6 +151,8 @@ impl SqliteBatch {
 struct Conversion {
     text: TextMode,
     detect_types: u32,
+    /// Build each row as the user's object instead of a tuple (aioxide.sql).
+    shape: Option<Shape>,
 }
 
 impl Conversion {
@@ -157,6 +160,7 @@ impl Conversion {
         Conversion {
             text: TextMode::Str,
             detect_types: 0,
+            shape: None,
         }
     }
 }
@@ -169,8 +173,19 @@ fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<Py
             (Some(columns), detect) if detect != 0 => convert::converters_for(py, columns, detect)?,
             _ => Vec::new(),
         };
+        if let Some(shape) = &how.shape {
+            if shape.width() != width {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "the statement returns {width} columns but rows are shaped for {}",
+                    shape.width()
+                )));
+            }
+        }
+        // Objects built per row here create no cycles; see GcPause.
+        let _pause = how.shape.as_ref().map(|_| GcPause::new());
         let mut cells = batch.cells.into_iter();
         let mut row = Vec::with_capacity(width);
+        let mut values = Vec::with_capacity(width);
         loop {
             row.clear();
             for column in 0..width {
@@ -185,7 +200,15 @@ fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<Py
             if row.len() < width {
                 break;
             }
-            rows.append(PyTuple::new(py, row.drain(..))?)?;
+            match &how.shape {
+                Some(shape) => {
+                    values.extend(row.drain(..).map(|v| v.into_bound(py)));
+                    let built = shape.build(py, &mut values);
+                    values.clear();
+                    rows.append(built?)?;
+                }
+                None => rows.append(PyTuple::new(py, row.drain(..))?)?,
+            }
         }
     }
     let names = batch.columns.map(|columns| {
@@ -471,7 +494,10 @@ impl SqliteConnection {
     /// statement ran on this thread (a short read, or a write known to be
     /// cheap, with nothing queued ahead of it); otherwise an awaitable
     /// `Completion` resolving to it.
-    #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0))]
+    ///
+    /// `shape` (`(factory, names, mode, converters)`, from aioxide.sql) makes
+    /// each row the user's object directly, without a tuple in between.
+    #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0, shape=None))]
     fn execute(
         &self,
         py: Python<'_>,
@@ -479,11 +505,13 @@ impl SqliteConnection {
         parameters: Option<&Bound<'_, PyAny>>,
         text_factory: Option<&Bound<'_, PyAny>>,
         detect_types: u32,
+        shape: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let params = params_from_py(parameters)?;
         let how = Conversion {
             text: TextMode::from_py(text_factory),
             detect_types,
+            shape: shape.map(Shape::from_spec).transpose()?,
         };
         // Done on this thread: hand back the batch itself, not an awaitable.
         if let Some(batch) = self.try_inline(&sql, &params) {

@@ -23,6 +23,7 @@ from typing import Any
 
 import attr
 
+from .._core import sql_build_rows
 from .column import Column
 from .expr import Alias
 from .query import Query, field_names
@@ -100,7 +101,11 @@ class RowPlan:
                         converters.append((i, convert))
         self.converters = converters
 
-    def build(self, rows: Sequence[Any]) -> list[Any]:
-        from .._core import sql_build_rows
+    @property
+    def spec(self) -> tuple[Any, tuple[str, ...], int, list[tuple[int, Any]]]:
+        """``(factory, names, mode, converters)``: what a native fetch needs to
+        build the rows itself."""
+        return (self.factory, self.names, self.mode, self.converters)
 
+    def build(self, rows: Sequence[Any]) -> list[Any]:
         return sql_build_rows(self.factory, self.names, self.mode, self.converters, rows)

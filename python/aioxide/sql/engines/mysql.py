@@ -46,6 +46,7 @@ class MysqlEngine(SqlEngine, name="mysql"):
 
     DIALECT = 2
     PLACEHOLDER = "%s"
+    MAX_PARAMS = 65535
     CONVERSIONS = BOOL_AS_INT
 
 

@@ -28,6 +28,7 @@ class PostgresEngine(SqlEngine, name="postgres"):
 
     DIALECT = 3
     PLACEHOLDER = "$"
+    MAX_PARAMS = 32767
     CONVERSIONS: ClassVar[dict[int, Any]] = {}  # asyncpg returns Python types
 
 

@@ -11,6 +11,7 @@ engine only names its dialect and how its stored values come back.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 from ... import _core
@@ -29,6 +30,9 @@ class SqlEngine(Engine, name="sql"):
     #: Dialect code understood by the renderer.
     DIALECT: ClassVar[int] = 0
     PLACEHOLDER: ClassVar[str] = "?"
+    #: Most values one statement may bind (SQLite's limit); bigger inserts
+    #: are sent as several statements.
+    MAX_PARAMS: ClassVar[int] = 32766
     #: Column kind → conversion of the value the backend stores.
     CONVERSIONS: ClassVar[dict[int, Any]] = TEXT_STORED
 
@@ -45,6 +49,12 @@ class SqlEngine(Engine, name="sql"):
         )
 
     _native: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        if self._native:
+            # One native call per query (the instance attribute shadows the method).
+            self.prepare = functools.partial(_core.sql_render, self.DIALECT)  # type: ignore[method-assign]
 
     def prepare(self, query: Query[T]) -> PreparedQuery[T]:
         """The SQL and parameters of ``query`` in this engine's dialect."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ... import sqlite as aiosqlite
-from ..mapping import TEXT_STORED
+from ..._core import SqliteBatch
+from ..mapping import TEXT_STORED, RowPlan
 from .base import Connection
 from .sql import SqlEngine
 
@@ -51,3 +52,13 @@ class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
 
     async def _driver_cursor(self) -> Any:
         return await self._live().cursor()
+
+    async def _run(self, sql: str, params: Any, plan: RowPlan | None) -> tuple[Any, bool]:
+        # The engine builds the rows as objects while converting them.
+        conn = self._live()
+        shape = None if plan is None else plan.spec
+        result = conn._engine_checked().execute(
+            sql, params, conn._text_factory, conn._detect_types, shape
+        )
+        batch = result if isinstance(result, SqliteBatch) else await result
+        return aiosqlite.Cursor._from_batch(conn, batch), plan is not None

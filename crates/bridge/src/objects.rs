@@ -1,0 +1,211 @@
+//! Building the user's objects from rows of field values, shared by the SQL
+//! row mapper and the SQLite engine (which builds them straight from cells,
+//! without an intermediate tuple per row).
+
+use pyo3::exceptions::PyValueError;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyList, PyString, PyTuple};
+
+/// How a row becomes an object (chosen in Python by `aioxide.sql.mapping`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Build {
+    /// `factory(*row)`: any class.
+    Call,
+    /// `object.__new__(factory)` then each field set: classes whose generated
+    /// `__init__` only stores its arguments.
+    Fields,
+    /// `tuple.__new__(factory, row)`: NamedTuples.
+    Tuple,
+}
+
+/// `(factory, names, mode, converters)` as Python passes it.
+type ShapeSpec = (Py<PyAny>, Vec<Py<PyString>>, u8, Vec<(usize, Py<PyAny>)>);
+
+/// What rows become: the class, its field names in column order, how to
+/// build it, and `(column, callable)` conversions applied to non-None values.
+pub struct Shape {
+    factory: Py<PyAny>,
+    names: Vec<Py<PyString>>,
+    build: Build,
+    converters: Vec<(usize, Py<PyAny>)>,
+    /// The class allocates with `object.__new__` (no `__new__` of its own):
+    /// `Fields` objects are then allocated directly.
+    plain_new: bool,
+}
+
+fn object_new(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let new = NEW.get_or_try_init(py, || {
+        py.get_type::<pyo3::types::PyAny>()
+            .getattr("__new__")
+            .map(Bound::unbind)
+    })?;
+    Ok(new.bind(py))
+}
+
+fn tuple_new(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static NEW: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let new = NEW.get_or_try_init(py, || {
+        py.get_type::<PyTuple>()
+            .getattr("__new__")
+            .map(Bound::unbind)
+    })?;
+    Ok(new.bind(py))
+}
+
+impl Shape {
+    pub fn new(
+        factory: Py<PyAny>,
+        names: Vec<Py<PyString>>,
+        build: Build,
+        converters: Vec<(usize, Py<PyAny>)>,
+    ) -> PyResult<Self> {
+        if let Some((i, _)) = converters.iter().find(|(i, _)| *i >= names.len()) {
+            return Err(PyValueError::new_err(format!(
+                "converter index {i} is past the {} fields",
+                names.len()
+            )));
+        }
+        let plain_new = Python::attach(|py| -> PyResult<bool> {
+            let factory = factory.bind(py);
+            Ok(factory.cast::<pyo3::types::PyType>().is_ok()
+                && factory.getattr("__new__")?.is(object_new(py)?))
+        })?;
+        Ok(Shape {
+            factory,
+            names,
+            build,
+            converters,
+            plain_new,
+        })
+    }
+
+    /// From the Python spec `(factory, names, mode, converters)`.
+    pub fn from_spec(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let (factory, names, mode, converters): ShapeSpec = spec.extract()?;
+        let build = match mode {
+            0 => Build::Call,
+            1 => Build::Fields,
+            2 => Build::Tuple,
+            _ => return Err(PyValueError::new_err(format!("unknown build mode {mode}"))),
+        };
+        Shape::new(factory, names, build, converters)
+    }
+
+    pub fn width(&self) -> usize {
+        self.names.len()
+    }
+
+    /// One object from one row's values (exactly `width()` of them); the
+    /// vector is left empty for the next row.
+    pub fn build<'py>(
+        &self,
+        py: Python<'py>,
+        values: &mut Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if values.len() != self.names.len() {
+            return Err(PyValueError::new_err(format!(
+                "a row has {} values but the query selects {}",
+                values.len(),
+                self.names.len()
+            )));
+        }
+        for (i, convert) in &self.converters {
+            if !values[*i].is_none() {
+                values[*i] = convert.bind(py).call1((&values[*i],))?;
+            }
+        }
+        let factory = self.factory.bind(py);
+        match self.build {
+            Build::Call => factory.call1(PyTuple::new(py, values.drain(..))?),
+            Build::Tuple => tuple_new(py)?.call1((factory, PyTuple::new(py, values.drain(..))?)),
+            Build::Fields => {
+                let obj = if self.plain_new {
+                    // SAFETY: `factory` is a class whose `__new__` is
+                    // object.__new__ (checked in `new`), which allocates with
+                    // PyType_GenericAlloc exactly like this; the GIL is held
+                    // and the new reference is owned by `Bound` at once.
+                    unsafe {
+                        let raw = ffi::PyType_GenericAlloc(
+                            factory.as_ptr().cast::<ffi::PyTypeObject>(),
+                            0,
+                        );
+                        Bound::from_owned_ptr_or_err(py, raw)?
+                    }
+                } else {
+                    object_new(py)?.call1((factory,))?
+                };
+                for (name, value) in self.names.iter().zip(values.drain(..)) {
+                    // SAFETY: the GIL is held and all three pointers are live
+                    // references owned by this frame for the whole call.
+                    // Generic setattr skips a frozen class's __setattr__ the
+                    // way its own generated __init__ does.
+                    let rc = unsafe {
+                        ffi::PyObject_GenericSetAttr(obj.as_ptr(), name.as_ptr(), value.as_ptr())
+                    };
+                    if rc < 0 {
+                        return Err(PyErr::fetch(py));
+                    }
+                }
+                Ok(obj)
+            }
+        }
+    }
+
+    /// Objects for rows given as sequences (tuples, asyncpg Records ...).
+    pub fn build_all<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        let out = PyList::empty(py);
+        let _pause = GcPause::new();
+        let mut values = Vec::with_capacity(self.width());
+        for row in rows.try_iter()? {
+            let row = row?;
+            match row.cast::<PyTuple>() {
+                Ok(t) => values.extend(t.iter()),
+                Err(_) => {
+                    for v in row.try_iter()? {
+                        values.push(v?);
+                    }
+                }
+            }
+            let built = self.build(py, &mut values);
+            values.clear();
+            out.append(built?)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Pauses the cyclic garbage collector while a batch of objects is built.
+///
+/// Each new object counts towards the next collection, and with a large
+/// result still alive every full collection walks all of it again; the
+/// objects built here create no reference cycles of their own, so the
+/// collector resumes (if it was running) once the batch is done.
+pub struct GcPause {
+    was_enabled: bool,
+}
+
+impl GcPause {
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        // SAFETY: called with the GIL held (every caller has a `Python` token
+        // in scope); PyGC_Disable only flips the collector's flag.
+        let was_enabled = unsafe { ffi::PyGC_Disable() } != 0;
+        GcPause { was_enabled }
+    }
+}
+
+impl Drop for GcPause {
+    fn drop(&mut self) {
+        if self.was_enabled {
+            // SAFETY: as in `new`: the guard lives inside a GIL-holding scope.
+            unsafe { ffi::PyGC_Enable() };
+        }
+    }
+}
