@@ -313,7 +313,7 @@ def _insert_parts(query: Query[Any] | Raw, engine: Engine) -> list[Query[Any]] |
     size = max(1, limit // len(columns))
     parts = []
     for start in range(0, len(rows), size):
-        part = Query(query.table).insert(*columns).values(*rows[start : start + size])
+        part: Query[Any] = Query(query.table).insert(*columns).values(*rows[start : start + size])
         if query._conflict is not None:
             target, updates = query._conflict
             part.on_conflict(*target, update=updates)
