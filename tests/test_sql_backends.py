@@ -542,3 +542,34 @@ def test_large_insert_is_sent_in_parts(location: Location) -> None:
         assert counted[0].n == (25_000 if kind(db) == "mariadb" else 36_000)
 
     run(location, body)
+
+
+def test_the_docs_example_runs_on_each_backend(location: Location) -> None:
+    import asyncio
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "sql_contacts.py"
+    spec = importlib.util.spec_from_file_location("sql_contacts", path)
+    assert spec is not None
+    assert spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = example  # @table resolves the annotations through it
+    spec.loader.exec_module(example)
+
+    async def drop(db: Connection) -> None:
+        await reset(db, example.Contact)  # drops and creates: the example starts empty
+
+    run(location, drop)
+    loc = location
+    if loc.engine == "sqlite":
+        uri = f"sqlite://{loc.database}"
+    elif loc.engine == "postgresql":
+        uri = f"postgresql://{loc.user}@{loc.host}:{loc.port}/{loc.database}"
+    else:
+        uri = f"mysql://{loc.user}:{loc.password}@{loc.host}:{loc.port}/{loc.database}"
+    lines = asyncio.run(example.main(uri))
+    assert lines[:2] == ["Ann <ann@example.com> Oslo", "Cy <cy@example.com> Oslo"]
+    assert lines[2].startswith("Oslo: 2 contacts, mean score 2.75")
+    assert lines[3] == "Bob moved to Bergen"

@@ -35,3 +35,16 @@ def test_multiprocess_sample_runs() -> None:
         "error": "TypeError",
         "worker": 8,
     }
+
+
+def test_sql_sample_runs() -> None:
+    import sample_sql
+
+    out = asyncio.run(sample_sql.main())
+    assert out == {
+        "sql": 'SELECT ALL "typed_items"."id", "typed_items"."name", "typed_items"."price" '
+        'FROM "typed_items" WHERE ("typed_items"."price" > $1) ORDER BY "typed_items"."name" ASC',
+        "params": [1.0],
+        "names": ["pen"],
+        "count": 2,
+    }

@@ -1,4 +1,5 @@
-"""The results file: written and queried through ``aioxide.sqlite``."""
+"""The results file: tables declared with ``aioxide.sql``, written and
+queried through its DSL on ``aioxide.sqlite``."""
 
 from __future__ import annotations
 
@@ -6,27 +7,32 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-from .. import sqlite
+from ..sql import AutoIncrement, Index, Primary, connect, fn, raw, table
 from .probe import Row
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    started REAL NOT NULL,
-    endpoints INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS results (
-    run INTEGER NOT NULL REFERENCES runs(id),
-    url TEXT NOT NULL,
-    status INTEGER,
-    latency_ms REAL NOT NULL,
-    error TEXT,
-    pid INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS results_by_run ON results(run);
-"""
+# table(...)(cls) rather than @table: type checkers do not apply a class
+# decorator's return type, and these names are the tables.
+
+
+class RunRow:
+    id: Primary[AutoIncrement[int]]
+    started: float
+    endpoints: int
+
+
+class ProbeRow:
+    run: int
+    url: str
+    status: Optional[int]  # noqa: UP045 - evaluated by @table on Python 3.10 too
+    latency_ms: float
+    error: Optional[str]  # noqa: UP045
+    pid: int
+
+
+Run = table("runs")(RunRow)
+Probe = table("results", Index("run"))(ProbeRow)
 
 
 @dataclass
@@ -39,45 +45,43 @@ class Summary:
 
 
 async def store_and_query(path: Path, rows: Sequence[Row]) -> Summary:
-    """Stores one run's rows, then reads the summary back with SQL."""
-    async with sqlite.connect(str(path)) as db:
-        await db.executescript(SCHEMA)
-        cursor = await db.execute(
-            "INSERT INTO runs (started, endpoints) VALUES (?, ?)", (time.time(), len(rows))
+    """Stores one run's rows, then reads the summary back with queries."""
+    async with connect(f"sqlite://{path}") as db:
+        await db.execute(Run.create(if_not_exists=True))
+        await db.execute(Probe.create(if_not_exists=True))
+        async with db.transaction():
+            inserted = db.execute(Run.insert().values((None, time.time(), len(rows))))
+            await inserted
+            run = inserted.last_id
+            assert run is not None
+            await db.execute(Probe.insert().values(*[(run, *row) for row in rows]))
+
+        this_run = Probe.run == run
+        # Partial selects give Row objects (r.n, r.outcome ...), not ProbeRow.
+        counted: list[Any] = await db.execute(Probe.select(fn.count().as_("n")).where(this_run))
+        slowest: list[Any] = await db.execute(
+            Probe.select(Probe.url, Probe.latency_ms, Probe.status)
+            .where(this_run, Probe.error.is_null())
+            .orderby(Probe.latency_ms.desc())
+            .limit(5)
         )
-        run = cursor.lastrowid
-        assert run is not None
-        await db.executemany(
-            "INSERT INTO results (run, url, status, latency_ms, error, pid) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [(run, *row) for row in rows],
+        outcome = fn.coalesce(Probe.error, raw("CAST(status AS TEXT)")).as_("outcome")
+        by_outcome: list[Any] = await db.execute(
+            Probe.select(outcome, fn.count().as_("n"))
+            .where(this_run)
+            .groupby(outcome)
+            .orderby(fn.count().desc(), outcome)
         )
-        await db.commit()
-        stored = await _one(db, "SELECT COUNT(*) FROM results WHERE run = ?", run)
-        slowest = await db.execute_fetchall(
-            "SELECT url, latency_ms, status FROM results WHERE run = ? AND error IS NULL "
-            "ORDER BY latency_ms DESC LIMIT 5",
-            (run,),
-        )
-        by_outcome = await db.execute_fetchall(
-            "SELECT COALESCE(error, CAST(status AS TEXT)) AS outcome, COUNT(*) FROM results "
-            "WHERE run = ? GROUP BY outcome ORDER BY COUNT(*) DESC, outcome",
-            (run,),
-        )
-        by_child = await db.execute_fetchall(
-            "SELECT pid, COUNT(*), AVG(latency_ms) FROM results WHERE run = ? "
-            "GROUP BY pid ORDER BY pid",
-            (run,),
+        by_child: list[Any] = await db.execute(
+            Probe.select(Probe.pid, fn.count().as_("n"), fn.avg(Probe.latency_ms).as_("avg"))
+            .where(this_run)
+            .groupby(Probe.pid)
+            .orderby(Probe.pid)
         )
     return Summary(
         run,
-        stored,
-        [tuple(r) for r in slowest],
-        [tuple(r) for r in by_outcome],
-        [tuple(r) for r in by_child],
+        counted[0].n,
+        [(r.url, r.latency_ms, r.status) for r in slowest],
+        [(r.outcome, r.n) for r in by_outcome],
+        [(r.pid, r.n, r.avg) for r in by_child],
     )
-
-
-async def _one(db: Any, sql: str, *args: Any) -> int:
-    rows = list(await db.execute_fetchall(sql, args))
-    return int(rows[0][0])

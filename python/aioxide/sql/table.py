@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import Any, Generic, TypeVar, Union, get_type_hints, overload
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, get_type_hints, overload
 
 import attr
 
@@ -90,6 +90,10 @@ class Table(Generic[T]):
             if type(index) is Primary:
                 return [self._by_name[c] for c in index._columns]
         return []
+
+    if TYPE_CHECKING:
+        # Columns are attributes (T.email): let type checkers see them.
+        def __getattr__(self, name: str) -> Column: ...
 
     def __repr__(self) -> str:
         return f"<Table: {self._name}>"
