@@ -6,12 +6,10 @@
   own compile step);
 - mapping 100,000 fetched rows to the user's objects against fetching the
   same rows as plain tuples on the same aioxide.sqlite connection;
-- a point query end to end (build, render, execute, one object back) on
-  SQLite: aioxide.sql, aql over aiosqlite, and the hand-written SQL on
-  aioxide.sqlite as the raw baseline.
+- a primary-key lookup end to end (build, render, execute, one object
+  back) on SQLite: aioxide.sql, aql over aiosqlite, and the hand-written SQL
+  on aioxide.sqlite as the raw baseline.
 """
-
-from __future__ import annotations
 
 import asyncio
 import time
@@ -19,6 +17,7 @@ from typing import Any
 
 import aql
 import sqlalchemy as sa
+from aql.column import Primary as AqlPrimary
 from aql.engines.sqlite import SqliteEngine as AqlSqliteEngine
 from aql.types import Join as AqlJoin
 from aql.types import Order as AqlOrder
@@ -37,13 +36,13 @@ RAW = "hand-written SQL (aioxide.sqlite)"
 
 RENDER = "build + render a select with join, where, order, limit"
 MAP = "fetch 100,000 rows as objects (per row)"
-POINT = "point query end to end: build, run, one object"
+POINT = "primary-key lookup end to end: build, run, one object"
 
 
-def _tables(module: Any) -> tuple[Any, Any]:
+def _tables(module: Any, primary: Any) -> tuple[Any, Any]:
     @module.table("contact")
     class Contact:
-        contact_id: int
+        contact_id: primary[int]
         name: str
         title: str = ""
 
@@ -56,8 +55,8 @@ def _tables(module: Any) -> tuple[Any, Any]:
     return Contact, Note
 
 
-OC, ON = _tables(ox)
-AC, AN = _tables(aql)
+OC, ON = _tables(ox, ox.Primary)
+AC, AN = _tables(aql, AqlPrimary)
 _metadata = sa.MetaData()
 SC = sa.Table(
     "contact",

@@ -77,7 +77,7 @@ class SqliteConnection:
         parameters: Any = None,
         text_factory: Any = None,
         detect_types: int = 0,
-        shape: tuple[Any, tuple[str, ...], int, list[tuple[int, Any]]] | None = None,
+        shape: RowShape | None = None,
     ) -> SqliteBatch | Completion[SqliteBatch]:
         """The batch itself when the statement ran on this thread, else an awaitable.
 
@@ -303,6 +303,11 @@ def sql_render(dialect: int, query: Any) -> PreparedQuery[Any]: ...
 def sql_render_clause(dialect: int, clause: Any) -> tuple[str, list[Any]]: ...
 def sql_render_join(dialect: int, join: Any) -> tuple[str, list[Any]]: ...
 def sql_render_raw(dialect: int, raw: Any) -> tuple[str, list[Any]]: ...
-def sql_build_rows(
-    factory: Any, names: Sequence[str], build: int, converters: list[tuple[int, Any]], rows: Any
-) -> list[Any]: ...
+
+class RowShape:
+    """How rows become objects: the class, field names, build mode, conversions."""
+
+    def __init__(
+        self, factory: Any, names: Sequence[str], mode: int, converters: list[tuple[int, Any]]
+    ) -> None: ...
+    def build_all(self, rows: Any) -> list[Any]: ...

@@ -20,9 +20,6 @@ pub enum Build {
     Tuple,
 }
 
-/// `(factory, names, mode, converters)` as Python passes it.
-type ShapeSpec = (Py<PyAny>, Vec<Py<PyString>>, u8, Vec<(usize, Py<PyAny>)>);
-
 /// What rows become: the class, its field names in column order, how to
 /// build it, and `(column, callable)` conversions applied to non-None values.
 pub struct Shape {
@@ -80,18 +77,6 @@ impl Shape {
             converters,
             plain_new,
         })
-    }
-
-    /// From the Python spec `(factory, names, mode, converters)`.
-    pub fn from_spec(spec: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let (factory, names, mode, converters): ShapeSpec = spec.extract()?;
-        let build = match mode {
-            0 => Build::Call,
-            1 => Build::Fields,
-            2 => Build::Tuple,
-            _ => return Err(PyValueError::new_err(format!("unknown build mode {mode}"))),
-        };
-        Shape::new(factory, names, build, converters)
     }
 
     pub fn width(&self) -> usize {
@@ -178,6 +163,43 @@ impl Shape {
             out.append(built?)?;
         }
         Ok(out)
+    }
+}
+
+/// A `Shape` as a Python object, made once per query plan and handed to
+/// every execution (`RowShape(factory, names, mode, converters)`).
+#[pyclass(module = "aioxide._core", frozen)]
+pub struct RowShape {
+    pub shape: std::sync::Arc<Shape>,
+}
+
+#[pymethods]
+impl RowShape {
+    #[new]
+    fn new(
+        factory: Py<PyAny>,
+        names: Vec<Py<PyString>>,
+        mode: u8,
+        converters: Vec<(usize, Py<PyAny>)>,
+    ) -> PyResult<Self> {
+        let build = match mode {
+            0 => Build::Call,
+            1 => Build::Fields,
+            2 => Build::Tuple,
+            _ => return Err(PyValueError::new_err(format!("unknown build mode {mode}"))),
+        };
+        Ok(RowShape {
+            shape: std::sync::Arc::new(Shape::new(factory, names, build, converters)?),
+        })
+    }
+
+    /// Objects for already fetched rows (tuples, asyncpg Records ...).
+    fn build_all<'py>(
+        &self,
+        py: Python<'py>,
+        rows: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyList>> {
+        self.shape.build_all(py, rows)
     }
 }
 

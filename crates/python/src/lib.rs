@@ -26,6 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
     m.add_class::<aioxide_bridge::echo::EchoWorker>()?;
+    m.add_class::<aioxide_bridge::objects::RowShape>()?;
     m.add_class::<aioxide_sqlite::SqliteConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
     m.add_class::<aioxide_sqlite::Row>()?;

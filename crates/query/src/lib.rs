@@ -7,13 +7,12 @@
 //! - [`writer`]: the output text and bound parameters;
 //! - [`expr`]: operands and clauses; [`statement`]: SELECT / INSERT /
 //!   UPDATE / DELETE; [`ddl`]: CREATE TABLE and its indexes;
-//! - [`rows`]: fetched rows to the user's objects.
+//! - rows become the user's objects through `aioxide_bridge::objects`.
 
 pub mod classes;
 pub mod ddl;
 pub mod dialect;
 pub mod expr;
-pub mod rows;
 pub mod statement;
 pub mod tree;
 pub mod writer;
@@ -100,30 +99,6 @@ pub fn sql_render_raw<'py>(
     finish(w)
 }
 
-/// Rows to objects: `build` 0 calls `factory(*row)`, 1 sets the fields of a
-/// new object, 2 makes a NamedTuple; `converters` are `(index, callable)`.
-#[pyfunction]
-pub fn sql_build_rows<'py>(
-    py: Python<'py>,
-    factory: Py<PyAny>,
-    names: Vec<Py<PyString>>,
-    build: u8,
-    converters: Vec<(usize, Py<PyAny>)>,
-    rows: &Bound<'py, PyAny>,
-) -> PyResult<Bound<'py, PyList>> {
-    let build = match build {
-        0 => rows::Build::Call,
-        1 => rows::Build::Fields,
-        2 => rows::Build::Tuple,
-        _ => {
-            return Err(pyo3::exceptions::PyValueError::new_err(
-                "unknown build mode",
-            ))
-        }
-    };
-    rows::Shape::new(factory, names, build, converters)?.build_all(py, rows)
-}
-
 /// Register the functions on the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tree::register(m)?;
@@ -131,6 +106,5 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sql_render_clause, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_join, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_raw, m)?)?;
-    m.add_function(wrap_pyfunction!(sql_build_rows, m)?)?;
     Ok(())
 }

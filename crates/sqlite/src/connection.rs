@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aioxide_bridge::objects::{GcPause, Shape};
+use aioxide_bridge::objects::{GcPause, RowShape, Shape};
 use aioxide_bridge::{Completion, Outcome, Ticket, Worker};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -152,7 +152,7 @@ struct Conversion {
     text: TextMode,
     detect_types: u32,
     /// Build each row as the user's object instead of a tuple (aioxide.sql).
-    shape: Option<Shape>,
+    shape: Option<std::sync::Arc<Shape>>,
 }
 
 impl Conversion {
@@ -495,8 +495,8 @@ impl SqliteConnection {
     /// cheap, with nothing queued ahead of it); otherwise an awaitable
     /// `Completion` resolving to it.
     ///
-    /// `shape` (`(factory, names, mode, converters)`, from aioxide.sql) makes
-    /// each row the user's object directly, without a tuple in between.
+    /// `shape` (a `RowShape`, from aioxide.sql) makes each row the user's
+    /// object directly, without a tuple in between.
     #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0, shape=None))]
     fn execute(
         &self,
@@ -511,7 +511,9 @@ impl SqliteConnection {
         let how = Conversion {
             text: TextMode::from_py(text_factory),
             detect_types,
-            shape: shape.map(Shape::from_spec).transpose()?,
+            shape: shape
+                .map(|s| s.cast::<RowShape>().map(|s| s.get().shape.clone()))
+                .transpose()?,
         };
         // Done on this thread: hand back the batch itself, not an awaitable.
         if let Some(batch) = self.try_inline(&sql, &params) {

@@ -23,7 +23,7 @@ from typing import Any
 
 import attr
 
-from .._core import sql_build_rows
+from .._core import RowShape
 from .column import Column
 from .expr import Alias
 from .query import Query, field_names
@@ -83,7 +83,7 @@ BOOL_AS_INT: dict[int, Callable[[Any], Any]] = {1: bool}
 class RowPlan:
     """What one query's rows become: factory, field names, mode, conversions."""
 
-    __slots__ = ("converters", "factory", "mode", "names")
+    __slots__ = ("converters", "factory", "mode", "names", "shape")
 
     def __init__(self, query: Query[Any], conversions: dict[int, Callable[[Any], Any]]) -> None:
         selection = query._selection() or []
@@ -100,12 +100,29 @@ class RowPlan:
                     if convert is not None:
                         converters.append((i, convert))
         self.converters = converters
-
-    @property
-    def spec(self) -> tuple[Any, tuple[str, ...], int, list[tuple[int, Any]]]:
-        """``(factory, names, mode, converters)``: what a native fetch needs to
-        build the rows itself."""
-        return (self.factory, self.names, self.mode, self.converters)
+        #: The native builder; the SQLite engine uses it while reading rows.
+        self.shape = RowShape(self.factory, self.names, self.mode, converters)
 
     def build(self, rows: Sequence[Any]) -> list[Any]:
-        return sql_build_rows(self.factory, self.names, self.mode, self.converters, rows)
+        return self.shape.build_all(rows)
+
+
+_PLANS: dict[tuple[int, ...], tuple[tuple[Any, ...], RowPlan]] = {}
+_MAX_PLANS = 1024
+
+
+def plan_for(query: Query[Any], conversions: dict[int, Callable[[Any], Any]]) -> RowPlan:
+    """The cached plan for this query's selection (a query is rebuilt for
+    every execution; its selection is usually the same objects)."""
+    selection = query._selection() or []
+    table = query.table
+    # Keyed by identity; the entry keeps the objects alive, so ids stay theirs.
+    key = (id(conversions), id(table), *map(id, selection))
+    hit = _PLANS.get(key)
+    if hit is not None:
+        return hit[1]
+    plan = RowPlan(query, conversions)
+    if len(_PLANS) >= _MAX_PLANS:
+        _PLANS.clear()
+    _PLANS[key] = ((conversions, table, *selection), plan)
+    return plan

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 
 from ... import _core
 from ..expr import Raw
-from ..mapping import TEXT_STORED, RowPlan
+from ..mapping import TEXT_STORED, RowPlan, plan_for
 from ..query import PreparedQuery, Query
 from ..types import Comparison, SqlParams, TableJoin
 from .base import Engine, T, q
@@ -84,4 +84,4 @@ class SqlEngine(Engine, name="sql"):
         return _core.sql_render_raw(self.DIALECT, statement)
 
     def row_plan(self, query: Query[Any]) -> RowPlan:
-        return RowPlan(query, self.CONVERSIONS)
+        return plan_for(query, self.CONVERSIONS)

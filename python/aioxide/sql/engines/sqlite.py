@@ -56,7 +56,7 @@ class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
     async def _run(self, sql: str, params: Any, plan: RowPlan | None) -> tuple[Any, bool]:
         # The engine builds the rows as objects while converting them.
         conn = self._live()
-        shape = None if plan is None else plan.spec
+        shape = None if plan is None else plan.shape
         result = conn._engine_checked().execute(
             sql, params, conn._text_factory, conn._detect_types, shape
         )
