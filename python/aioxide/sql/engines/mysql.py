@@ -75,16 +75,8 @@ class MysqlConnection(Connection, name="mysql", engine=MysqlEngine):
         conn, self._conn = self._conn, None
         conn.close()
 
-    @property
-    def autocommit(self) -> bool:
-        return self._autocommit
-
-    @autocommit.setter
-    def autocommit(self, value: bool) -> None:
-        # aiomysql changes it with a round trip: applied before the next statement.
-        self._autocommit = value
-
     async def _driver_cursor(self) -> Any:
+        # aiomysql changes autocommit with a round trip: applied before the next statement.
         conn = self._live()
         if conn.get_autocommit() != self._autocommit:
             await conn.autocommit(self._autocommit)
