@@ -50,7 +50,13 @@ class Word:
     word: Primary[str]
 
 
-TABLES = [Person, Note, Tag, Word]
+@table("sqlt_tagmeta")
+class TagMeta:
+    tag: Primary[str]
+    color: str
+
+
+TABLES = [Person, Note, Tag, Word, TagMeta]
 
 
 def person(name: str, **fields: Any) -> Any:

@@ -505,3 +505,22 @@ def test_aql_imports_resolve_to_aioxide_sql() -> None:
 
 def test_person_helper_builds_the_source_class() -> None:
     assert isinstance(person("x"), Person._source)
+
+
+def test_cursor_over_the_driver(tmp_path: Any) -> None:
+    async def main() -> list[Any]:
+        async with connect(f"sqlite://{tmp_path / 'c.db'}") as db:
+            await db.execute(Tag.create())
+            await db.execute(Tag.insert().values(Tag("a", 1), Tag("b", 2), Tag("c", 3)))
+            seen: list[Any] = []
+            async with await db.cursor() as cursor:
+                await cursor.execute("SELECT tag, weight FROM sqlt_tag ORDER BY tag", ())
+                seen.append(await cursor.fetchone())
+                seen.extend([row async for row in cursor])
+                await cursor.execute("SELECT COUNT(*) FROM sqlt_tag", ())
+                seen.append(await cursor)
+                await cursor.execute("INSERT INTO sqlt_tag (tag, weight) VALUES (?, ?)", ("d", 4))
+                seen.append((cursor.row_count, cursor.last_id, cursor.connection is db))
+            return seen
+
+    assert asyncio.run(main()) == [("a", 1), ("b", 2), ("c", 3), [(3,)], (1, 4, True)]

@@ -11,7 +11,7 @@ import pytest
 from aioxide.sql import Join, Location, Not, Or, fn, raw
 from aioxide.sql.engines.base import Connection
 from aioxide.sql.errors import UnsupportedQuery
-from sql_helpers import TABLES, Note, Person, Tag, Word, person, reset, run
+from sql_helpers import TABLES, Note, Person, Tag, TagMeta, Word, person, reset, run
 
 BACKENDS = ["sqlite", "postgres", "mariadb"]
 
@@ -262,14 +262,47 @@ def test_joins_groupby_having_aggregates_and_aliases(location: Location) -> None
     run(location, body)
 
 
-def test_join_using(location: Location) -> None:
+def test_join_on_other_columns_and_using(location: Location) -> None:
     async def body(db: Connection) -> None:
         await reset(db)
         await db.execute(Note.insert().values(Note(1, 10, "x"), Note(2, 20, "y")))
-        await db.execute(Tag.insert().values(("x", 5)))
+        await db.execute(Tag.insert().values(("x", 5), ("y", 1)))
+        await db.execute(TagMeta.insert().values(("x", "red")))
         await db.commit()
         rows = await db.execute(Note.select(Note.note_id).join(Tag).on(Tag.tag == Note.body))
-        assert [r.note_id for r in rows] == [1]
+        assert sorted(r.note_id for r in rows) == [1, 2]
+        using = await db.execute(
+            Tag.select(Tag.tag, Tag.weight, TagMeta.color).join(TagMeta).using(TagMeta.tag)
+        )
+        assert [(r.tag, r.weight, r.color) for r in using] == [("x", 5, "red")]
+
+    run(location, body)
+
+
+def test_functions(location: Location) -> None:
+    async def body(db: Connection) -> None:
+        await seeded(db)
+        row = (
+            await db.execute(
+                Person.select(
+                    fn.min(Person.score).as_("low"),
+                    fn.avg(Person.score).as_("mean"),
+                    fn.sum(Person.score, distinct=True).as_("distinct_sum"),
+                    fn.count(Person.city, distinct=True).as_("cities"),
+                )
+            )
+        )[0]
+        assert (row.low, row.mean, row.distinct_sum, row.cities) == (1.0, 2.875, 11.5, 2)
+        names = await db.execute(
+            Person.select(fn.upper(Person.name).as_("up"), fn.lower(Person.name).as_("down")).where(
+                Person.name == "Ann"
+            )
+        )
+        assert (names[0].up, names[0].down) == ("ANN", "ann")
+        cities = await db.execute(
+            Person.select(fn.coalesce(Person.city, "nowhere").as_("city")).orderby(Person.id)
+        )
+        assert [r.city for r in cities] == ["Oslo", "Bergen", "Oslo", "nowhere"]
 
     run(location, body)
 
@@ -520,7 +553,13 @@ def attr_values(row: Any) -> list[Any]:
 
 
 def test_every_table_of_the_helpers_is_exercised() -> None:
-    assert {t._name for t in TABLES} == {"sqlt_person", "sqlt_note", "sqlt_tag", "sqlt_word"}
+    assert {t._name for t in TABLES} == {
+        "sqlt_person",
+        "sqlt_note",
+        "sqlt_tag",
+        "sqlt_word",
+        "sqlt_tagmeta",
+    }
 
 
 def test_large_insert_is_sent_in_parts(location: Location) -> None:
