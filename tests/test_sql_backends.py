@@ -612,3 +612,45 @@ def test_the_docs_example_runs_on_each_backend(location: Location) -> None:
     assert lines[:2] == ["Ann <ann@example.com> Oslo", "Cy <cy@example.com> Oslo"]
     assert lines[2].startswith("Oslo: 2 contacts, mean score 2.75")
     assert lines[3] == "Bob moved to Bergen"
+
+
+def test_table_level_constraints(location: Location) -> None:
+    """A composite primary key, a named unique constraint and a two-column
+    index are created on each backend, and enforced."""
+    import sqlite3
+
+    import asyncpg
+    import pymysql
+
+    from aioxide.sql import Index, Primary, Unique, table
+
+    @table(
+        "sqlt_edge",
+        Primary("src", "dst"),
+        Unique("label", name="edge_label"),
+        Index("dst", "weight"),
+    )
+    class Edge:
+        src: int
+        dst: int
+        label: str
+        weight: float = 1.0
+
+    duplicate = (sqlite3.IntegrityError, asyncpg.UniqueViolationError, pymysql.err.IntegrityError)
+
+    async def body(db: Connection) -> None:
+        await reset(db, Edge)
+        await db.execute(Edge.insert().values(Edge(1, 2, "a"), Edge(2, 1, "b")))
+        await db.commit()
+        with pytest.raises(duplicate):
+            await db.execute(Edge.insert().values(Edge(1, 2, "c")))
+        await db.rollback()
+        with pytest.raises(duplicate):
+            await db.execute(Edge.insert(Edge.src, Edge.dst, Edge.label).values((3, 4, "a")))
+        await db.rollback()
+        rows = await db.execute(
+            Edge.select(Edge.label, raw("? + 1", 41).as_("answer")).orderby(Edge.label)
+        )
+        assert [(r.label, r.answer) for r in rows] == [("a", 42), ("b", 42)]
+
+    run(location, body)
