@@ -654,3 +654,32 @@ def test_table_level_constraints(location: Location) -> None:
         assert [(r.label, r.answer) for r in rows] == [("a", 42), ("b", 42)]
 
     run(location, body)
+
+
+def test_tasks_sharing_a_connection_take_turns(location: Location) -> None:
+    """asyncpg and aiomysql connections run one operation at a time: many
+    tasks on one connection all get their own, right answers."""
+
+    async def body(db: Connection) -> None:
+        import asyncio
+
+        await reset(db)
+        await db.execute(Note.insert().values(*[Note(i, i, f"n{i}") for i in range(100)]))
+        await db.commit()
+
+        async def lookup(i: int) -> str:
+            rows = await db.execute(Note.select().where(Note.note_id == i))
+            return str(rows[0].body)
+
+        async def write(i: int) -> None:
+            await db.execute(Note.update(body=f"w{i}").where(Note.note_id == i))
+
+        found = await asyncio.gather(
+            *(lookup(i) for i in range(100)), *(write(i) for i in range(0, 100, 10))
+        )
+        assert all(body in (f"n{i}", f"w{i}") for i, body in enumerate(found[:100]))
+        await db.commit()
+        rows = await db.execute(Note.select().where(Note.body.like("w%")))
+        assert sorted(r.note_id for r in rows) == list(range(0, 100, 10))
+
+    run(location, body)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from ..errors import NoConnection
@@ -53,6 +54,24 @@ class MysqlEngine(SqlEngine, name="mysql"):
 class MysqlConnection(Connection, name="mysql", engine=MysqlEngine):
     """A connection to a MySQL or MariaDB server."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One statement at a time on the wire: tasks sharing this connection
+        # take turns (interleaved aiomysql calls would mix their packets).
+        self._turn = asyncio.Lock()
+
+    async def begin(self) -> None:
+        async with self._turn:
+            await self._live().begin()
+
+    async def commit(self) -> None:
+        async with self._turn:
+            await self._live().commit()
+
+    async def rollback(self) -> None:
+        async with self._turn:
+            await self._live().rollback()
+
     async def connect(self) -> None:
         loc = self.location
         kwargs: dict[str, Any] = {
@@ -76,21 +95,28 @@ class MysqlConnection(Connection, name="mysql", engine=MysqlEngine):
         conn.close()
 
     async def _driver_cursor(self) -> Any:
-        # aiomysql changes autocommit with a round trip: applied before the next statement.
+        return _MysqlCursor(self, await self._live().cursor())
+
+    async def _apply_autocommit(self) -> None:
+        # aiomysql changes it with a round trip: applied before the next
+        # statement (called with the turn held).
         conn = self._live()
         if conn.get_autocommit() != self._autocommit:
             await conn.autocommit(self._autocommit)
-        return _MysqlCursor(await conn.cursor())
 
 
 class _MysqlCursor:
     """aiomysql's cursor, always given a parameter tuple (the SQL's ``%%`` assume it)."""
 
-    def __init__(self, cursor: Any) -> None:
+    def __init__(self, owner: MysqlConnection, cursor: Any) -> None:
+        self._owner = owner
         self._cursor = cursor
 
     async def execute(self, sql: str, params: Any) -> None:
-        await self._cursor.execute(sql, _bindable(params))
+        # The default cursor reads the whole result inside execute().
+        async with self._owner._turn:
+            await self._owner._apply_autocommit()
+            await self._cursor.execute(sql, _bindable(params))
 
     @property
     def rowcount(self) -> int:

@@ -10,6 +10,7 @@ runs each statement on its own).
 
 from __future__ import annotations
 
+import asyncio
 from collections import OrderedDict
 from typing import Any, ClassVar
 
@@ -41,6 +42,9 @@ class PostgresConnection(Connection, name="postgresql", engine=PostgresEngine):
         super().__init__(*args, **kwargs)
         self._tx: Any = None
         self._statements: OrderedDict[str, Any] = OrderedDict()
+        # asyncpg runs one operation at a time per connection: tasks sharing
+        # this one take turns instead of failing with "operation in progress".
+        self._turn = asyncio.Lock()
 
     async def connect(self) -> None:
         loc = self.location
@@ -68,6 +72,10 @@ class PostgresConnection(Connection, name="postgresql", engine=PostgresEngine):
         await conn.close()
 
     async def begin(self) -> None:
+        async with self._turn:
+            await self._begin()
+
+    async def _begin(self) -> None:
         if self._tx is not None:
             return
         tx = self._live().transaction()
@@ -75,21 +83,24 @@ class PostgresConnection(Connection, name="postgresql", engine=PostgresEngine):
         self._tx = tx
 
     async def commit(self) -> None:
-        tx, self._tx = self._tx, None
-        if tx is not None:
-            await tx.commit()
+        async with self._turn:
+            tx, self._tx = self._tx, None
+            if tx is not None:
+                await tx.commit()
 
     async def rollback(self) -> None:
-        tx, self._tx = self._tx, None
-        if tx is not None:
-            await tx.rollback()
+        async with self._turn:
+            tx, self._tx = self._tx, None
+            if tx is not None:
+                await tx.rollback()
 
     abort = rollback
 
     async def _ready(self) -> Any:
+        # Called with the turn held.
         conn = self._live()
         if self._tx is None and not self._autocommit:
-            await self.begin()
+            await self._begin()
         return conn
 
     async def _statement(self, sql: str) -> Any:
@@ -107,7 +118,8 @@ class PostgresConnection(Connection, name="postgresql", engine=PostgresEngine):
         return _PgCursor(self)
 
     async def _plain(self, sql: str) -> None:
-        await (await self._ready()).execute(sql)
+        async with self._turn:
+            await (await self._ready()).execute(sql)
 
 
 class _PgCursor:
@@ -122,7 +134,10 @@ class _PgCursor:
         self.lastrowid = None
 
     async def execute(self, sql: str, params: Any) -> None:
-        args = list(params or ())
+        async with self._owner._turn:
+            await self._execute(sql, list(params or ()))
+
+    async def _execute(self, sql: str, args: list[Any]) -> None:
         for attempt in (0, 1):
             stmt = await self._owner._statement(sql)
             try:
