@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 import aql
+import attr
 import sqlalchemy as sa
 from aql.column import Primary as AqlPrimary
 from aql.engines.sqlite import SqliteEngine as AqlSqliteEngine
@@ -31,6 +32,7 @@ from .harness import Case, Suite, at_most, faster
 AIOXIDE = "aioxide.sql"
 AQL = "aql"
 SQLALCHEMY = "SQLAlchemy Core"
+AIOXIDE_DICT = "aioxide.sql, dict-backed attrs class"
 TUPLES = "tuples (aioxide.sqlite)"
 RAW = "hand-written SQL (aioxide.sqlite)"
 
@@ -138,6 +140,15 @@ class Item:
     score: float
 
 
+# The same rows as a dict-backed attrs class (what aql made of plain classes).
+@ox.table("item")
+@attr.s(auto_attribs=True)
+class ItemDict:
+    id: int
+    name: str
+    score: float
+
+
 async def _filled(rows: int) -> Any:
     db = ox.connect("sqlite://:memory:")
     await db.connect()
@@ -154,9 +165,10 @@ def map_rows(contender: str, quick: bool) -> float:
         db = await _filled(n)
         try:
             start = time.perf_counter()
-            if contender == AIOXIDE:
-                rows = await db.execute(Item.select())
-                assert isinstance(rows[-1], Item._source)
+            if contender in (AIOXIDE, AIOXIDE_DICT):
+                table = Item if contender == AIOXIDE else ItemDict
+                rows = await db.execute(table.select())
+                assert isinstance(rows[-1], table._source)
             else:
                 cursor = await db._live().execute('SELECT ALL "id", "name", "score" FROM "item"')
                 rows = await cursor.fetchall()
@@ -211,12 +223,13 @@ SUITE = Suite(
     title="SQL: aioxide.sql vs aql vs SQLAlchemy Core",
     notes=(
         "The same query in each library's DSL. Rendering targets SQLite. Row mapping "
-        "builds instances of an @table class (an attrs class) on an in-memory database; "
-        "the tuples contender fetches the same rows with plain aioxide.sqlite."
+        "builds instances of a plain @table class (a slotted attrs class) on an in-memory "
+        "database, and for comparison of a dict-backed attrs class (what aql makes of a "
+        "plain class); the tuples contender fetches the same rows with plain aioxide.sqlite."
     ),
     cases=[
         Case(RENDER, [AIOXIDE, AQL, SQLALCHEMY], {AQL, SQLALCHEMY}, build_and_render),
-        Case(MAP, [AIOXIDE, TUPLES], {TUPLES}, map_rows),
+        Case(MAP, [AIOXIDE, AIOXIDE_DICT, TUPLES], {TUPLES}, map_rows),
         Case(POINT, [AIOXIDE, AQL, RAW], {AQL, RAW}, point_query),
     ],
     floors=[

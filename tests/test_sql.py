@@ -524,3 +524,41 @@ def test_cursor_over_the_driver(tmp_path: Any) -> None:
             return seen
 
     assert asyncio.run(main()) == [("a", 1), ("b", 2), ("c", 3), [(3,)], (1, 4, True)]
+
+
+def test_row_shapes_refuse_what_they_cannot_build() -> None:
+    from aioxide._core import RowShape
+
+    @dataclasses.dataclass
+    class Pair:
+        a: int
+        b: int
+
+    with pytest.raises(ValueError, match="build mode"):
+        RowShape(Pair, ("a", "b"), 9, [])
+    with pytest.raises(ValueError, match="past the 2 fields"):
+        RowShape(Pair, ("a", "b"), 1, [(2, int)])
+    shape = RowShape(Pair, ("a", "b"), 1, [(1, str)])
+    assert shape.build_all([(1, 2), (3, None)]) == [Pair(1, "2"), Pair(3, None)]  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="a row has 3 values but the query selects 2"):
+        shape.build_all([(1, 2, 3)])
+    # the SQLite engine checks the statement's width against the shape
+    from aioxide import sqlite as aioxide_sqlite
+    from aioxide._core import SqliteBatch
+
+    async def rows(engine: Any, sql: str) -> Any:
+        # The batch itself when it ran on this thread, else an awaitable.
+        result = engine.execute(sql, None, str, 0, shape)
+        return (result if isinstance(result, SqliteBatch) else await result).rows
+
+    async def main() -> None:
+        db = await aioxide_sqlite.connect(":memory:")
+        try:
+            engine = db._engine_checked()
+            with pytest.raises(ValueError, match="returns 3 columns but rows are shaped for 2"):
+                await rows(engine, "SELECT 1, 2, 3")
+            assert await rows(engine, "SELECT 1, 2") == [Pair(1, "2")]
+        finally:
+            await db.close()
+
+    asyncio.run(main())

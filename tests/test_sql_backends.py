@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aioxide.sql import Join, Location, Not, Or, fn, raw
+from aioxide.sql import Join, Location, Not, Or, Primary, Text, fn, raw, table
 from aioxide.sql.engines.base import Connection
 from aioxide.sql.errors import UnsupportedQuery
 from sql_helpers import TABLES, Note, Person, Tag, TagMeta, Word, person, reset, run
@@ -683,3 +683,49 @@ def test_tasks_sharing_a_connection_take_turns(location: Location) -> None:
         assert sorted(r.note_id for r in rows) == list(range(0, 100, 10))
 
     run(location, body)
+
+
+def test_a_changed_table_does_not_break_cached_statements(location: Location) -> None:
+    """PostgreSQL statements are prepared once per connection; after the
+    table changes shape the same query is prepared again, not failed."""
+
+    async def body(db: Connection) -> list[Any]:
+        q = '"' if kind(db) == "postgres" else "`"
+        await db.execute(raw(f"DROP TABLE IF EXISTS {q}sqlt_shape{q}"))
+        await db.execute(raw(f"CREATE TABLE {q}sqlt_shape{q} (a INTEGER)"))
+        await db.execute(raw(f"INSERT INTO {q}sqlt_shape{q} (a) VALUES (1)"))
+        first = await db.execute(raw(f"SELECT * FROM {q}sqlt_shape{q}"))
+        await db.execute(raw(f"DROP TABLE {q}sqlt_shape{q}"))
+        await db.execute(raw(f"CREATE TABLE {q}sqlt_shape{q} (a INTEGER, b VARCHAR(10))"))
+        await db.execute(raw(f"INSERT INTO {q}sqlt_shape{q} (a, b) VALUES (2, 'x')"))
+        second = await db.execute(raw(f"SELECT * FROM {q}sqlt_shape{q}"))
+        await db.execute(raw(f"DROP TABLE {q}sqlt_shape{q}"))
+        await db.commit()
+        return [first, second]
+
+    assert run(location, body) == [[(1,)], [(2, "x")]]
+
+
+def test_defaults_of_every_type_round_trip(location: Location) -> None:
+    """DDL defaults are literals (no parameters in CREATE TABLE): quotes,
+    backslashes (escapes on MySQL), bytes, dates and booleans survive."""
+
+    @table("sqlt_defaults")
+    class Defaults:
+        id: Primary[int]
+        text: str = "it's a \\ back'slash %s"
+        long: Text = "line\\nnot a newline"
+        data: bytes = b"\x00\xff'"
+        day: dt.date = dt.date(2024, 2, 29)
+        at: dt.datetime = dt.datetime(2024, 2, 29, 12, 30, 1)
+        flag: bool = False
+        ratio: float = 0.25
+        count: int = -7
+
+    async def body(db: Connection) -> Any:
+        await reset(db, Defaults)
+        await db.execute(Defaults.insert(Defaults.id).values((1,)))
+        await db.commit()
+        return (await db.execute(Defaults.select()))[0]
+
+    assert run(location, body) == Defaults(1)

@@ -38,8 +38,9 @@ EngineTest = load("aql", "engines/base").EngineTest
 
 class TableTest(_table.TableTest):  # type: ignore[misc,name-defined]
     """A plain class becomes a *slotted* attrs class, a new class (aql
-    modified the class in place): rows take half the memory and are built
-    about twice as fast. ``table(Foo)`` returns the table; build rows with
+    modified the class in place): a row is one allocation, and 100,000
+    fetched rows cost 1.25x plain tuples instead of 2.15x in the SQL
+    benchmark. ``table(Foo)`` returns the table; build rows with
     the table (``Bar(1, "")``) or ``Bar._source``, not the undecorated ``Foo``."""
 
     def test_table_call(self) -> None:

@@ -13,7 +13,6 @@ pub struct Classes {
     pub func: Py<PyType>,
     pub alias: Py<PyType>,
     pub raw: Py<PyType>,
-    pub operand: Py<PyType>,
     pub primary: Py<PyType>,
     pub unique: Py<PyType>,
     pub no_default: Py<PyAny>,
@@ -36,7 +35,6 @@ pub fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
             func: class(py, "aioxide.sql.expr", "Func")?,
             alias: class(py, "aioxide.sql.expr", "Alias")?,
             raw: class(py, "aioxide.sql.expr", "Raw")?,
-            operand: class(py, "aioxide.sql.expr", "Operand")?,
             primary: class(py, "aioxide.sql.column", "Primary")?,
             unique: class(py, "aioxide.sql.column", "Unique")?,
             no_default: py

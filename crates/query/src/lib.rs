@@ -63,6 +63,20 @@ pub fn sql_render<'py>(
     })
 }
 
+type Fragment = for<'a, 'py> fn(&'a mut Writer<'py>, &'a Bound<'py, PyAny>) -> PyResult<()>;
+
+/// One piece of SQL on its own: `(sql, parameters)`.
+fn fragment<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    ob: &Bound<'py, PyAny>,
+    render: Fragment,
+) -> PyResult<(String, Bound<'py, PyList>)> {
+    let mut w = writer(py, dialect)?;
+    render(&mut w, ob)?;
+    finish(w)
+}
+
 /// Render one clause (a comparison, And / Or / Not group or raw fragment).
 #[pyfunction]
 pub fn sql_render_clause<'py>(
@@ -70,9 +84,7 @@ pub fn sql_render_clause<'py>(
     dialect: u8,
     clause: &Bound<'py, PyAny>,
 ) -> PyResult<(String, Bound<'py, PyList>)> {
-    let mut w = writer(py, dialect)?;
-    expr::clause(&mut w, clause)?;
-    finish(w)
+    fragment(py, dialect, clause, expr::clause)
 }
 
 /// Render one JOIN clause.
@@ -82,9 +94,7 @@ pub fn sql_render_join<'py>(
     dialect: u8,
     join: &Bound<'py, PyAny>,
 ) -> PyResult<(String, Bound<'py, PyList>)> {
-    let mut w = writer(py, dialect)?;
-    statement::join(&mut w, join)?;
-    finish(w)
+    fragment(py, dialect, join, statement::join)
 }
 
 /// A raw statement with `?` placeholders in the dialect's placeholder style.
@@ -94,9 +104,7 @@ pub fn sql_render_raw<'py>(
     dialect: u8,
     raw: &Bound<'py, PyAny>,
 ) -> PyResult<(String, Bound<'py, PyList>)> {
-    let mut w = writer(py, dialect)?;
-    expr::raw(&mut w, raw)?;
-    finish(w)
+    fragment(py, dialect, raw, expr::raw)
 }
 
 /// Register the functions on the extension module.

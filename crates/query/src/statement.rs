@@ -75,6 +75,14 @@ fn limit_offset(w: &mut Writer<'_>, q: &QueryCore) {
     }
 }
 
+/// The statement's table name, put in scope for its column references.
+fn own_table(w: &mut Writer<'_>, q: &QueryCore) -> PyResult<String> {
+    let name = table_name(q.table.bind(w.py))?;
+    let text = name.to_str()?.to_owned();
+    w.push_scope(vec![name])?;
+    Ok(text)
+}
+
 /// One JOIN clause.
 pub fn join<'py>(w: &mut Writer<'py>, join: &Bound<'py, PyAny>) -> PyResult<()> {
     let py = w.py;
@@ -346,9 +354,7 @@ fn returning(w: &mut Writer<'_>, q: &QueryCore, action: &str) -> PyResult<()> {
 pub fn insert<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<()> {
     let py = w.py;
     let q = as_query(query)?.borrow();
-    let table_ob = table_name(q.table.bind(py))?;
-    w.push_scope(vec![table_ob.clone()])?;
-    let table = table_ob.to_str()?.to_owned();
+    let table = own_table(w, &q)?;
     let columns = items(py, &q.columns);
     let facts: Vec<ColumnFacts> = columns
         .iter()
@@ -509,9 +515,7 @@ fn filtered(w: &mut Writer<'_>, q: &QueryCore, table: &str, verb: &str) -> PyRes
 pub fn update<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<()> {
     let py = w.py;
     let q = as_query(query)?.borrow();
-    let table_ob = table_name(q.table.bind(py))?;
-    w.push_scope(vec![table_ob.clone()])?;
-    let table = table_ob.to_str()?.to_owned();
+    let table = own_table(w, &q)?;
     let updates = match &q.updates {
         Some(d) if !d.bind(py).is_empty() => d.bind(py).clone(),
         _ => return Err(w.build_error("no update criteria specified")),
@@ -541,8 +545,6 @@ pub fn update<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
 pub fn delete<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<()> {
     let py = w.py;
     let q = as_query(query)?.borrow();
-    let table_ob = table_name(q.table.bind(py))?;
-    let table = table_ob.to_str()?.to_owned();
     let has_where = q
         .where_
         .as_ref()
@@ -554,7 +556,7 @@ pub fn delete<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
             "Unsafe delete query: specify where(), limit(), or everything()",
         ));
     }
-    w.push_scope(vec![table_ob.clone()])?;
+    let table = own_table(w, &q)?;
     w.kw("DELETE FROM ");
     w.ident(&table)?;
     filtered(w, &q, &table, "DELETE")?;

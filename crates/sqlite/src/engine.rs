@@ -475,7 +475,21 @@ fn run_prepared(
     // alone (for the inline budget and the write-cost estimate).
     stmt.reset_status(StatementStatus::VmStep);
     bind(stmt, params)?;
-    let width = stmt.column_count();
+    // The column count is read once the statement has stepped: a cached
+    // statement whose table changed shape is prepared again by that step,
+    // and before it still reports the old columns.
+    let mut width = None;
+    let mut cells = Vec::new();
+    {
+        let mut rows = stmt.raw_query();
+        while let Some(row) = rows.next()? {
+            let n = *width.get_or_insert_with(|| row.as_ref().column_count());
+            for i in 0..n {
+                cells.push(Value::from_ref(row.get_ref(i)?));
+            }
+        }
+    }
+    let width = width.unwrap_or_else(|| stmt.column_count());
     let columns = (width > 0).then(|| {
         stmt.columns()
             .map(|c| Column {
@@ -484,15 +498,6 @@ fn run_prepared(
             })
             .collect::<Vec<_>>()
     });
-    let mut cells = Vec::new();
-    {
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next()? {
-            for i in 0..width {
-                cells.push(Value::from_ref(row.get_ref(i)?));
-            }
-        }
-    }
     let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
     let rowcount = if is_dml(sql) {
         conn.changes() as i64
@@ -611,6 +616,26 @@ mod tests {
         e.execute("insert into t values (2)", &Params::empty())
             .unwrap();
         assert!(e.conn.is_autocommit(), "autocommit mode never begins");
+    }
+
+    #[test]
+    fn a_cached_select_sees_its_table_change_shape() {
+        let mut e = memory();
+        let none = Params::empty();
+        e.execute("create table t (a integer)", &none).unwrap();
+        e.execute("insert into t values (1)", &none).unwrap();
+        assert_eq!(e.execute("select * from t", &none).unwrap().width(), 1);
+        e.execute("drop table t", &none).unwrap();
+        e.execute("create table t (a integer, b text)", &none)
+            .unwrap();
+        // No rows yet: the columns still come from the new table.
+        let empty = e.execute("select * from t", &none).unwrap();
+        assert_eq!(empty.width(), 2);
+        e.execute("insert into t values (2, 'x')", &none).unwrap();
+        let b = e.execute("select * from t", &none).unwrap();
+        assert_eq!(b.width(), 2);
+        assert_eq!(b.cells, vec![Value::Integer(2), Value::Text("x".into())]);
+        assert_eq!(b.columns.as_ref().unwrap()[1].name, "b");
     }
 
     #[test]

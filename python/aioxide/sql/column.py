@@ -144,10 +144,7 @@ class Column(ColumnCore, Operand):
         self.ctype = ctype
         self.default = default
         self.table_name = table_name
-        self._kind = 0
-        self._nullable = True
-        self._auto = False
-        self._accepts = None
+        # _kind, _nullable, _auto, _accepts start untyped in ColumnCore.
 
     def _typed(self, ctype: ColumnType) -> None:
         # Called by Table once the annotation is parsed.

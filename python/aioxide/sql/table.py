@@ -185,8 +185,8 @@ def table(cls_or_name: Any, *args: Index[Any]) -> Any:
     def wrapper(cls: type[T]) -> Table[T]:
         name = table_name or cls.__name__
         if cls.__bases__ == (object,) and not dataclasses.is_dataclass(cls) and not attr.has(cls):
-            # A slotted attrs class (aql: a dict-based one): half the memory
-            # per row, and rows are built about twice as fast.
+            # A slotted attrs class (aql: a dict-based one): one allocation
+            # per row, and fetched rows are built faster (see the SQL bench).
             cls = attr.s(auto_attribs=True, slots=True)(cls)
         defaults = _defaults(cls)
         hints = get_type_hints(cls)

@@ -11,6 +11,7 @@ runs each statement on its own).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import OrderedDict
 from typing import Any, ClassVar
 
@@ -21,6 +22,9 @@ try:
     import asyncpg  # type: ignore[import-untyped]
 except ModuleNotFoundError as e:  # pragma: no cover - the extra is installed in tests
     asyncpg = MissingConnector(e)
+
+
+_SCHEMA_CHANGE = re.compile(r"\s*(create|drop|alter|truncate|comment)\b", re.IGNORECASE)
 
 
 class PostgresEngine(SqlEngine, name="postgres"):
@@ -138,8 +142,9 @@ class _PgCursor:
             await self._execute(sql, list(params or ()))
 
     async def _execute(self, sql: str, args: list[Any]) -> None:
+        owner = self._owner
         for attempt in (0, 1):
-            stmt = await self._owner._statement(sql)
+            stmt = await owner._statement(sql)
             try:
                 rows = await stmt.fetch(*args)
                 break
@@ -147,10 +152,14 @@ class _PgCursor:
                 asyncpg.InvalidCachedStatementError,
                 asyncpg.exceptions.OutdatedSchemaCacheError,
             ):
-                # A schema change made the cached plan stale: prepare again.
-                self._owner._statements.pop(sql, None)
-                if attempt:
+                # Another connection changed the table: prepare again, when
+                # no transaction of ours was aborted by the failure.
+                owner._statements.pop(sql, None)
+                if attempt or owner._tx is not None:
                     raise
+        if _SCHEMA_CHANGE.match(sql):
+            # Statements prepared before may describe the old shapes.
+            owner._statements.clear()
         self._rows = rows
         self._pos = 0
         status = stmt.get_statusmsg() or ""
