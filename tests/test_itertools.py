@@ -511,6 +511,74 @@ def test_native_awaitables_are_single_use_and_not_reentrant(run: Run) -> None:
     run(main())
 
 
+def test_chain_passes_items_suspensions_and_errors_through(run: Run) -> None:
+    started: list[str] = []
+
+    async def failing() -> AsyncIterator[int]:
+        started.append("failing")
+        await asyncio.sleep(0)
+        yield 10
+        raise KeyError("source broke")
+
+    class Never:
+        def __iter__(self) -> Any:
+            started.append("never")
+            return iter([99])
+
+    async def main() -> None:
+        it = ait.chain(slow_agen(2), [5], failing(), Never())
+        assert [await ait.next(it) for _ in range(4)] == [0, 1, 5, 10]
+        with pytest.raises(KeyError, match="source broke"):
+            await ait.next(it)
+        # The error ends the chain: the iterable after it is never started.
+        with pytest.raises(StopAsyncIteration):
+            await ait.next(it)
+        assert started == ["failing"]
+
+    run(main())
+
+
+def test_a_source_reaching_back_into_its_own_chain_is_refused(run: Run) -> None:
+    async def reentrant() -> AsyncIterator[int]:
+        yield 1
+        await ait.next(it)  # the chain is in the middle of this very step
+        yield 2
+
+    it = ait.chain(reentrant())
+
+    async def main() -> None:
+        assert await ait.next(it) == 1
+        with pytest.raises(RuntimeError, match="already running"):
+            await ait.next(it)
+
+    run(main())
+
+
+def test_a_collection_in_the_middle_of_a_step_is_safe() -> None:
+    import weakref
+
+    class Holder:
+        it: Any = None
+
+    async def collecting(holder: Holder) -> AsyncIterator[int]:
+        for i in range(3):
+            # Runs while the chain's state is in use; the chain is in a
+            # cycle (holder -> chain -> this generator -> holder).
+            gc.collect()
+            yield i
+
+    async def main() -> weakref.ref[Holder]:
+        holder = Holder()
+        holder.it = ait.chain(collecting(holder), [3])
+        assert [await ait.next(holder.it) for _ in range(2)] == [0, 1]
+        # Left in the middle: the cycle runs through the chain's state.
+        return weakref.ref(holder)
+
+    ref = asyncio.run(main())
+    gc.collect()
+    assert ref() is None
+
+
 def test_native_errors_end_the_iteration(run: Run) -> None:
     async def main() -> None:
         it = ait.map(lambda x: 1 // (x - 1), range(5))

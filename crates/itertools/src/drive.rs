@@ -11,13 +11,57 @@ use pyo3::prelude::*;
 
 /// How the task resumed us.
 pub enum Resume {
+    /// `send(None)`: the start of a step, and nearly every resumption (no
+    /// reference to None is taken or dropped for it).
+    Start,
     Send(Py<PyAny>),
-    Throw(PyErr),
+    /// Boxed, here and in `Poll`: a PyErr is 64 bytes, and these enums are
+    /// passed by value through every layer of a step; at two words they
+    /// travel in registers.
+    Throw(Box<PyErr>),
 }
 
 impl Resume {
-    pub fn start(py: Python<'_>) -> Self {
-        Resume::Send(py.None())
+    pub fn start(_py: Python<'_>) -> Self {
+        Resume::Start
+    }
+
+    /// How CPython's am_send resumed us (`value` is borrowed).
+    ///
+    /// # Safety
+    /// `value` must be a live object pointer.
+    #[inline]
+    pub unsafe fn sent(py: Python<'_>, value: *mut ffi::PyObject) -> Self {
+        // SAFETY: None is immortal for our purposes (a static object); `value`
+        // is live per the contract.
+        unsafe {
+            if value == ffi::Py_None() {
+                Resume::Start
+            } else {
+                Resume::Send(Bound::from_borrowed_ptr(py, value).unbind())
+            }
+        }
+    }
+}
+
+/// `PyIter_Send(iter, value)`, its outcome as a Poll.
+#[inline]
+fn send_raw(py: Python<'_>, iter: &Bound<'_, PyAny>, value: *mut ffi::PyObject) -> Poll {
+    let mut result: *mut ffi::PyObject = std::ptr::null_mut();
+    // SAFETY: `iter` and `value` are valid objects for the call; the
+    // result pointer receives a new (owned) reference or stays null.
+    let outcome = unsafe { ffi::PyIter_Send(iter.as_ptr(), value, &mut result) };
+    match outcome {
+        // SAFETY: on RETURN and NEXT, `result` is a new reference we now own.
+        ffi::PySendResult::PYGEN_RETURN => {
+            Poll::Ready(unsafe { Bound::from_owned_ptr(py, result) }.unbind())
+        }
+        ffi::PySendResult::PYGEN_NEXT => {
+            Poll::Pending(unsafe { Bound::from_owned_ptr(py, result) }.unbind())
+        }
+        ffi::PySendResult::PYGEN_ERROR => Poll::fail(PyErr::take(py).unwrap_or_else(|| {
+            PyStopAsyncIteration::new_err("awaitable failed without an exception")
+        })),
     }
 }
 
@@ -29,45 +73,44 @@ pub enum Poll {
     Pending(Py<PyAny>),
     /// The iterator is exhausted.
     Done,
-    Err(PyErr),
+    Err(Box<PyErr>),
+}
+
+impl Poll {
+    pub fn fail(err: PyErr) -> Self {
+        Poll::Err(Box::new(err))
+    }
 }
 
 /// The iterator that advances `awaitable` (its `__await__()`; a coroutine is its own).
-pub fn awaitable_iter<'py>(awaitable: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+#[inline]
+pub fn awaitable_iter(awaitable: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
     // A coroutine, or an awaitable that is its own iterator (an async
     // generator's `__anext__()` object), is advanced directly: no
     // `__await__` call per item.
     // SAFETY: type checks on a valid, borrowed object pointer.
+    // (The iterator test first: it is the common case, and pyo3-ffi's
+    // PyCoro_CheckExact is a subtype check, not an exact one.)
     let direct = unsafe {
-        ffi::PyCoro_CheckExact(awaitable.as_ptr()) != 0
-            || ffi::PyIter_Check(awaitable.as_ptr()) != 0
+        ffi::PyIter_Check(awaitable.as_ptr()) != 0
+            || ffi::PyCoro_CheckExact(awaitable.as_ptr()) != 0
     };
     if direct {
-        return Ok(awaitable.clone());
+        return Ok(awaitable);
     }
     awaitable.call_method0(pyo3::intern!(awaitable.py(), "__await__"))
 }
 
 /// Advances an awaitable's iterator with `resume`.
+#[inline]
 pub fn send(py: Python<'_>, iter: &Bound<'_, PyAny>, resume: Resume) -> Poll {
     match resume {
+        // SAFETY: None is a valid object.
+        Resume::Start => send_raw(py, iter, unsafe { ffi::Py_None() }),
         Resume::Send(value) => {
-            let mut result: *mut ffi::PyObject = std::ptr::null_mut();
-            // SAFETY: `iter` and `value` are valid objects for the call; the
-            // result pointer receives a new (owned) reference or stays null.
-            let outcome = unsafe { ffi::PyIter_Send(iter.as_ptr(), value.as_ptr(), &mut result) };
-            match outcome {
-                // SAFETY: on RETURN and NEXT, `result` is a new reference we now own.
-                ffi::PySendResult::PYGEN_RETURN => {
-                    Poll::Ready(unsafe { Bound::from_owned_ptr(py, result) }.unbind())
-                }
-                ffi::PySendResult::PYGEN_NEXT => {
-                    Poll::Pending(unsafe { Bound::from_owned_ptr(py, result) }.unbind())
-                }
-                ffi::PySendResult::PYGEN_ERROR => Poll::Err(PyErr::take(py).unwrap_or_else(|| {
-                    PyStopAsyncIteration::new_err("awaitable failed without an exception")
-                })),
-            }
+            // Bound: its drop is a plain decref (a Py's checks the thread first).
+            let value = value.into_bound(py);
+            send_raw(py, iter, value.as_ptr())
         }
         Resume::Throw(err) => {
             match iter.call_method1(pyo3::intern!(py, "throw"), (err.into_value(py),)) {
@@ -80,7 +123,7 @@ pub fn send(py: Python<'_>, iter: &Bound<'_, PyAny>, resume: Resume) -> Poll {
                         .unwrap_or_else(|_| py.None());
                     Poll::Ready(value)
                 }
-                Err(err) => Poll::Err(err),
+                Err(err) => Poll::fail(err),
             }
         }
     }
@@ -116,7 +159,7 @@ pub fn classify(value: Bound<'_, PyAny>) -> PyResult<Called> {
     // SAFETY: as above.
     let is_coroutine = unsafe { ffi::PyCoro_CheckExact(value.as_ptr()) } != 0;
     if is_coroutine || value.get_type().hasattr(pyo3::intern!(py, "__await__"))? {
-        let iter = awaitable_iter(&value)?;
+        let iter = awaitable_iter(value)?;
         return Ok(Called::Awaiting(iter.unbind()));
     }
     Ok(Called::Value(value.unbind()))

@@ -13,6 +13,7 @@ use pyo3::{PyTraverseError, PyVisit};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::drive::{classify, send, Called, Poll, Resume};
+use crate::gil_cell::{GilCell, GilRefMut};
 use crate::source::Source;
 
 /// What a combinator does with each item.
@@ -120,8 +121,16 @@ enum Next {
 }
 
 /// A native async iterator (see the module docs).
-#[pyclass(module = "aioxide._core")]
+///
+/// Frozen: its state sits in a `GilCell`, whose borrow flag is a plain
+/// bool (PyO3's is an atomic compare-and-swap, taken twice per item).
+#[pyclass(module = "aioxide._core", frozen)]
 pub struct NativeIter {
+    state: GilCell<IterState>,
+}
+
+/// What a native iterator is doing: its source, operation and progress.
+pub struct IterState {
     source: Option<Source>,
     op: Op,
     /// An async user function's awaitable in progress, and the item it is for.
@@ -134,20 +143,77 @@ pub struct NativeIter {
     busy: Option<usize>,
 }
 
+fn already_running() -> PyErr {
+    PyRuntimeError::new_err("anext(): asynchronous iterator is already running")
+}
+
 impl NativeIter {
     pub fn new(source: Option<Source>, op: Op) -> Self {
         Self {
-            source,
-            op,
-            awaiting: None,
-            finished: false,
-            spare: None,
-            busy: None,
+            state: GilCell::new(IterState {
+                source,
+                op,
+                awaiting: None,
+                finished: false,
+                spare: None,
+                busy: None,
+            }),
         }
     }
 
+    /// The iterator's state, or "already running" while it is being stepped.
+    pub fn state<'a>(&'a self, py: Python<'_>) -> PyResult<GilRefMut<'a, IterState>> {
+        self.state.try_borrow_mut(py).ok_or_else(already_running)
+    }
+
+    /// The awaitable for the next item: the previous one, reused when
+    /// nothing else holds it.
+    pub fn next_step(slf: &Bound<'_, Self>) -> PyResult<Py<Step>> {
+        let py = slf.py();
+        let mut this = slf.get().state(py)?;
+        if let Some(spare) = &this.spare {
+            // Only this iterator holds it: the previous await is over.
+            // SAFETY: reading the reference count of a live object.
+            if unsafe { pyo3::ffi::Py_REFCNT(spare.as_ptr()) } == 1 {
+                spare.get().done.store(false, Ordering::Relaxed);
+                return Ok(spare.clone_ref(py));
+            }
+        }
+        let step = Py::new(
+            py,
+            Step {
+                node: slf.clone().unbind(),
+                done: AtomicBool::new(false),
+            },
+        )?;
+        this.spare = Some(step.clone_ref(py));
+        Ok(step)
+    }
+}
+
+impl IterState {
     /// Advances by one item (see `drive` for the protocol).
     pub fn poll(&mut self, py: Python<'_>, mut resume: Resume) -> Poll {
+        // chain passes items through untouched: while an iterable is in
+        // progress, its next item is the answer (nothing to check first,
+        // nothing to apply after), so skip the general loop.
+        if let (
+            Op::Chain {
+                current: Some(inner),
+                ..
+            },
+            false,
+        ) = (&mut self.op, self.finished)
+        {
+            match inner.poll(py, resume) {
+                Poll::Done => resume = Resume::Start,
+                Poll::Err(err) => return self.fail(err),
+                ready_or_pending => return ready_or_pending,
+            }
+            if let Op::Chain { current, .. } = &mut self.op {
+                *current = None;
+            }
+        }
         loop {
             if let Some((step, item)) = self.awaiting.take() {
                 match send(py, step.bind(py), resume) {
@@ -192,38 +258,14 @@ impl NativeIter {
         }
     }
 
-    /// The awaitable for the next item: the previous one, reused when
-    /// nothing else holds it.
-    pub fn next_step(slf: &Bound<'_, Self>) -> PyResult<Py<Step>> {
-        let py = slf.py();
-        let mut this = slf.borrow_mut();
-        if let Some(spare) = &this.spare {
-            // Only this iterator holds it: the previous await is over.
-            // SAFETY: reading the reference count of a live object.
-            if unsafe { pyo3::ffi::Py_REFCNT(spare.as_ptr()) } == 1 {
-                spare.get().done.store(false, Ordering::Relaxed);
-                return Ok(spare.clone_ref(py));
-            }
-        }
-        let step = Py::new(
-            py,
-            Step {
-                node: slf.clone().unbind(),
-                done: AtomicBool::new(false),
-            },
-        )?;
-        this.spare = Some(step.clone_ref(py));
-        Ok(step)
-    }
-
     fn stop(&mut self) -> Poll {
         self.finished = true;
         Poll::Done
     }
 
-    fn fail(&mut self, err: PyErr) -> Poll {
+    fn fail(&mut self, err: impl Into<Box<PyErr>>) -> Poll {
         self.finished = true;
-        Poll::Err(err)
+        Poll::Err(err.into())
     }
 
     fn pull(&mut self, py: Python<'_>, resume: Resume) -> Poll {
@@ -235,7 +277,7 @@ impl NativeIter {
                         *next = following.unbind();
                         Poll::Ready(current)
                     }
-                    Err(err) => Poll::Err(err),
+                    Err(err) => Poll::fail(err),
                 };
             }
             Op::Repeat { elem, left } => {
@@ -288,7 +330,7 @@ impl NativeIter {
                 }
                 return match PyTuple::new(py, values.drain(..)) {
                     Ok(tuple) => Poll::Ready(tuple.into_any().unbind()),
-                    Err(err) => Poll::Err(err),
+                    Err(err) => Poll::fail(err),
                 };
             }
             Op::Compress { selectors, item } => {
@@ -311,7 +353,7 @@ impl NativeIter {
                             // hand back a marker the caller filters.
                             Ok(true) => Poll::Ready(value),
                             Ok(false) => Poll::Ready(skip_marker(py)),
-                            Err(err) => Poll::Err(err),
+                            Err(err) => Poll::fail(err),
                         }
                     }
                     Poll::Done => {
@@ -341,7 +383,7 @@ impl NativeIter {
                             *current = Some(inner);
                             resume = Resume::start(py);
                         }
-                        Err(err) => return Poll::Err(err),
+                        Err(err) => return Poll::fail(err),
                     },
                     other => return other,
                 }
@@ -361,7 +403,7 @@ impl NativeIter {
             }
             return match PyTuple::new(py, values.drain(..)) {
                 Ok(tuple) => Poll::Ready(tuple.into_any().unbind()),
-                Err(err) => Poll::Err(err),
+                Err(err) => Poll::fail(err),
             };
         }
         match &mut self.source {
@@ -415,7 +457,7 @@ impl NativeIter {
                 self.finished = true;
                 return match group_tuple(py, run_key, run) {
                     Ok(tuple) => Poll::Ready(tuple),
-                    Err(err) => Poll::Err(err),
+                    Err(err) => Poll::fail(err),
                 };
             }
         }
@@ -434,7 +476,7 @@ impl NativeIter {
                 self.finished = true;
                 return match PyTuple::new(py, rest) {
                     Ok(tuple) => Poll::Ready(tuple.into_any().unbind()),
-                    Err(err) => Poll::Err(err),
+                    Err(err) => Poll::fail(err),
                 };
             }
         }
@@ -660,8 +702,9 @@ impl NativeIter {
     }
 
     /// Stops iterating and closes the source (awaiting an async source's `aclose()`).
-    fn aclose(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.close_source(py)? {
+    fn aclose(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let closing = self.state(py)?.close_source(py)?;
+        match closing {
             Some(closing) => Ok(closing),
             None => Ok(Py::new(
                 py,
@@ -674,8 +717,30 @@ impl NativeIter {
     }
 
     fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // Mid-step the state is in use (and holds its references anyway).
+        match self.state.for_traverse() {
+            Some(state) => state.traverse(&visit),
+            None => Ok(()),
+        }
+    }
+
+    fn __clear__(&self) {
+        Python::attach(|py| {
+            if let Some(mut state) = self.state.try_borrow_mut(py) {
+                // Taken out first: dropping them may run code that reaches
+                // this iterator, which must find it finished, not borrowed.
+                let parts = state.clear();
+                drop(state);
+                drop(parts);
+            }
+        });
+    }
+}
+
+impl IterState {
+    fn traverse(&self, visit: &PyVisit<'_>) -> Result<(), PyTraverseError> {
         if let Some(source) = &self.source {
-            source.traverse(&visit)?;
+            source.traverse(visit)?;
         }
         if let Some((step, item)) = &self.awaiting {
             visit.call(step)?;
@@ -705,13 +770,13 @@ impl NativeIter {
             }
             Op::Batched { batch, .. } => batch.iter().try_for_each(|v| visit.call(v)),
             Op::Zip { sources, values } => {
-                sources.iter().try_for_each(|s| s.traverse(&visit))?;
+                sources.iter().try_for_each(|s| s.traverse(visit))?;
                 values.iter().try_for_each(|v| visit.call(v))
             }
             Op::Chain { outer, current } => {
-                outer.traverse(&visit)?;
+                outer.traverse(visit)?;
                 match current {
-                    Some(inner) => inner.traverse(&visit),
+                    Some(inner) => inner.traverse(visit),
                     None => Ok(()),
                 }
             }
@@ -732,7 +797,7 @@ impl NativeIter {
             }
             Op::Cycle { saved, .. } => saved.iter().try_for_each(|v| visit.call(v)),
             Op::Compress { selectors, item } => {
-                selectors.traverse(&visit)?;
+                selectors.traverse(visit)?;
                 match item {
                     Some(i) => visit.call(i),
                     None => Ok(()),
@@ -744,7 +809,7 @@ impl NativeIter {
                 fill,
                 ..
             } => {
-                sources.iter().try_for_each(|s| s.traverse(&visit))?;
+                sources.iter().try_for_each(|s| s.traverse(visit))?;
                 values.iter().try_for_each(|v| visit.call(v))?;
                 visit.call(fill)
             }
@@ -752,12 +817,15 @@ impl NativeIter {
         }
     }
 
-    fn __clear__(&mut self) {
-        self.source = None;
-        self.awaiting = None;
-        self.spare = None;
+    /// Empties the state for the garbage collector; returns what it held.
+    fn clear(&mut self) -> impl Sized {
         self.finished = true;
-        self.op = Op::Enumerate { next: 0 };
+        (
+            self.source.take(),
+            self.awaiting.take(),
+            self.spare.take(),
+            std::mem::replace(&mut self.op, Op::Enumerate { next: 0 }),
+        )
     }
 }
 
@@ -774,20 +842,21 @@ pub struct Step {
 
 impl Step {
     /// Advances the iterator; marks this awaitable finished unless it is suspended.
+    #[inline]
     pub fn poll_step(&self, py: Python<'_>, resume: Resume) -> Poll {
         if self.done.load(Ordering::Relaxed) {
-            return Poll::Err(PyRuntimeError::new_err(
+            return Poll::fail(PyRuntimeError::new_err(
                 "cannot reuse already awaited __anext__()",
             ));
         }
         let me = self as *const Step as usize;
         let running = || {
-            Poll::Err(PyRuntimeError::new_err(
+            Poll::fail(PyRuntimeError::new_err(
                 "anext(): asynchronous iterator is already running",
             ))
         };
-        let polled = match self.node.try_borrow_mut(py) {
-            Ok(mut node) if node.busy.is_none_or(|owner| owner == me) => {
+        let polled = match self.node.get().state.try_borrow_mut(py) {
+            Some(mut node) if node.busy.is_none_or(|owner| owner == me) => {
                 let polled = node.poll(py, resume);
                 node.busy = matches!(polled, Poll::Pending(_)).then_some(me);
                 polled
@@ -804,7 +873,7 @@ impl Step {
     /// for the next `__anext__()`.
     fn release(&self, py: Python<'_>) {
         let me = self as *const Step as usize;
-        if let Ok(mut node) = self.node.try_borrow_mut(py) {
+        if let Some(mut node) = self.node.get().state.try_borrow_mut(py) {
             if node.busy == Some(me) {
                 node.busy = None;
             }
@@ -816,7 +885,7 @@ impl Step {
             Poll::Pending(yielded) => Ok(yielded),
             Poll::Ready(value) => Err(stop_iteration(py, value)),
             Poll::Done => Err(PyStopAsyncIteration::new_err(())),
-            Poll::Err(err) => Err(err),
+            Poll::Err(err) => Err(*err),
         }
     }
 }
@@ -861,7 +930,7 @@ impl Step {
         tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let err = aioxide_bridge::exception_from(py, typ, val, tb);
-        self.advance(py, Resume::Throw(err))
+        self.advance(py, Resume::Throw(Box::new(err)))
     }
 
     fn close(&self, py: Python<'_>) {

@@ -50,16 +50,11 @@ unsafe fn send_body(
 ) -> PyResult<*mut ffi::PyObject> {
     let result = result.cast::<*mut ffi::PyObject>();
     // SAFETY: see the function's contract.
-    let (step, value) = unsafe {
-        (
-            Bound::from_borrowed_ptr(py, iter),
-            Bound::from_borrowed_ptr(py, value).unbind(),
-        )
-    };
+    let (step, resume) = unsafe { (Bound::from_borrowed_ptr(py, iter), Resume::sent(py, value)) };
     // SAFETY: the slot is installed on Step's type only, and Step cannot be
     // subclassed, so `iter` is a Step.
     let step = unsafe { step.cast_unchecked::<Step>() };
-    let polled = step.get().poll_step(py, Resume::Send(value));
+    let polled = step.get().poll_step(py, resume);
     match polled {
         Poll::Ready(v) => {
             // SAFETY: `result` is writable (am_send contract).
@@ -73,7 +68,7 @@ unsafe fn send_body(
             Ok(yielded_marker())
         }
         Poll::Done => Err(PyStopAsyncIteration::new_err(())),
-        Poll::Err(err) => Err(err),
+        Poll::Err(err) => Err(*err),
     }
 }
 

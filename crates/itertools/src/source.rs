@@ -24,6 +24,7 @@ pub enum Source {
 
 /// `iterator.__anext__()`: through the type's `am_anext` slot when it has
 /// one (async generators, native iterators), else the looked-up method.
+#[inline]
 fn next_awaitable<'py>(
     py: Python<'py>,
     iterator: &Py<PyAny>,
@@ -93,7 +94,7 @@ impl Source {
                 let next = unsafe { ffi::PyIter_Next(iter.as_ptr()) };
                 if next.is_null() {
                     return match PyErr::take(py) {
-                        Some(err) => Poll::Err(err),
+                        Some(err) => Poll::fail(err),
                         None => Poll::Done,
                     };
                 }
@@ -105,34 +106,32 @@ impl Source {
                 anext,
                 current,
             } => {
+                // A Bound while in hand: dropping it is a plain decref.
                 let (step, resume) = match current.take() {
-                    Some(step) => (step, resume),
+                    Some(step) => (step.into_bound(py), resume),
                     None => {
                         if let Resume::Throw(err) = resume {
                             return Poll::Err(err);
                         }
-                        let started = next_awaitable(py, iterator, anext)
-                            .and_then(|awaitable| awaitable_iter(&awaitable));
+                        let started = next_awaitable(py, iterator, anext).and_then(awaitable_iter);
                         match started {
-                            Ok(step) => (step.unbind(), Resume::start(py)),
-                            Err(err) => return Poll::Err(err),
+                            Ok(step) => (step, Resume::start(py)),
+                            Err(err) => return Poll::fail(err),
                         }
                     }
                 };
-                match send(py, step.bind(py), resume) {
+                match send(py, &step, resume) {
                     Poll::Pending(yielded) => {
-                        *current = Some(step);
+                        *current = Some(step.unbind());
                         Poll::Pending(yielded)
                     }
                     Poll::Err(err) if err.is_instance_of::<PyStopAsyncIteration>(py) => Poll::Done,
                     other => other,
                 }
             }
-            Source::Native(node) => match node.try_borrow_mut(py) {
+            Source::Native(node) => match node.get().state(py) {
                 Ok(mut node) => node.poll(py, resume),
-                Err(_) => Poll::Err(pyo3::exceptions::PyRuntimeError::new_err(
-                    "anext(): asynchronous iterator is already running",
-                )),
+                Err(err) => Poll::fail(err),
             },
         }
     }
@@ -154,7 +153,7 @@ impl Source {
                 }
                 Ok(None)
             }
-            Source::Native(node) => node.borrow_mut(py).close_source(py),
+            Source::Native(node) => node.get().state(py)?.close_source(py),
         }
     }
 

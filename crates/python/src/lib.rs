@@ -21,7 +21,7 @@ fn rusqlite_version() -> &'static str {
     aioxide_sqlite::sqlite_version()
 }
 
-#[pymodule]
+#[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
