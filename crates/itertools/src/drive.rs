@@ -22,18 +22,13 @@ pub enum Resume {
 }
 
 impl Resume {
-    pub fn start(_py: Python<'_>) -> Self {
-        Resume::Start
-    }
-
     /// How CPython's am_send resumed us (`value` is borrowed).
     ///
     /// # Safety
     /// `value` must be a live object pointer.
     #[inline]
     pub unsafe fn sent(py: Python<'_>, value: *mut ffi::PyObject) -> Self {
-        // SAFETY: None is immortal for our purposes (a static object); `value`
-        // is live per the contract.
+        // SAFETY: only None's address is read; `value` is live per the contract.
         unsafe {
             if value == ffi::Py_None() {
                 Resume::Start

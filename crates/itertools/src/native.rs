@@ -222,7 +222,7 @@ impl IterState {
                         return Poll::Pending(yielded);
                     }
                     Poll::Ready(result) => {
-                        resume = Resume::start(py);
+                        resume = Resume::Start;
                         match self.after_call(py, item, result) {
                             Ok(Next::Emit(value)) => return Poll::Ready(value),
                             Ok(Next::Skip) => continue,
@@ -247,7 +247,7 @@ impl IterState {
                 Poll::Err(err) => return self.fail(err),
                 pending @ Poll::Pending(_) => return pending,
             };
-            resume = Resume::start(py);
+            resume = Resume::Start;
             match self.on_item(py, item) {
                 Ok(Next::Emit(value)) => return Poll::Ready(value),
                 Ok(Next::Skip) => continue,
@@ -314,7 +314,7 @@ impl IterState {
                         values.push(fill.clone_ref(py));
                         continue;
                     }
-                    let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                    let next = resume.take().unwrap_or(Resume::Start);
                     match sources[i].poll(py, next) {
                         Poll::Ready(value) => values.push(value),
                         Poll::Done => {
@@ -337,14 +337,14 @@ impl IterState {
                 // The item first, then its selector; either may suspend.
                 let mut resume = Some(resume);
                 if item.is_none() {
-                    let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                    let next = resume.take().unwrap_or(Resume::Start);
                     match self.source.as_mut().map(|s| s.poll(py, next)) {
                         Some(Poll::Ready(value)) => *item = Some(value),
                         Some(other) => return other,
                         None => return Poll::Done,
                     }
                 }
-                let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                let next = resume.take().unwrap_or(Resume::Start);
                 return match selectors.poll(py, next) {
                     Poll::Ready(selector) => {
                         let value = item.take().expect("the item was pulled first");
@@ -372,7 +372,7 @@ impl IterState {
                     match inner.poll(py, resume) {
                         Poll::Done => {
                             *current = None;
-                            resume = Resume::start(py);
+                            resume = Resume::Start;
                         }
                         other => return other,
                     }
@@ -381,7 +381,7 @@ impl IterState {
                     Poll::Ready(iterable) => match Source::new(iterable.bind(py)) {
                         Ok(inner) => {
                             *current = Some(inner);
-                            resume = Resume::start(py);
+                            resume = Resume::Start;
                         }
                         Err(err) => return Poll::fail(err),
                     },
@@ -392,7 +392,7 @@ impl IterState {
         if let Op::Zip { sources, values } = &mut self.op {
             let mut resume = Some(resume);
             while values.len() < sources.len() {
-                let next = resume.take().unwrap_or_else(|| Resume::start(py));
+                let next = resume.take().unwrap_or(Resume::Start);
                 match sources[values.len()].poll(py, next) {
                     Poll::Ready(value) => values.push(value),
                     other => return other,
@@ -464,7 +464,7 @@ impl IterState {
         if let Op::Cycle { saved, replay } = &mut self.op {
             if replay.is_none() && !saved.is_empty() {
                 *replay = Some(0);
-                return self.poll(py, Resume::start(py));
+                return self.poll(py, Resume::Start);
             }
         }
         if let Op::Batched { batch, strict, .. } = &mut self.op {
@@ -914,7 +914,7 @@ impl Step {
     }
 
     fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.advance(py, Resume::start(py))
+        self.advance(py, Resume::Start)
     }
 
     fn send(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {

@@ -115,7 +115,7 @@ impl Source {
                         }
                         let started = next_awaitable(py, iterator, anext).and_then(awaitable_iter);
                         match started {
-                            Ok(step) => (step, Resume::start(py)),
+                            Ok(step) => (step, Resume::Start),
                             Err(err) => return Poll::fail(err),
                         }
                     }
