@@ -111,10 +111,13 @@ _PLANS: dict[tuple[int, ...], tuple[tuple[Any, ...], RowPlan]] = {}
 _MAX_PLANS = 1024
 
 
-def plan_for(query: Query[Any], conversions: dict[int, Callable[[Any], Any]]) -> RowPlan:
+def plan_for(query: Query[Any], conversions: dict[int, Callable[[Any], Any]]) -> RowPlan | None:
     """The cached plan for this query's selection (a query is rebuilt for
-    every execution; its selection is usually the same objects)."""
-    selection = query._selection() or []
+    every execution; its selection is usually the same objects); None when
+    the query returns no rows."""
+    selection = query._selection()
+    if selection is None:
+        return None
     table = query.table
     # Keyed by identity; the entry keeps the objects alive, so ids stay theirs.
     key = (id(conversions), id(table), *map(id, selection))

@@ -83,5 +83,5 @@ class SqlEngine(Engine, name="sql"):
     def prepare_raw(self, statement: Raw) -> tuple[str, list[Any]]:
         return _core.sql_render_raw(self.DIALECT, statement)
 
-    def row_plan(self, query: Query[Any]) -> RowPlan:
+    def row_plan(self, query: Query[Any]) -> RowPlan | None:
         return plan_for(query, self.CONVERSIONS)
