@@ -1,11 +1,16 @@
-"""Machine instructions per item of `chain`, counted with valgrind.
+"""Machine instructions per item, counted with valgrind.
 
 Timings on a shared 2-core VM swing by tens of percent; instruction counts do
-not. Each contender runs twice under callgrind, over 1,000 and 51,000 items
-per source; the difference of the two program totals, divided by the 100,000
-extra items, is the per-item cost with start-up and imports cancelled out.
+not. Each contender runs twice under callgrind, at a small and a large size;
+the difference of the two program totals, divided by the extra items, is the
+per-item cost with start-up and imports cancelled out. Cases:
 
-    .venv/bin/python -m benchmarks.instructions
+- ``chain``: an item of ``chain`` over two async generators (aioxide,
+  aioitertools, and the bare source loop without any chain);
+- ``sql-lookup``: a primary-key lookup through aioxide.sql (build, render,
+  run, one object) next to the same statement as plain aioxide.sqlite calls.
+
+    .venv/bin/python -m benchmarks.instructions [chain|sql-lookup ...]
 
 Needs `valgrind` on PATH (not installed by `make`: this is a diagnostic, not
 part of `make bench`).
@@ -20,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-PROGRAM = """
+CHAIN = """
 import asyncio, sys
 import aioitertools
 import aioxide.itertools as ait
@@ -43,8 +48,59 @@ async def main(kind, n):
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
 
-CONTENDERS = ["aioxide.itertools", "aioitertools", "bare"]
-SMALL, LARGE = 1_000, 51_000
+SQL_LOOKUP = """
+import asyncio, sys
+import aioxide.sql as sql
+
+@sql.table("contact")
+class Contact:
+    contact_id: sql.Primary[int]
+    name: str
+    title: str = ""
+
+async def main(kind, n):
+    async with sql.connect("sqlite://:memory:") as db:
+        await db.execute(Contact.create())
+        await db.execute(Contact.insert().values(*[(i, f"n{i}", "t") for i in range(1000)]))
+        raw = db._live()
+        for i in range(n):
+            if kind == "aioxide.sql":
+                await db.execute(Contact.select().where(Contact.contact_id == i % 1000))
+            else:
+                cursor = await raw.execute(
+                    "SELECT contact_id, name, title FROM contact WHERE contact_id = ?",
+                    (i % 1000,),
+                )
+                await cursor.fetchall()
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+#: case -> (program, contenders with their labels, small size, large size,
+#: items per unit of size)
+CASES = {
+    "chain": (
+        CHAIN,
+        {
+            "aioxide.itertools": "chain, aioxide.itertools",
+            "aioitertools": "chain, aioitertools",
+            "bare": "bare source loop (no chain)",
+        },
+        1_000,
+        51_000,
+        2,
+    ),
+    "sql-lookup": (
+        SQL_LOOKUP,
+        {
+            "aioxide.sql": "primary-key lookup, aioxide.sql",
+            "raw": "the same statement on aioxide.sqlite",
+        },
+        100,
+        5_100,
+        1,
+    ),
+}
 
 
 def total_instructions(script: Path, kind: str, n: int) -> int:
@@ -69,21 +125,27 @@ def total_instructions(script: Path, kind: str, n: int) -> int:
     return int(found.group(1).replace(",", ""))
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     if shutil.which("valgrind") is None:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
+    names = argv or list(CASES)
+    unknown = [name for name in names if name not in CASES]
+    if unknown:
+        print(f"unknown case(s) {unknown}; choose from {list(CASES)}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
-        script = Path(tmp) / "chain_items.py"
-        script.write_text(PROGRAM)
-        items = 2 * (LARGE - SMALL)
-        for kind in CONTENDERS:
-            small = total_instructions(script, kind, SMALL)
-            large = total_instructions(script, kind, LARGE)
-            label = "bare source loop (no chain)" if kind == "bare" else f"chain, {kind}"
-            print(f"{label}: {(large - small) / items:,.0f} instructions per item")
+        for name in names:
+            program, contenders, small_n, large_n, per_unit = CASES[name]
+            script = Path(tmp) / f"{name}.py"
+            script.write_text(program)
+            items = per_unit * (large_n - small_n)
+            for kind, label in contenders.items():
+                small = total_instructions(script, kind, small_n)
+                large = total_instructions(script, kind, large_n)
+                print(f"{label}: {(large - small) / items:,.0f} instructions per item")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
