@@ -544,12 +544,25 @@ def test_a_source_reaching_back_into_its_own_chain_is_refused(run: Run) -> None:
         await ait.next(it)  # the chain is in the middle of this very step
         yield 2
 
+    async def closing() -> AsyncIterator[int]:
+        yield 1
+        await closer.aclose()  # type: ignore[attr-defined]
+        yield 2
+
     it = ait.chain(reentrant())
+    closer = ait.chain(closing(), [3])
 
     async def main() -> None:
         assert await ait.next(it) == 1
         with pytest.raises(RuntimeError, match="already running"):
             await ait.next(it)
+        # aclose() from inside a step is refused too, and nothing is lost:
+        # the error ends the chain like any source error.
+        assert await ait.next(closer) == 1
+        with pytest.raises(RuntimeError, match="already running"):
+            await ait.next(closer)
+        with pytest.raises(StopAsyncIteration):
+            await ait.next(closer)
 
     run(main())
 
