@@ -44,8 +44,7 @@ class EchoWorker:
 
 def port_counts() -> tuple[int, int]: ...
 def release_closed_loops() -> int: ...
-
-sqlite_version: str
+def sqlite_library() -> dict[str, object]: ...
 
 class SqliteBatch:
     """One execution's result: rows as tuples, DB-API description, counters."""

@@ -17,10 +17,6 @@ fn release_closed_loops(py: Python<'_>) -> usize {
     aioxide_bridge::port::release_closed_loops(py)
 }
 
-fn rusqlite_version() -> &'static str {
-    aioxide_sqlite::sqlite_version()
-}
-
 #[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
@@ -30,7 +26,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_sqlite::SqliteConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
     m.add_class::<aioxide_sqlite::Row>()?;
-    m.add("sqlite_version", rusqlite_version())?;
+    m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_library, m)?)?;
     aioxide_itertools::register(m)?;
     m.add_class::<aioxide_pool::Channel>()?;
     aioxide_query::register(m)?;

@@ -466,10 +466,12 @@ impl SqliteConnection {
             .isolation_level
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = isolation_level.clone();
+        crate::library_py::ensure(py)?;
         let options = OpenOptions {
             path,
             uri,
-            timeout: Duration::from_secs_f64(timeout),
+            // Past what a Duration holds, a timeout is "wait for ever".
+            timeout: Duration::try_from_secs_f64(timeout).unwrap_or(Duration::MAX),
             isolation_level,
             statement_cache: cached_statements,
         };
@@ -768,11 +770,10 @@ impl SqliteConnection {
         n: i32,
     ) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |engine| {
-            match handler {
-                None => engine.conn.progress_handler(0, None::<fn() -> bool>)?,
-                Some(handler) => engine.conn.progress_handler(
-                    n,
-                    Some(move || {
+            engine.set_progress(
+                n,
+                handler.map(|handler| -> crate::engine::ProgressFn {
+                    Box::new(move || {
                         Python::try_attach(|py| match handler.bind(py).call0() {
                             Ok(r) => r.is_truthy().unwrap_or(true),
                             Err(err) => {
@@ -781,9 +782,9 @@ impl SqliteConnection {
                             }
                         })
                         .unwrap_or(true)
-                    }),
-                )?,
-            }
+                    })
+                }),
+            );
             Ok(())
         })
     }
@@ -795,25 +796,15 @@ impl SqliteConnection {
         callback: Option<Py<PyAny>>,
     ) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |engine| {
-            match callback {
-                None => engine.conn.trace_v2(
-                    rusqlite::trace::TraceEventCodes::empty(),
-                    None::<fn(rusqlite::trace::TraceEvent<'_>)>,
-                )?,
-                Some(callback) => engine.conn.trace_v2(
-                    rusqlite::trace::TraceEventCodes::SQLITE_TRACE_STMT,
-                    Some(move |event: rusqlite::trace::TraceEvent<'_>| {
-                        if let rusqlite::trace::TraceEvent::Stmt(stmt, sql) = event {
-                            let text = stmt.expanded_sql().unwrap_or_else(|| sql.to_owned());
-                            let _ = Python::try_attach(|py| {
-                                if let Err(err) = callback.bind(py).call1((text,)) {
-                                    err.print(py);
-                                }
-                            });
+            engine.set_trace(callback.map(|callback| -> crate::engine::TraceFn {
+                Box::new(move |sql: &str| {
+                    let _ = Python::try_attach(|py| {
+                        if let Err(err) = callback.bind(py).call1((sql,)) {
+                            err.print(py);
                         }
-                    }),
-                )?,
-            }
+                    });
+                })
+            }));
             Ok(())
         })
     }
@@ -860,21 +851,14 @@ impl SqliteConnection {
 
     fn enable_load_extension(&self, py: Python<'_>, enabled: bool) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |engine| {
-            if enabled {
-                // SAFETY: enabling extension loading is what the caller asked
-                // for; it is the caller's responsibility to load only trusted code.
-                unsafe { engine.conn.load_extension_enable()? };
-            } else {
-                engine.conn.load_extension_disable()?;
-            }
+            engine.enable_load_extension(enabled)?;
             Ok(())
         })
     }
 
     fn load_extension(&self, py: Python<'_>, path: String) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |engine| {
-            // SAFETY: as for enable_load_extension: the caller chose the library.
-            unsafe { engine.conn.load_extension(&path, None::<&str>)? };
+            engine.load_extension(&path)?;
             Ok(())
         })
     }

@@ -173,6 +173,76 @@ pub struct Engine {
     /// Write statements (by SQL text) whose last run stayed under
     /// `CHEAP_WRITE_STEPS`: the only writes allowed to run inline.
     cheap_writes: HashSet<String>,
+    /// The statement-trace callback SQLite holds a pointer to; declared
+    /// after `conn` so it outlives the connection that calls it.
+    trace: Option<Box<TraceFn>>,
+    /// The progress handler SQLite holds a pointer to (likewise after `conn`).
+    progress: Option<Box<ProgressFn>>,
+}
+
+/// A progress handler: true interrupts the running statement.
+pub type ProgressFn = Box<dyn FnMut() -> bool + Send>;
+
+/// SQLite's progress callback: asks the engine's `ProgressFn`. Installed
+/// directly for the same reason as the trace (rusqlite's wrapper needs
+/// SQLite 3.44).
+unsafe extern "C" fn progress_trampoline(context: *mut c_void) -> c_int {
+    if context.is_null() {
+        return 0;
+    }
+    // SAFETY: the context is the engine's boxed ProgressFn, kept alive while
+    // installed (see `trace_trampoline`).
+    let callback = unsafe { &mut *context.cast::<ProgressFn>() };
+    // A panic interrupts the statement rather than unwinding into SQLite.
+    let interrupt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(callback));
+    c_int::from(interrupt.unwrap_or(true))
+}
+
+/// A callback receiving the SQL of each statement as it starts (expanded
+/// with its parameters where SQLite can).
+pub type TraceFn = Box<dyn FnMut(&str) + Send>;
+
+/// SQLite's `sqlite3_trace_v2` callback: hands the statement's SQL to the
+/// engine's `TraceFn`. Called directly rather than through rusqlite, whose
+/// wrapper needs `sqlite3_set_clientdata` (SQLite 3.44): the interpreter's
+/// library is often older.
+unsafe extern "C" fn trace_trampoline(
+    kind: std::ffi::c_uint,
+    context: *mut c_void,
+    statement: *mut c_void,
+    text: *mut c_void,
+) -> c_int {
+    if kind != ffi::SQLITE_TRACE_STMT as std::ffi::c_uint || context.is_null() {
+        return 0;
+    }
+    // SAFETY: for SQLITE_TRACE_STMT, `statement` is the statement starting
+    // and `text` its unexpanded SQL (NUL-terminated); expanded SQL is
+    // SQLite's allocation, freed here.
+    let sql = unsafe {
+        let expanded = ffi::sqlite3_expanded_sql(statement.cast());
+        if expanded.is_null() {
+            if text.is_null() {
+                return 0;
+            }
+            std::ffi::CStr::from_ptr(text.cast())
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            let owned = std::ffi::CStr::from_ptr(expanded)
+                .to_string_lossy()
+                .into_owned();
+            ffi::sqlite3_free(expanded.cast());
+            owned
+        }
+    };
+    // SAFETY: the context is the engine's boxed TraceFn, which lives until
+    // the trace is replaced (after SQLite stops using it) or the connection
+    // is closed; SQLite calls back on the thread running the statement, which
+    // holds the engine.
+    let callback = unsafe { &mut *context.cast::<TraceFn>() };
+    // A panic must not unwind into SQLite's C frames.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| callback(&sql)));
+    0
 }
 
 fn skip_space_and_comments(sql: &str) -> &str {
@@ -227,6 +297,7 @@ pub fn check_isolation_level(level: &str) -> Result<(), SqlError> {
 
 impl Engine {
     pub fn open(options: &OpenOptions) -> Result<Self, SqlError> {
+        crate::library::ensure().map_err(|why| SqlError::new(Kind::Operational, why))?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -272,17 +343,105 @@ impl Engine {
             budget,
             in_memory,
             cheap_writes: HashSet::new(),
+            trace: None,
+            progress: None,
         };
         engine.install_budget()?;
         Ok(engine)
     }
 
+    /// Installs (or with None, removes) the statement-trace callback.
+    pub fn set_trace(&mut self, callback: Option<TraceFn>) {
+        let mut boxed = callback.map(Box::new);
+        let (mask, hook, context) = match boxed.as_mut() {
+            Some(callback) => (
+                ffi::SQLITE_TRACE_STMT as std::ffi::c_uint,
+                Some(trace_trampoline as unsafe extern "C" fn(_, _, _, _) -> _),
+                std::ptr::from_mut::<TraceFn>(&mut **callback).cast::<c_void>(),
+            ),
+            None => (0, None, std::ptr::null_mut()),
+        };
+        // SAFETY: the handle is this engine's open connection; the context
+        // stays valid while installed (it is kept in `self.trace`, replaced
+        // only after SQLite has been given the new one).
+        unsafe { ffi::sqlite3_trace_v2(self.conn.handle(), mask, hook, context) };
+        self.trace = boxed;
+    }
+
+    /// `sqlite3_enable_load_extension`, as the stdlib calls it.
+    pub fn enable_load_extension(&mut self, enabled: bool) -> Result<(), SqlError> {
+        // SAFETY: the handle is this engine's open connection. Loading
+        // extensions is what the caller asked for; which code it loads is
+        // the caller's choice.
+        let enable = crate::library::enable_load_extension().ok_or_else(|| {
+            SqlError::new(
+                Kind::NotSupported,
+                "this SQLite library cannot load extensions",
+            )
+        })?;
+        let rc = unsafe { enable(self.conn.handle(), c_int::from(enabled)) };
+        if rc == ffi::SQLITE_OK {
+            Ok(())
+        } else {
+            Err(SqlError::new(
+                Kind::Operational,
+                "Error enabling load extension",
+            ))
+        }
+    }
+
+    /// `sqlite3_load_extension` with the default entry point.
+    pub fn load_extension(&mut self, path: &str) -> Result<(), SqlError> {
+        let path = std::ffi::CString::new(path)
+            .map_err(|_| SqlError::new(Kind::Value, "embedded null character in path"))?;
+        let mut message: *mut std::ffi::c_char = std::ptr::null_mut();
+        // SAFETY: the handle is this engine's open connection, the path a
+        // NUL-terminated string; SQLite allocates the error message, freed here.
+        let rc = unsafe {
+            ffi::sqlite3_load_extension(
+                self.conn.handle(),
+                path.as_ptr(),
+                std::ptr::null(),
+                &mut message,
+            )
+        };
+        if rc == ffi::SQLITE_OK {
+            return Ok(());
+        }
+        let text = if message.is_null() {
+            "error loading extension".to_owned()
+        } else {
+            // SAFETY: a NUL-terminated string from sqlite3_malloc.
+            let text = unsafe { std::ffi::CStr::from_ptr(message) }
+                .to_string_lossy()
+                .into_owned();
+            unsafe { ffi::sqlite3_free(message.cast()) };
+            text
+        };
+        Err(SqlError::new(Kind::Operational, text))
+    }
+
     /// (Re)installs the progress handler that bounds inline runs.
     pub fn install_budget(&mut self) -> Result<(), SqlError> {
         let budget = self.budget.clone();
-        self.conn
-            .progress_handler(INLINE_STEPS, Some(move || budget.exhausted()))?;
+        self.set_progress(INLINE_STEPS, Some(Box::new(move || budget.exhausted())));
         Ok(())
+    }
+
+    /// Installs (or with None, removes) the progress handler, called every
+    /// `steps` VM steps.
+    pub fn set_progress(&mut self, steps: c_int, callback: Option<ProgressFn>) {
+        let mut boxed = callback.map(Box::new);
+        let (hook, context) = match boxed.as_mut() {
+            Some(callback) => (
+                Some(progress_trampoline as unsafe extern "C" fn(_) -> _),
+                std::ptr::from_mut::<ProgressFn>(&mut **callback).cast::<c_void>(),
+            ),
+            None => (None, std::ptr::null_mut()),
+        };
+        // SAFETY: as in `set_trace`.
+        unsafe { ffi::sqlite3_progress_handler(self.conn.handle(), steps, hook, context) };
+        self.progress = boxed;
     }
 
     /// Runs a statement on the caller's thread, if it is known to be short

@@ -33,16 +33,24 @@ from sqlite3 import (
 )
 
 from .._core import __version__
-from .._core import sqlite_version as _bundled_version
+from .._core import sqlite_library as _sqlite_library
 from .context import Result
 from .core import LEGACY_TRANSACTION_CONTROL, Connection, connect
 from .cursor import Cursor
 from .row import Row
 
-#: The version of the SQLite library aioxide bundles (not the stdlib's).
-sqlite_version: str = _bundled_version
+#: Which SQLite library aioxide.sqlite calls: ``origin`` is "interpreter"
+#: (the library of the stdlib ``sqlite3`` module, shared with it: one set of
+#: locks, one shared cache, the same defaults) or "bundled" (aioxide's own
+#: copy, used only where the interpreter's cannot be reached, ``reason`` says
+#: why); also ``location``, ``version``, ``version_number``, ``missing`` and
+#: ``compile_options``.
+sqlite_library: dict[str, object] = _sqlite_library()
+
+#: The version of the SQLite library in use (the stdlib's, unless bundled).
+sqlite_version: str = str(sqlite_library["version"])
 sqlite_version_info: tuple[int, int, int] = tuple(  # type: ignore[assignment]
-    int(part) for part in _bundled_version.split(".")[:3]
+    int(part) for part in sqlite_version.split(".")[:3]
 )
 
 __all__ = [
@@ -71,6 +79,7 @@ __all__ = [
     "paramstyle",
     "register_adapter",
     "register_converter",
+    "sqlite_library",
     "sqlite_version",
     "sqlite_version_info",
 ]
