@@ -35,6 +35,7 @@ MODULES = [
     "aioxide.sql.types",
     "aioxide.sqlite",
     "aioxide.sqlite.row",
+    "aioxide.sqlite.private_views",
     "aioxide.itertools",
     "aioxide.itertools.builtins",
     "aioxide.itertools.itertools",

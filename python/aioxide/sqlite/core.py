@@ -20,6 +20,7 @@ from .._core import Completion, SqliteBatch, SqliteConnection
 from .context import Result, contextmanager
 from .cursor import Cursor, RowFactory
 from .dump import iterdump as _iterdump
+from .private_views import PendingQueueView, StdlibConnectionView, ThreadView
 
 IsolationLevel = Literal["DEFERRED", "IMMEDIATE", "EXCLUSIVE", ""] | None
 
@@ -89,95 +90,6 @@ async def _batch(result: SqliteBatch | Completion[SqliteBatch]) -> SqliteBatch:
     return await result
 
 
-class _PendingQueue:
-    """Stand-in for aiosqlite's private ``_tx`` queue.
-
-    ``put_nowait((future, fn))`` is how some frameworks (SQLAlchemy) run a
-    function "on the connection thread" in order with queued work: here it
-    runs ``fn`` once everything queued before it has finished, and resolves
-    ``future`` with its result.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    def empty(self) -> bool:
-        engine = self._connection._engine
-        return engine is None or engine.pending == 0
-
-    def qsize(self) -> int:
-        engine = self._connection._engine
-        return 0 if engine is None else engine.pending
-
-    def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
-        future, function = item
-        barrier = self._connection._engine_checked().barrier()
-
-        async def run_in_order() -> None:
-            await barrier
-            try:
-                result = function()
-            except BaseException as exc:
-                if future is not None and not future.done():
-                    future.set_exception(exc)
-                return
-            if future is not None and not future.done():
-                future.set_result(result)
-
-        task = asyncio.ensure_future(run_in_order())
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-
-# Tasks started for put_nowait, kept alive until they finish.
-_background: set[asyncio.Future[None]] = set()
-
-
-class _EngineView:
-    """What aiosqlite's private ``_conn`` gives: the connection's settings."""
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-
-    @property
-    def isolation_level(self) -> str | None:
-        return self._connection.isolation_level
-
-    @isolation_level.setter
-    def isolation_level(self, value: IsolationLevel) -> None:
-        self._connection.isolation_level = value
-
-    @property
-    def in_transaction(self) -> bool:
-        return self._connection.in_transaction
-
-    @property
-    def total_changes(self) -> int:
-        return self._connection.total_changes
-
-
-class _ThreadView:
-    """What aiosqlite's private ``_thread`` gives: a Thread-like handle.
-
-    aioxide's connection thread is a Rust thread that never blocks
-    interpreter exit, so ``daemon`` is accepted and has no effect.
-    """
-
-    def __init__(self, connection: Connection) -> None:
-        self._connection = connection
-        self.daemon = True
-        self.name = "aioxide-sqlite"
-
-    def is_alive(self) -> bool:
-        engine = self._connection._engine
-        return engine is not None and not engine.stopped
-
-    def join(self, timeout: float | None = None) -> None:
-        engine = self._connection._engine
-        if engine is not None and engine.stopped:
-            engine.stop(wait=True)
-
-
 class Connection:
     """An asyncio SQLite connection, drop-in for ``aiosqlite.Connection``.
 
@@ -208,6 +120,7 @@ class Connection:
         self._closed = False
         self._row_factory: RowFactory = None
         self._text_factory: Any = str
+        self._conn_view: StdlibConnectionView | None = None
         self._detect_types = connector.detect_types if isinstance(connector, _Opener) else 0
         self._autocommit: bool | int = (
             connector.autocommit if isinstance(connector, _Opener) else LEGACY_TRANSACTION_CONTROL
@@ -365,13 +278,16 @@ class Connection:
             raise ValueError("Connection closed")
 
     @property
-    def _conn(self) -> _EngineView:
+    def _conn(self) -> StdlibConnectionView:
         self._engine_checked()
-        return _EngineView(self)
+        view = self._conn_view
+        if view is None:
+            view = self._conn_view = StdlibConnectionView(self)
+        return view
 
     @property
-    def _tx(self) -> _PendingQueue:
-        return _PendingQueue(self)
+    def _tx(self) -> PendingQueueView:
+        return PendingQueueView(self)
 
     @property
     def _connection(self) -> SqliteConnection | None:
@@ -379,8 +295,8 @@ class Connection:
         return None if self._closed else self._engine
 
     @property
-    def _thread(self) -> _ThreadView:
-        return _ThreadView(self)
+    def _thread(self) -> ThreadView:
+        return ThreadView(self)
 
     # -- statements ------------------------------------------------------------
 
