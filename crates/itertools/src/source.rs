@@ -53,13 +53,19 @@ impl Source {
             return Ok(Source::Native(native.clone().unbind()));
         }
         let ty = iterable.get_type();
-        if ty.hasattr(intern!(py, "__anext__"))? {
-            return Self::asynchronous(iterable.clone());
-        }
+        // As `async for` does: step what `__aiter__()` returns, which is the
+        // object itself for most iterators but not for all (aiobotocore's
+        // paginators return an async generator).
         if ty.hasattr(intern!(py, "__aiter__"))? {
             let iterator = iterable.call_method0(intern!(py, "__aiter__"))?;
             if let Ok(native) = iterator.cast::<NativeIter>() {
                 return Ok(Source::Native(native.clone().unbind()));
+            }
+            if !iterator.get_type().hasattr(intern!(py, "__anext__"))? {
+                return Err(PyTypeError::new_err(format!(
+                    "'async for' received an object from __aiter__ that does not implement __anext__: {}",
+                    iterator.get_type().name()?
+                )));
             }
             return Self::asynchronous(iterator);
         }

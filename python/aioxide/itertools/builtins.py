@@ -38,8 +38,8 @@ async def _sync_items(iterable: Iterable[T]) -> AsyncIterator[T]:
 def iter(itr: AnyIterable[T]) -> AsyncIterator[T]:
     """An async iterator over a sync or async iterable.
 
-    An async iterator is returned as it is; an async iterable gives its
-    ``__aiter__()``; a sync iterable is wrapped.
+    An async iterator is returned as it is (as aioitertools does); an async
+    iterable gives its ``__aiter__()``; a sync iterable is wrapped.
 
     >>> import asyncio
     >>> asyncio.run(next(iter([1, 2])))
@@ -52,6 +52,16 @@ def iter(itr: AnyIterable[T]) -> AsyncIterator[T]:
     if isinstance(itr, Iterable):
         return _sync_items(itr)
     raise TypeError(f"{type(itr).__name__!r} object is not iterable")
+
+
+def iterator_of(itr: AnyIterable[T]) -> AsyncIterator[T]:
+    """What ``async for`` steps: ``__aiter__()`` of an async iterable, even
+    an iterator's (aiobotocore's paginators return an async generator from
+    ``__aiter__`` and cannot be stepped themselves); a sync iterable wrapped.
+    Used wherever items are taken with ``__anext__`` directly."""
+    if isinstance(itr, AsyncIterable):
+        return type(itr).__aiter__(itr)
+    return iter(itr)
 
 
 async def next(itr: AnyIterable[T], default: Any = _MISSING) -> T:

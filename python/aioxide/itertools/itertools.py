@@ -64,7 +64,7 @@ async def batched(
         async for full in native_batched(itr, n, strict):
             yield full
         return
-    async for flushed in _batched_with_timeout(ab.iter(itr), n, strict, timeout):
+    async for flushed in _batched_with_timeout(ab.iterator_of(itr), n, strict, timeout):
         yield flushed
 
 
@@ -245,7 +245,7 @@ def tee(
         raise ValueError("n must be at least one")
     if limit is not None and limit < 1:
         raise ValueError("limit must be positive or None")
-    shared = _TeeSource(ab.iter(itr), n, limit)
+    shared = _TeeSource(ab.iterator_of(itr), n, limit)
     return builtins.tuple(shared.copy(i) for i in range(n))
 
 

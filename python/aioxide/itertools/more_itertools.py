@@ -27,7 +27,7 @@ async def take(n: int, iterable: AnyIterable[T]) -> list[T]:
 
 async def chunked(iterable: AnyIterable[T], n: int) -> AsyncIterator[list[T]]:
     """Lists of ``n`` items (the last may be shorter)."""
-    iterator = ab.iter(iterable)
+    iterator = ab.iterator_of(iterable)
     while chunk := await take(n, iterator):
         yield chunk
 
@@ -39,7 +39,7 @@ async def before_and_after(
 
     The second part is meant to be read after the first is exhausted.
     """
-    iterator = ab.iter(iterable)
+    iterator = ab.iterator_of(iterable)
     boundary: list[T] = []
 
     async def before() -> AsyncIterator[T]:
