@@ -18,6 +18,7 @@ MODULES = [
     "aioxide.multiprocess.scheduler",
     "aioxide.multiprocess._wire",
     "aioxide.multiprocess._runner",
+    "aioxide.multiprocess._loop_exit",
     "aioxide.sql",
     "aioxide.sql.column",
     "aioxide.sql.connector",

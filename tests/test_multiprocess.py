@@ -553,3 +553,61 @@ def test_cancelling_a_map_cancels_its_calls_and_the_pool_goes_on(run: Run[None])
             assert time.perf_counter() - start < 5.0
 
     run(main())
+
+
+LEFTOVER_SCRIPT = """
+import asyncio, os, sys
+import aioxide.multiprocess as amp
+
+MARKS = sys.argv[1]
+
+async def background():
+    try:
+        await asyncio.sleep(3600)
+    finally:
+        with open(os.path.join(MARKS, str(os.getpid())), "a") as f:
+            f.write("cleaned up\\n")
+
+async def leave_a_task(x):
+    asyncio.get_running_loop().create_task(background())
+    return x * 2
+
+async def main():
+    process = amp.Process(target=leave_a_task, args=(1,))
+    process.start()
+    await process.join()
+    worker = amp.Worker(target=leave_a_task, args=(2,))
+    worker.start()
+    print(await worker.join())
+    async with amp.Pool(2) as pool:
+        print(await pool.map(leave_a_task, range(4)))
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def test_children_exit_quietly_and_cancel_leftover_tasks(tmp_path: Path) -> None:
+    # aiomultiprocess prints nothing when a target leaves a task pending; a
+    # closed loop with a pending task made every aioxide child print "Task
+    # was destroyed but it is pending!". Leftover tasks are now cancelled
+    # (their finally blocks run) and the loop closes quietly.
+    script = tmp_path / "leftover.py"
+    script.write_text(LEFTOVER_SCRIPT)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(script), str(marks)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["4", "[0, 2, 4, 6]"]
+    assert done.stderr == ""
+    cleaned = [p.read_text() for p in marks.iterdir()]
+    # The Process and the Worker (leaving `async with Pool` terminates its
+    # children, as aiomultiprocess does, so theirs need not run).
+    assert len(cleaned) >= 2
+    assert all(text.strip().split("\n")[0] == "cleaned up" for text in cleaned)

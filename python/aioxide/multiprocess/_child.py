@@ -15,6 +15,7 @@ import socket
 
 from .._core import Channel
 from . import _wire
+from ._loop_exit import close_loop
 from ._runner import BatchRunner, ChildOptions
 
 __all__ = ["ChildOptions", "ChildRunner", "main"]
@@ -112,4 +113,4 @@ def main(sock: socket.socket, options: ChildOptions) -> None:
     finally:
         channel.flush(10.0)
         channel.close()
-        loop.close()
+        close_loop(loop)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Generator, Sequence
 from typing import Any
 
 from . import _wire
+from ._loop_exit import close_loop
 from .types import Context, LoopInitializer, R, Unit
 
 __all__ = [
@@ -329,7 +330,7 @@ def _run_unit(
         if result_writer is not None:
             _send_result(result_writer, ("ok", value))
     finally:
-        loop.close()
+        close_loop(loop)
 
 
 def _send_result(writer: multiprocessing.connection.Connection, outcome: Any) -> None:
