@@ -12,12 +12,13 @@ RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml
 # cargo test links the interpreter's shared library; find it at run time too.
 PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-.PHONY: help demo test bench lint build rust-test py-test db-servers fmt clean
+.PHONY: help demo test bench lint build rust-test py-test downstream db-servers fmt clean
 
 help:
 	@echo "make demo   - build if needed, then run the end-to-end demo"
 	@echo "make test   - set up, build, lint and run every test suite"
 	@echo "make bench  - benchmarks side by side with the anchors -> benchmarks/RESULTS.md"
+	@echo "make downstream - real clients' test suites on the originals and on aioxide"
 	@echo "make lint   - cargo fmt/clippy, ruff, mypy --strict"
 
 $(VENV)/bin/python:
@@ -55,11 +56,16 @@ rust-test: $(DEPS)
 py-test: $(BUILT)
 	timeout -s ABRT 1500 $(PY) -m pytest -q
 
+# Real clients' own test suites (pinned, a venv each under .venv-downstream)
+# on the originals and through aioxide.compat, compared test by test.
+downstream: $(BUILT)
+	timeout -s ABRT 2400 $(PY) -m tests.downstream.run
+
 # PostgreSQL and MariaDB for the real-server tests (apt-get, when missing).
 db-servers:
 	bash scripts/install-db-servers.sh
 
-test: $(BUILT) lint rust-test db-servers py-test
+test: $(BUILT) lint rust-test db-servers py-test downstream
 
 bench: $(BUILT)
 	$(PY) -m benchmarks $(BENCH_ARGS)
@@ -70,4 +76,4 @@ fmt: $(DEPS)
 	$(VENV)/bin/ruff check --fix python tests benchmarks examples
 
 clean:
-	rm -rf target $(VENV) python/aioxide/_core*.so
+	rm -rf target $(VENV) .venv-downstream python/aioxide/_core*.so

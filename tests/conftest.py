@@ -21,6 +21,18 @@ except ImportError:  # pragma: no cover - CI installs uvloop
 LOOP_KINDS = ["asyncio", "uvloop"]
 
 
+@pytest.fixture(autouse=True)
+def no_rust_panic() -> Any:
+    """Fails any test during which aioxide's Rust code panicked, on any
+    thread, even if the panic was caught and became an exception."""
+    from aioxide._core import panic_count
+
+    before = panic_count()
+    yield
+    after = panic_count()
+    assert after == before, f"{after - before} Rust panic(s) during this test (see stderr)"
+
+
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
     if kind == "uvloop":
         if uvloop is None:

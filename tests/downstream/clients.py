@@ -22,8 +22,10 @@ class Client:
     sdist: str
     #: What ``aioxide.compat`` replaces for the aioxide run.
     compat: tuple[str, ...]
-    #: pytest arguments (paths inside the sdist, options).
-    pytest_args: tuple[str, ...]
+    #: Test paths inside the sdist.
+    paths: tuple[str, ...]
+    #: Further pytest options for every run.
+    options: tuple[str, ...] = ()
     #: Environment for both runs.
     env: dict[str, str] = field(default_factory=dict)
     #: Test ids that fail on the originals too here, with the reason.
@@ -35,6 +37,9 @@ class Client:
     #: Files (relative to the sdist) removed before running: test modules
     #: that cannot even be imported here, with the reason.
     remove: dict[str, str] = field(default_factory=dict)
+    #: Python run at interpreter start in both runs (the same for both), for
+    #: what the environment must provide and the suite cannot be told.
+    startup: str = ""
     #: Does the suite tolerate running while another one runs beside it?
     parallel: bool = True
 
@@ -47,26 +52,31 @@ _NO_STDLIB_EXTENSIONS = (
     "sqlite3 module is built without (no aiosqlite involved)"
 )
 
+_NEEDS_AWS_CREDENTIALS = (
+    "signs a request before the moto fixture's credentials apply and needs real "
+    "AWS credentials in the environment (NoCredentialsError); there are none here"
+)
+
 CLIENTS: list[Client] = [
     Client(
         name="databases",
         sdist="databases==0.9.0",
         compat=("aiosqlite",),
-        pytest_args=("tests",),
+        paths=("tests",),
         env={"TEST_DATABASE_URLS": "sqlite:///testsuite,sqlite+aiosqlite:///testsuite"},
     ),
     Client(
         name="ormar",
         sdist="ormar==0.26.0",
         compat=("aiosqlite",),
-        pytest_args=("tests",),
+        paths=("tests",),
         env={"DATABASE_URL": "sqlite:///test.db"},
     ),
     Client(
         name="langgraph-checkpoint-sqlite",
         sdist="langgraph-checkpoint-sqlite==3.1.2",
         compat=("aiosqlite",),
-        pytest_args=("tests",),
+        paths=("tests",),
         deselect={
             "tests/test_conformance_delta.py::test_delta_channel_conformance": (
                 "langgraph-checkpoint-conformance 0.0.2, the newest on the index, "
@@ -119,5 +129,42 @@ CLIENTS: list[Client] = [
                 "test_vector_update_with_embedding[memory]",
             ]
         },
+    ),
+    Client(
+        name="fastapi-users-db-sqlalchemy",
+        sdist="fastapi-users-db-sqlalchemy==7.0.0",
+        compat=("aiosqlite",),
+        paths=("tests",),
+    ),
+    Client(
+        name="aiobotocore",
+        sdist="aiobotocore==3.10.0",
+        compat=("aioitertools",),
+        # The suites that page through listings (paginators, aioitertools'
+        # tee and zip_longest over them) against a local moto server.
+        paths=(
+            "tests/test_basic_s3.py",
+            "tests/test_client.py",
+            "tests/test_session.py",
+            "tests/test_tee.py",
+        ),
+        deselect={
+            "tests/test_basic_s3.py::test_succeed_proxy_request[asyncio-aiohttp]": (
+                "expects an HTTP proxy already listening on 127.0.0.1:54321, which "
+                "aiobotocore's CI starts outside the suite (ProxyConnectionError)"
+            ),
+            "tests/test_basic_s3.py::test_unicode_system_character[asyncio-aiohttp]": (
+                _NEEDS_AWS_CREDENTIALS
+            ),
+            "tests/test_basic_s3.py::test_presign_with_existing_query_string_values"
+            "[asyncio-aiohttp-s3-us-east-1]": _NEEDS_AWS_CREDENTIALS,
+        },
+        # moto's ThreadedMotoServer listens on 0.0.0.0 unless told; the suite
+        # cannot be told, so its default becomes loopback for both runs.
+        startup=(
+            "import functools, moto.server as s; "
+            "s.ThreadedMotoServer.__init__ = functools.partialmethod("
+            "s.ThreadedMotoServer.__init__, ip_address='127.0.0.1')"
+        ),
     ),
 ]

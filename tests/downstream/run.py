@@ -41,6 +41,11 @@ HERE = Path(__file__).resolve().parent
 LOCKS = HERE / "locks"
 WORK = ROOT / ".venv-downstream"
 
+STARTUP_PTH = (
+    "import os; exec(os.environ['AIOXIDE_DOWNSTREAM_STARTUP']) "
+    "if os.environ.get('AIOXIDE_DOWNSTREAM_STARTUP') else None\n"
+)
+
 COMPAT_PTH = (
     'import os; exec("import aioxide.compat as _c\\n'
     "for _m in os.environ['AIOXIDE_COMPAT'].split(','): _c.install(_m)\") "
@@ -132,6 +137,7 @@ def prepare(client: Client, requirements: tuple[str, ...] = ()) -> Path:
     site = _site_packages(client)
     (site / "aioxide-checkout.pth").write_text(str(ROOT / "python") + "\n")
     (site / "aioxide-compat.pth").write_text(COMPAT_PTH)
+    (site / "aioxide-startup.pth").write_text(STARTUP_PTH)
     stamp.write_text(_stamp(client))
     return tree
 
@@ -196,6 +202,8 @@ def run_suite(
     env = {k: v for k, v in os.environ.items() if k not in {"PYTHONPATH", "AIOXIDE_COMPAT"}}
     env.update(client.env)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if client.startup:
+        env["AIOXIDE_DOWNSTREAM_STARTUP"] = client.startup
     if on_aioxide:
         env["AIOXIDE_COMPAT"] = ",".join(client.compat)
     args = [
@@ -210,9 +218,10 @@ def run_suite(
         "--rootdir",
         str(tree),
         f"--junitxml={report}",
-        *client.pytest_args,
+        *client.options,
     ]
     if only is None:
+        args += client.paths
         for ident in client.deselect:
             args += ["--deselect", ident]
     else:

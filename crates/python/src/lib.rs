@@ -1,7 +1,33 @@
 //! `aioxide._core`: the single extension module. Glue only: every class and
 //! function lives in a library crate and is registered here.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+
 use pyo3::prelude::*;
+
+/// Panics seen in this process since the module was loaded.
+static PANICS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts every panic (on any thread) before the default hook prints it. A
+/// panic is always a defect: the test suites check this count after every
+/// test, so one that was caught and turned into an exception still fails.
+fn count_panics() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            PANICS.fetch_add(1, Ordering::Relaxed);
+            default(info);
+        }));
+    });
+}
+
+/// How many Rust panics this process has seen (each one a defect).
+#[pyfunction]
+fn panic_count() -> u64 {
+    PANICS.load(Ordering::Relaxed)
+}
 
 /// `(ports, watched)`: loops that currently have a completion port, and how
 /// many of those watch their bell with `add_reader`.
@@ -19,6 +45,7 @@ fn release_closed_loops(py: Python<'_>) -> usize {
 
 #[pymodule(gil_used = true)]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    count_panics();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
     m.add_class::<aioxide_bridge::echo::EchoWorker>()?;
@@ -31,6 +58,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_pool::Channel>()?;
     aioxide_query::register(m)?;
     m.add_function(wrap_pyfunction!(port_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(panic_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_closed_loops, m)?)?;
     Ok(())
 }

@@ -456,7 +456,9 @@ impl SqliteConnection {
         if let Some(level) = &isolation_level {
             check_isolation_level(level).map_err(|e| e.into_pyerr(py))?;
         }
-        if !timeout.is_finite() || timeout < 0.0 {
+        // NaN and negative timeouts are refused (the stdlib silently never
+        // waits); infinity, or more than a Duration holds, waits for ever.
+        if timeout.is_nan() || timeout < 0.0 {
             return Err(PyValueError::new_err(
                 "timeout must be a non-negative number of seconds",
             ));

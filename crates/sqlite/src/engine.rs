@@ -272,6 +272,26 @@ pub fn is_dml(sql: &str) -> bool {
     matches!(word.as_str(), "insert" | "update" | "delete" | "replace")
 }
 
+/// What SQLite would prepare from `sql`, checked before it is handed over:
+/// text with a NUL is refused as the stdlib refuses it (SQLite would stop
+/// reading at the NUL and run only what comes before it: "delete from t\0
+/// where id = 1" deleted every row), and text with no statement in it —
+/// only white space, comments and semicolons — is `Ok(false)`: SQLite
+/// prepares nothing, and the stdlib returns an empty cursor.
+pub fn has_statement(sql: &str) -> Result<bool, SqlError> {
+    if sql.contains('\0') {
+        return Err(SqlError::programming("the query contains a null character"));
+    }
+    let mut rest = sql;
+    loop {
+        rest = skip_space_and_comments(rest);
+        match rest.strip_prefix(';') {
+            Some(after) => rest = after,
+            None => return Ok(!rest.is_empty()),
+        }
+    }
+}
+
 /// Whether the statement is a plain query (SELECT or VALUES): what a pooled
 /// connection may send to a reader. `WITH` is not, since it can lead a write.
 pub fn is_query(sql: &str) -> bool {
@@ -484,6 +504,9 @@ impl Engine {
         sql: &str,
         params: &Params,
     ) -> Result<Option<(Batch, Option<i32>)>, SqlError> {
+        if !has_statement(sql)? {
+            return Ok(Some((self.no_statement(), None)));
+        }
         let mut stmt = self.conn.prepare_cached(sql)?;
         if stmt.readonly() {
             self.budget.interruptible.store(true, Ordering::Relaxed);
@@ -548,8 +571,13 @@ impl Engine {
 
     /// Runs one statement with one set of parameters and collects its rows.
     pub fn execute(&mut self, sql: &str, params: &Params) -> Result<Batch, SqlError> {
-        self.begin_if_needed(sql)?;
+        if !has_statement(sql)? {
+            return Ok(self.no_statement());
+        }
+        // Prepared first, as the stdlib does: a statement that fails to
+        // prepare must not leave an implicit transaction open.
         let mut stmt = self.conn.prepare_cached(sql)?;
+        self.begin_if_needed(sql)?;
         let (batch, write_steps) = run_prepared(&self.conn, &mut stmt, sql, params)?;
         drop(stmt);
         if let Some(steps) = write_steps {
@@ -560,14 +588,16 @@ impl Engine {
 
     /// Runs one statement once per parameter set; `rowcount` is the sum.
     pub fn execute_many(&mut self, sql: &str, sets: &[Params]) -> Result<Batch, SqlError> {
-        self.begin_if_needed(sql)?;
+        let not_dml = || SqlError::programming("executemany() can only execute DML statements.");
+        if !has_statement(sql)? {
+            return Err(not_dml());
+        }
         let dml = is_dml(sql);
         let mut stmt = self.conn.prepare_cached(sql)?;
         if stmt.column_count() > 0 {
-            return Err(SqlError::programming(
-                "executemany() can only execute DML statements.",
-            ));
+            return Err(not_dml());
         }
+        self.begin_if_needed(sql)?;
         let mut rowcount = 0i64;
         for params in sets {
             bind(&mut stmt, params)?;
@@ -585,6 +615,16 @@ impl Engine {
             rowcount: if dml { rowcount } else { -1 },
             lastrowid: self.conn.last_insert_rowid(),
         })
+    }
+
+    /// The result of text with no statement in it: no columns, no rows.
+    fn no_statement(&self) -> Batch {
+        Batch {
+            columns: None,
+            cells: Vec::new(),
+            rowcount: -1,
+            lastrowid: self.conn.last_insert_rowid(),
+        }
     }
 
     /// Runs a script: commits a pending transaction first, then every

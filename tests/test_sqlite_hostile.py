@@ -1,0 +1,147 @@
+"""Hostile and unusual SQL text: never a panic, never a statement run in part.
+
+Each case runs on the stdlib ``sqlite3`` (the reference: same SQLite library)
+and on aioxide.sqlite, and the outcomes — rows or exception class and
+message, and what the table holds afterwards — must agree."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+
+from aioxide import sqlite as aiox
+
+Run = Callable[[Coroutine[Any, Any, Any]], Any]
+
+TEXTS = [
+    "",
+    " ",
+    ";",
+    ";;",
+    " ; ",
+    "-- only a comment",
+    "/* a comment */",
+    "/* unterminated",
+    "\n\t",
+    "; select 1",
+    "select 1;",
+    "select 1; -- trailing",
+    "select 1; select 2",
+    "delete from t\x00 where id = 1",
+    "\x00",
+    "select 1 -- \x00",
+    "insert into t values (9)\x00; delete from t",
+]
+
+
+def outcome_of(call: Callable[[], Any]) -> tuple[str, Any]:
+    try:
+        return ("rows", [tuple(r) for r in call()])
+    except sqlite3.Error as err:
+        return (type(err).__name__, str(err))
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_execute_agrees_with_the_stdlib(run: Run, text: str) -> None:
+    reference = sqlite3.connect(":memory:")
+    reference.execute("create table t (id)")
+    reference.executemany("insert into t values (?)", [(1,), (2,)])
+    expected = outcome_of(lambda: reference.execute(text).fetchall())
+    expected_rows = reference.execute("select id from t order by id").fetchall()
+    expected_tx = reference.in_transaction
+    reference.close()
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (id)")
+            await db.executemany("insert into t values (?)", [(1,), (2,)])
+            got: tuple[str, Any]
+            try:
+                got = ("rows", [tuple(r) for r in await db.execute_fetchall(text)])
+            except sqlite3.Error as err:
+                got = (type(err).__name__, str(err))
+            assert got == expected
+            assert db.in_transaction == expected_tx
+            assert await db.execute_fetchall("select id from t order by id") == expected_rows
+            # The cursor form too, and the connection still works.
+            cursor = await db.cursor()
+            via_cursor: tuple[str, Any]
+            try:
+                await cursor.execute(text)
+                via_cursor = ("rows", [tuple(r) for r in await cursor.fetchall()])
+            except sqlite3.Error as err:
+                via_cursor = (type(err).__name__, str(err))
+            assert via_cursor == expected
+            assert await db.execute_fetchall("select 42") == [(42,)]
+
+    run(main())
+
+
+@pytest.mark.parametrize("text", ["", ";", "-- x", "insert into t values (?)\x00"])
+def test_executemany_agrees_with_the_stdlib(run: Run, text: str) -> None:
+    reference = sqlite3.connect(":memory:")
+    reference.execute("create table t (id)")
+    expected = outcome_of(lambda: reference.executemany(text, [(1,)]).fetchall())
+    reference.close()
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (id)")
+            try:
+                await db.executemany(text, [(1,)])
+                got: tuple[str, Any] = ("rows", [])
+            except sqlite3.Error as err:
+                got = (type(err).__name__, str(err))
+            assert got == expected
+            assert await db.execute_fetchall("select count(*) from t") == [(0,)]
+
+    run(main())
+
+
+def test_a_statement_that_fails_to_prepare_leaves_no_transaction_open(run: Run) -> None:
+    # Prepared before the implicit BEGIN, as the stdlib does: otherwise a
+    # failed INSERT held an open transaction (and, with IMMEDIATE, the lock).
+    async def main() -> None:
+        async with aiox.connect(":memory:", isolation_level="IMMEDIATE") as db:
+            await db.execute("create table t (id)")
+            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+                await db.execute("insert into missing values (1)")
+            assert not db.in_transaction
+            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+                await db.executemany("insert into missing values (?)", [(1,)])
+            assert not db.in_transaction
+
+    run(main())
+
+
+@pytest.mark.parametrize("timeout", [1e300, float("inf"), 0.0, 1e-9])
+def test_any_non_negative_timeout_opens(run: Run, timeout: float) -> None:
+    async def main() -> None:
+        async with aiox.connect(":memory:", timeout=timeout) as db:
+            assert await db.execute_fetchall("select 1") == [(1,)]
+
+    run(main())
+
+
+@pytest.mark.parametrize("timeout", [-1.0, float("nan")])
+def test_a_negative_or_nan_timeout_is_a_clear_error(run: Run, timeout: float) -> None:
+    async def main() -> None:
+        with pytest.raises(ValueError, match="timeout must be a non-negative number"):
+            await aiox.connect(":memory:", timeout=timeout)
+
+    run(main())
+
+
+def test_extra_semicolons_after_a_statement_run_it(run: Run) -> None:
+    # A listed deviation: the stdlib's "one statement" check counts a bare
+    # ";" after the statement as a second one; SQLite finds none there.
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            assert await db.execute_fetchall("select 1;;") == [(1,)]
+            with pytest.raises(sqlite3.ProgrammingError, match="one statement at a time"):
+                await db.execute("select 1;; select 2")
+
+    run(main())
