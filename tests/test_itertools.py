@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 import warnings
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
@@ -667,3 +668,50 @@ def test_native_compress_groupby_zip_longest_cycle_with_async_inputs(run: Run) -
         assert await mit.take(3, ait.count(0.5, 0.25)) == [0.5, 0.75, 1.0]
 
     run(main())
+
+
+def test_deeply_nested_native_combinators_raise_recursion_error(run: Run) -> None:
+    # `stream = chain(stream, batch)` per batch, 10,000 times, overflowed the
+    # stack (a segfault); aioitertools raises RecursionError. So do we, and
+    # a shallower nesting still works.
+    async def main() -> None:
+        stream: Any = ait.chain([0])
+        for i in range(10_000):
+            stream = ait.chain(stream, [i])
+        with pytest.raises(RecursionError, match="nesting depth of native async iterators"):
+            [x async for x in stream]
+        shallow: Any = ait.chain([0])
+        for i in range(500):
+            shallow = ait.map(lambda x: x, ait.chain(shallow, [i]))
+        assert len([x async for x in shallow]) == 501
+
+    run(main())
+
+
+def test_nesting_is_bounded_by_the_threads_stack_too() -> None:
+    # A thread with a small stack reaches its end long before the layer
+    # limit: RecursionError, not a segfault.
+    outcome: list[BaseException] = []
+
+    def in_thread() -> None:
+        async def main() -> None:
+            stream: Any = ait.chain([0])
+            for i in range(1_999):
+                stream = ait.chain(stream, [i])
+            [x async for x in stream]
+
+        try:
+            asyncio.run(main())
+        except BaseException as err:
+            outcome.append(err)
+
+    old = threading.stack_size(512 * 1024)
+    try:
+        thread = threading.Thread(target=in_thread)
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(old)
+    assert len(outcome) == 1
+    assert isinstance(outcome[0], RecursionError), outcome
+    assert "stack is nearly used up" in str(outcome[0])

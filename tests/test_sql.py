@@ -14,9 +14,11 @@ import pytest
 
 import aioxide.sql as sql
 from aioxide.sql import (
+    And,
     AutoIncrement,
     Column,
     Location,
+    Not,
     Or,
     Order,
     Primary,
@@ -562,3 +564,22 @@ def test_row_shapes_refuse_what_they_cannot_build() -> None:
             await db.close()
 
     asyncio.run(main())
+
+
+def test_deeply_nested_conditions_raise_recursion_error() -> None:
+    # 50,000 nested And/Or/Not overflowed the renderer's stack (a segfault).
+    condition: Any = Person.name == "a"
+    for i in range(50_000):
+        condition = Not(And(condition, Person.score > i)) if i % 2 else Or(condition, Person.id < i)
+    query = Person.select().where(condition)
+    for engine in (SQLITE, MYSQL, PG, GENERIC):
+        with pytest.raises(RecursionError, match="nested too deeply"):
+            engine.prepare(query)
+    # The engine and the query classes still work afterwards, and a
+    # condition SQLite accepts still renders.
+    shallow: Any = Person.name == "a"
+    for i in range(300):
+        shallow = Or(shallow, Person.id < i)
+    sql, params = render(SQLITE, Person.select().where(shallow))
+    assert sql.count(" OR ") == 300
+    assert len(params) == 301

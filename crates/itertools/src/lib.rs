@@ -1,11 +1,13 @@
 //! Native async-iterator combinators for `aioxide.itertools`.
 //!
+//! - `depth`: the bound on native iterators stepping one another.
 //! - [`drive`]: advancing Python awaitables from Rust (`PyIter_Send`).
 //! - [`source`]: sync, async and native item sources.
 //! - [`native`]: the combinator state machine and its `__anext__` awaitable.
 //! - `gil_cell`: the iterator state's GIL-guarded cell (a plain borrow flag).
 //! - `send_slot`: the `am_send` slot that hands values over without `StopIteration`.
 
+mod depth;
 pub mod drive;
 mod gil_cell;
 pub mod native;

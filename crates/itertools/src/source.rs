@@ -7,6 +7,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::{intern, PyTraverseError, PyVisit};
 
+use crate::depth::Layer;
 use crate::drive::{awaitable_iter, send, Poll, Resume};
 use crate::native::NativeIter;
 
@@ -135,10 +136,16 @@ impl Source {
                     other => other,
                 }
             }
-            Source::Native(node) => match node.get().state(py) {
-                Ok(mut node) => node.poll(py, resume),
-                Err(err) => Poll::fail(err),
-            },
+            Source::Native(node) => {
+                let _layer = match Layer::enter() {
+                    Ok(layer) => layer,
+                    Err(err) => return Poll::fail(err),
+                };
+                match node.get().state(py) {
+                    Ok(mut node) => node.poll(py, resume),
+                    Err(err) => Poll::fail(err),
+                }
+            }
         }
     }
 
@@ -159,7 +166,10 @@ impl Source {
                 }
                 Ok(None)
             }
-            Source::Native(node) => node.get().state(py)?.close_source(py),
+            Source::Native(node) => {
+                let _layer = Layer::enter()?;
+                node.get().state(py)?.close_source(py)
+            }
         }
     }
 

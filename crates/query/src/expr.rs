@@ -90,6 +90,10 @@ pub fn column_ref<'py>(w: &mut Writer<'py>, col: &Bound<'py, PyAny>) -> PyResult
 /// An operand. `top` is a select / returning list (aliases are defined
 /// there, raw fragments need no parentheses).
 pub fn operand<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>, top: bool) -> PyResult<()> {
+    w.nested(|w| operand_at(w, ob, top))
+}
+
+fn operand_at<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>, top: bool) -> PyResult<()> {
     let py = w.py;
     match w.cls.node(ob) {
         Node::Column => column_ref(w, ob),
@@ -201,6 +205,10 @@ pub fn raw<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>) -> PyResult<()> {
 
 /// A WHERE / HAVING / ON clause.
 pub fn clause<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>) -> PyResult<()> {
+    w.nested(|w| clause_at(w, ob))
+}
+
+fn clause_at<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>) -> PyResult<()> {
     let py = w.py;
     match w.cls.node(ob) {
         Node::Comparison => comparison(w, ob),

@@ -1,5 +1,6 @@
 //! The output of a render: SQL text and the parameters its placeholders bind.
 
+use pyo3::exceptions::PyRecursionError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
 
@@ -15,7 +16,18 @@ pub struct Writer<'py> {
     /// Table names visible to column references, innermost query last.
     /// Empty when a fragment is rendered on its own (nothing to check).
     scopes: Vec<Vec<Bound<'py, PyString>>>,
+    /// Expressions (clauses, operands) being rendered inside one another.
+    depth: usize,
 }
+
+/// Expressions nested deeper than this are refused with `RecursionError`:
+/// SQLite refuses more than 1,000 anyway (`SQLITE_MAX_EXPR_DEPTH`), and the
+/// renderer recurses once per level (50,000 nested `And`s overflowed the
+/// stack).
+pub const MAX_EXPR_DEPTH: usize = 1_000;
+
+/// Stack that must be left to render one more level.
+const RED_ZONE: usize = 128 * 1024;
 
 /// Append `name` quoted for `dialect` (quote characters doubled; `%` doubled
 /// where drivers format the statement).
@@ -54,6 +66,7 @@ impl<'py> Writer<'py> {
             params: Vec::new(),
             cls: classes(py)?,
             scopes: Vec::new(),
+            depth: 0,
         })
     }
 
@@ -66,6 +79,7 @@ impl<'py> Writer<'py> {
             params: Vec::new(),
             cls: self.cls,
             scopes: Vec::new(),
+            depth: 0,
         }
     }
 
@@ -106,6 +120,22 @@ impl<'py> Writer<'py> {
                 self.sql.push_str(&self.params.len().to_string());
             }
         }
+    }
+
+    /// Renders one nested expression with `render`, refusing past
+    /// [`MAX_EXPR_DEPTH`] levels or when the stack runs low.
+    pub fn nested(&mut self, render: impl FnOnce(&mut Self) -> PyResult<()>) -> PyResult<()> {
+        let low_stack = stacker::remaining_stack().is_some_and(|left| left < RED_ZONE);
+        if self.depth >= MAX_EXPR_DEPTH || low_stack {
+            return Err(PyRecursionError::new_err(format!(
+                "expression nested too deeply to render ({} levels; SQL databases allow about {MAX_EXPR_DEPTH})",
+                self.depth
+            )));
+        }
+        self.depth += 1;
+        let result = render(self);
+        self.depth -= 1;
+        result
     }
 
     pub fn push_scope(&mut self, tables: Vec<Bound<'py, PyString>>) -> PyResult<()> {
