@@ -167,3 +167,19 @@ async def wait_for_cancel_signalling(path: str) -> None:
     """Marks its start (``path + '.started'``), then waits to be cancelled."""
     Path(path + ".started").write_text(str(os.getpid()))
     await wait_for_cancel(path)
+
+
+def killed_while_starting(marks: str, kills: int) -> None:
+    """An initializer whose first ``kills`` runs die by SIGKILL (as the OOM
+    killer would kill a child while it starts); later ones start normally."""
+    with open(marks, "ab") as f:
+        f.write(b"x")
+    if os.path.getsize(marks) <= kills:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def exits_while_starting(marks: str) -> None:
+    """An initializer that makes every child exit with status 1 at start-up."""
+    with open(marks, "ab") as f:
+        f.write(b"x")
+    os._exit(1)

@@ -611,3 +611,47 @@ def test_children_exit_quietly_and_cancel_leftover_tasks(tmp_path: Path) -> None
     # children, as aiomultiprocess does, so theirs need not run).
     assert len(cleaned) >= 2
     assert all(text.strip().split("\n")[0] == "cleaned up" for text in cleaned)
+
+
+def test_children_killed_while_starting_are_replaced_not_fatal(tmp_path: Path) -> None:
+    # Five children in a row die by SIGKILL before they are ready (an OOM
+    # killer does this); that is not a broken initializer, so the pool keeps
+    # replacing them (with a growing delay) and then works normally.
+    marks = tmp_path / "starts"
+
+    async def main() -> None:
+        async with Pool(1, initializer=h.killed_while_starting, initargs=(str(marks), 5)) as pool:
+            assert await asyncio.wait_for(pool.apply(h.double, (21,)), 60) == 42
+            assert await pool.map(h.double, range(4)) == [0, 2, 4, 6]
+
+    asyncio.run(main())
+    assert marks.stat().st_size == 6
+
+
+def test_children_that_exit_while_starting_break_the_pool(tmp_path: Path) -> None:
+    # An exit of their own before they are ready happens again every time:
+    # after three in a row the pool is broken, with the reason.
+    marks = tmp_path / "starts"
+
+    async def main() -> None:
+        pool = Pool(1, initializer=h.exits_while_starting, initargs=(str(marks),))
+        with pytest.raises(PoolBroken, match="fail to start .*exit"):
+            await asyncio.wait_for(pool.apply(h.double, (1,)), 30)
+        pool.close()
+        await asyncio.wait_for(pool.join(), 10)
+
+    asyncio.run(main())
+    assert marks.stat().st_size == 3
+
+
+def test_closing_while_a_replacement_waits_still_runs_queued_work(tmp_path: Path) -> None:
+    marks = tmp_path / "starts"
+
+    async def main() -> None:
+        pool = Pool(1, initializer=h.killed_while_starting, initargs=(str(marks), 2))
+        calls = pool.map(h.double, range(3))
+        pool.close()
+        assert await asyncio.wait_for(calls, 60) == [0, 2, 4]
+        await asyncio.wait_for(pool.join(), 30)
+
+    asyncio.run(main())

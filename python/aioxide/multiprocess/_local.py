@@ -32,6 +32,11 @@ from .types import (
 #: Children that die before serving, in a row, before the pool gives up.
 MAX_START_FAILURES = 3
 
+# A child killed by a signal before it was ready (the OOM killer, an
+# operator's kill) says nothing about whether children can start: it is
+# replaced after a delay that doubles per death in a row, up to the last.
+RESTART_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
+
 
 @dataclass(eq=False)
 class Child:
@@ -76,6 +81,8 @@ class LocalBackend:
         self.state = "new"  # new -> running -> closing -> closed | terminated | broken
         self.broken: BaseException | None = None
         self.start_failures = 0
+        self.start_kills = 0
+        self._restarts: set[asyncio.TimerHandle] = set()
         self._dispatch_scheduled = False
         self._exited: asyncio.Event | None = None
         self._spawned = 0
@@ -135,6 +142,9 @@ class LocalBackend:
         if self.state in ("closed", "terminated"):
             return
         self.state = "terminated"
+        for handle in self._restarts:
+            handle.cancel()
+        self._restarts.clear()
         error = PoolTerminated("the pool was terminated before this task finished")
         self._fail_queued(error)
         for child in list(self.children):
@@ -154,7 +164,12 @@ class LocalBackend:
         await self._exited.wait()
 
     def _check_all_exited(self) -> None:
-        if self._exited is not None and not self.children and self.state != "running":
+        if (
+            self._exited is not None
+            and not self.children
+            and not self._restarts
+            and self.state != "running"
+        ):
             if self.state == "closing":
                 self.state = "closed"
             self._exited.set()
@@ -243,6 +258,7 @@ class LocalBackend:
                     elif kind == _wire.READY:
                         child.ready = True
                         self.start_failures = 0
+                        self.start_kills = 0
                     elif kind == _wire.INIT_FAILED:
                         child.init_error = _wire.unpack_exception(_wire.loads(payload))
                 self._kick()
@@ -281,14 +297,38 @@ class LocalBackend:
                 )
             child.inflight.clear()
             child.calls = 0
+        delay = 0.0
         if not child.ready and self.state in ("running", "closing"):
-            self.start_failures += 1
-            if self.start_failures >= MAX_START_FAILURES:
-                self._break(child, code)
+            if child.init_error is None and code is not None and code < 0:
+                # Killed by a signal while starting: not the child's doing.
+                delay = RESTART_DELAYS[min(self.start_kills, len(RESTART_DELAYS) - 1)]
+                self.start_kills += 1
+            else:
+                # The initializer raised, or the child exited on its own
+                # before it was ready: that will happen again.
+                self.start_failures += 1
+                if self.start_failures >= MAX_START_FAILURES:
+                    self._break(child, code)
         if not child.retiring and self._needs_replacement(child.queue):
-            self._spawn(child.queue)
+            if delay:
+                self._respawn_later(child.queue, delay)
+            else:
+                self._spawn(child.queue)
         self._kick()
         self._check_all_exited()
+
+    def _respawn_later(self, queue: QueueID, delay: float) -> None:
+        assert self.loop is not None
+
+        def respawn() -> None:
+            self._restarts.discard(handle)
+            if self._needs_replacement(queue):
+                self._spawn(queue)
+                self._kick()
+            self._check_all_exited()
+
+        handle = self.loop.call_later(delay, respawn)
+        self._restarts.add(handle)
 
     def _needs_replacement(self, queue: QueueID) -> bool:
         if self.state == "running":
