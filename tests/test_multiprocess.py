@@ -635,7 +635,7 @@ def test_children_that_exit_while_starting_break_the_pool(tmp_path: Path) -> Non
 
     async def main() -> None:
         pool = Pool(1, initializer=h.exits_while_starting, initargs=(str(marks),))
-        with pytest.raises(PoolBroken, match="fail to start .*exit"):
+        with pytest.raises(PoolBroken, match=r"fail to start .*exit"):
             await asyncio.wait_for(pool.apply(h.double, (1,)), 30)
         pool.close()
         await asyncio.wait_for(pool.join(), 10)
