@@ -170,3 +170,86 @@ def test_aiter_returning_a_non_iterator_is_a_type_error_as_in_python(run: Run) -
 
     assert "__anext__" in message
     run(ours())
+
+
+def _stops(kind: type[BaseException]) -> Callable[[int], int]:
+    def fn(*args: int) -> int:
+        if args[0] == 2:
+            raise kind
+        return args[0]
+
+    return fn
+
+
+def _stops_async(kind: type[BaseException]) -> Callable[..., Any]:
+    async def fn(*args: int) -> int:
+        if args[0] == 2:
+            raise kind
+        return args[0]
+
+    return fn
+
+
+STOPPING_CALLS: dict[str, Callable[[Any, Any], Any]] = {
+    "map": lambda m, f: m.map(f, [1, 2, 3]),
+    "filterfalse": lambda m, f: m.filterfalse(f, [1, 2, 3]),
+    "takewhile": lambda m, f: m.takewhile(f, [1, 2, 3]),
+    "dropwhile": lambda m, f: m.dropwhile(lambda x: f(x) if x == 2 else True, [1, 2, 3]),
+    "starmap": lambda m, f: m.starmap(f, [(1,), (2,), (3,)]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STOPPING_CALLS))
+@pytest.mark.parametrize("kind", [StopAsyncIteration, StopIteration])
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync-fn", "async-fn"])
+def test_a_stop_raised_by_a_user_function_is_an_error_not_the_end(
+    run: Run, name: str, kind: type[BaseException], is_async: bool
+) -> None:
+    # It silently ended the stream; aioitertools (and any async generator)
+    # raises RuntimeError with the stop as its cause.
+    make = _stops_async if is_async else _stops
+
+    async def outcome(module: Any) -> Any:
+        seen: list[Any] = []
+        try:
+            async for x in STOPPING_CALLS[name](module, make(kind)):
+                seen.append(x)
+        except RuntimeError as err:
+            return seen, str(err), type(err.__cause__)
+        return seen, None, None
+
+    expected = run(outcome(aioitertools))
+    assert expected[1] is not None
+    assert run(outcome(ait)) == expected
+
+
+class BadNext:
+    """``__anext__`` returns something that is not awaitable."""
+
+    def __aiter__(self) -> BadNext:
+        return self
+
+    def __anext__(self) -> int:
+        return 5
+
+
+# (aioitertools' zip gathers __anext__() results and words its TypeError
+# differently; ours is Python's, as for the others.)
+@pytest.mark.parametrize("name", ["map", "enumerate", "chain", "islice", "list"])
+def test_a_non_awaitable_from_anext_is_the_type_error_python_raises(run: Run, name: str) -> None:
+    calls: dict[str, Callable[[Any], Any]] = {
+        "map": lambda m: m.map(str, BadNext()),
+        "enumerate": lambda m: m.enumerate(BadNext()),
+        "chain": lambda m: m.chain(BadNext()),
+        "islice": lambda m: m.islice(BadNext(), 2),
+        "list": lambda m: m.list(BadNext()),
+    }
+
+    async def outcome(module: Any) -> tuple[type[BaseException], str]:
+        with pytest.raises(TypeError) as info:
+            await drain(calls[name](module))
+        return info.type, str(info.value)
+
+    expected = run(outcome(aioitertools))
+    assert expected == (TypeError, "'async for' received an invalid object from __anext__: int")
+    assert run(outcome(ait)) == expected

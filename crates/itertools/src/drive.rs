@@ -5,7 +5,7 @@
 //! up unchanged to the task driving the outermost awaitable, and the task's
 //! `send`/`throw` come back down to it.
 
-use pyo3::exceptions::{PyStopAsyncIteration, PyStopIteration};
+use pyo3::exceptions::{PyAttributeError, PyStopIteration, PySystemError, PyTypeError};
 use pyo3::ffi;
 use pyo3::prelude::*;
 
@@ -55,7 +55,7 @@ fn send_raw(py: Python<'_>, iter: &Bound<'_, PyAny>, value: *mut ffi::PyObject) 
             Poll::Pending(unsafe { Bound::from_owned_ptr(py, result) }.unbind())
         }
         ffi::PySendResult::PYGEN_ERROR => Poll::fail(PyErr::take(py).unwrap_or_else(|| {
-            PyStopAsyncIteration::new_err("awaitable failed without an exception")
+            PySystemError::new_err("awaitable failed without setting an exception")
         })),
     }
 }
@@ -80,6 +80,19 @@ impl Poll {
 /// The iterator that advances `awaitable` (its `__await__()`; a coroutine is its own).
 #[inline]
 pub fn awaitable_iter(awaitable: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>> {
+    awaitable_iter_or(awaitable, |type_name| {
+        PyTypeError::new_err(format!(
+            "object {type_name} can't be used in 'await' expression"
+        ))
+    })
+}
+
+/// [`awaitable_iter`], with the error to raise (given the object's type
+/// name) when the object is not awaitable at all.
+pub fn awaitable_iter_or(
+    awaitable: Bound<'_, PyAny>,
+    not_awaitable: impl FnOnce(&str) -> PyErr,
+) -> PyResult<Bound<'_, PyAny>> {
     // A coroutine, or an awaitable that is its own iterator (an async
     // generator's `__anext__()` object), is advanced directly: no
     // `__await__` call per item.
@@ -93,7 +106,14 @@ pub fn awaitable_iter(awaitable: Bound<'_, PyAny>) -> PyResult<Bound<'_, PyAny>>
     if direct {
         return Ok(awaitable);
     }
-    awaitable.call_method0(pyo3::intern!(awaitable.py(), "__await__"))
+    let py = awaitable.py();
+    match awaitable.getattr(pyo3::intern!(py, "__await__")) {
+        Ok(method) => method.call0(),
+        Err(err) if err.is_instance_of::<PyAttributeError>(py) => {
+            Err(not_awaitable(&awaitable.get_type().name()?.to_string()))
+        }
+        Err(err) => Err(err),
+    }
 }
 
 /// Advances an awaitable's iterator with `resume`.

@@ -866,7 +866,10 @@ impl Step {
         if !matches!(polled, Poll::Pending(_)) {
             self.done.store(true, Ordering::Relaxed);
         }
-        polled
+        match polled {
+            Poll::Err(err) => Poll::Err(escaped_stop(py, err)),
+            other => other,
+        }
     }
 
     /// Gives up a suspended step (closed or dropped): the iterator is free
@@ -888,6 +891,25 @@ impl Step {
             Poll::Err(err) => Err(*err),
         }
     }
+}
+
+/// A `StopAsyncIteration` or `StopIteration` that a user function (or an
+/// awaitable it returned) raised is an error, not the end of the stream:
+/// leaving this `__anext__()` it would read as "exhausted" and silently cut
+/// the stream short. Async generators turn it into `RuntimeError` (PEP 479),
+/// and so does aioitertools; so does this, with the original as its cause.
+/// (A source's own end never arrives here: it is `Poll::Done`.)
+fn escaped_stop(py: Python<'_>, err: Box<PyErr>) -> Box<PyErr> {
+    let name = if err.is_instance_of::<PyStopAsyncIteration>(py) {
+        "StopAsyncIteration"
+    } else if err.is_instance_of::<pyo3::exceptions::PyStopIteration>(py) {
+        "StopIteration"
+    } else {
+        return err;
+    };
+    let wrapped = PyRuntimeError::new_err(format!("async generator raised {name}"));
+    wrapped.set_cause(py, Some(*err));
+    Box::new(wrapped)
 }
 
 /// `StopIteration(value)`, raised the way CPython's own generators raise it:

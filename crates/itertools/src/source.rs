@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::depth::Layer;
-use crate::drive::{awaitable_iter, send, Poll, Resume};
+use crate::drive::{awaitable_iter_or, send, Poll, Resume};
 use crate::native::NativeIter;
 
 pub enum Source {
@@ -120,7 +120,13 @@ impl Source {
                         if let Resume::Throw(err) = resume {
                             return Poll::Err(err);
                         }
-                        let started = next_awaitable(py, iterator, anext).and_then(awaitable_iter);
+                        let started = next_awaitable(py, iterator, anext).and_then(|next| {
+                            awaitable_iter_or(next, |type_name| {
+                                PyTypeError::new_err(format!(
+                                    "'async for' received an invalid object from __anext__: {type_name}"
+                                ))
+                            })
+                        });
                         match started {
                             Ok(step) => (step, Resume::Start),
                             Err(err) => return Poll::fail(err),
