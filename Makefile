@@ -12,13 +12,14 @@ RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml
 # cargo test links the interpreter's shared library; find it at run time too.
 PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-.PHONY: help demo test bench lint build rust-test py-test downstream db-servers fmt clean
+.PHONY: help demo test bench lint build rust-test py-test downstream fuzz db-servers fmt clean
 
 help:
 	@echo "make demo   - build if needed, then run the end-to-end demo"
 	@echo "make test   - set up, build, lint and run every test suite"
 	@echo "make bench  - benchmarks side by side with the anchors -> benchmarks/RESULTS.md"
 	@echo "make downstream - real clients' test suites on the originals and on aioxide"
+	@echo "make fuzz   - long randomised differential runs (FUZZ_EXAMPLES=20000)"
 	@echo "make lint   - cargo fmt/clippy, ruff, mypy --strict"
 
 $(VENV)/bin/python:
@@ -60,6 +61,12 @@ py-test: $(BUILT)
 # on the originals and through aioxide.compat, compared test by test.
 downstream: $(BUILT)
 	timeout -s ABRT 2400 $(PY) -m tests.downstream.run
+
+# Longer randomised runs of the property tests (make test runs them with a
+# fixed seed): FUZZ_EXAMPLES per property.
+FUZZ_EXAMPLES ?= 20000
+fuzz: $(BUILT)
+	HYPOTHESIS_PROFILE=fuzz AIOXIDE_DIFF_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/test_sqlite_differential.py
 
 # PostgreSQL and MariaDB for the real-server tests (apt-get, when missing).
 db-servers:

@@ -233,7 +233,8 @@ def test_constraint_violation_is_integrity_error_with_code(run: Run) -> None:
             with pytest.raises(sqlite3.IntegrityError, match="UNIQUE") as caught:
                 await db.execute("insert into t values (1)")
             assert caught.value.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_UNIQUE
-            assert caught.value.sqlite_errorname == "SQLITE_CONSTRAINT"
+            # The extended name, as the stdlib gives it.
+            assert caught.value.sqlite_errorname == "SQLITE_CONSTRAINT_UNIQUE"
             await still_works(db)
 
     run(main())

@@ -145,3 +145,36 @@ def test_extra_semicolons_after_a_statement_run_it(run: Run) -> None:
                 await db.execute("select 1;; select 2")
 
     run(main())
+
+
+@pytest.mark.parametrize("parameters", ["a", b"a", "ab"])
+def test_a_string_is_not_taken_as_a_parameter_sequence(run: Run, parameters: Any) -> None:
+    # A listed deviation: the stdlib binds a str or bytes one character per
+    # placeholder ("a" works, "ab" then fails on the count), a classic slip
+    # for (value,); aioxide refuses it clearly.
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            with pytest.raises(
+                sqlite3.ProgrammingError, match="parameters are of unsupported type"
+            ):
+                await db.execute("select ?", parameters)
+
+    run(main())
+
+
+def test_fetchmany_zero_is_no_rows_and_chunk_size_zero_is_every_row(run: Run) -> None:
+    # fetchmany(0) returns no rows (DB-API; the stdlib returns them all, a
+    # listed deviation). async for with iter_chunk_size 0 yields every row
+    # (it yielded none: a silent loss), as aiosqlite does.
+    async def main() -> None:
+        async with aiox.connect(":memory:", iter_chunk_size=0) as db:
+            await db.execute("create table t (x)")
+            await db.executemany("insert into t values (?)", [(1,), (2,), (3,)])
+            cursor = await db.execute("select x from t order by x")
+            assert await cursor.fetchmany(0) == []
+            assert [r async for r in cursor] == [(1,), (2,), (3,)]
+            cursor = await db.execute("select x from t order by x")
+            cursor.iter_chunk_size = -5
+            assert [r async for r in cursor] == [(1,), (2,), (3,)]
+
+    run(main())

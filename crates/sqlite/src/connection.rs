@@ -75,7 +75,14 @@ impl TextMode {
     }
 }
 
-fn cell_to_py(py: Python<'_>, value: Value, text: &TextMode) -> PyResult<Py<PyAny>> {
+/// One cell as a Python object; `column` names it in the error for text
+/// that is not UTF-8 under the `str` text factory.
+fn cell_to_py(
+    py: Python<'_>,
+    value: Value,
+    text: &TextMode,
+    column: impl FnOnce() -> String,
+) -> PyResult<Py<PyAny>> {
     Ok(match value {
         Value::Null => py.None(),
         Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
@@ -87,6 +94,21 @@ fn cell_to_py(py: Python<'_>, value: Value, text: &TextMode) -> PyResult<Py<PyAn
                 .bind(py)
                 .call1((PyBytes::new(py, s.as_bytes()),))?
                 .unbind(),
+        },
+        Value::BadText(t) => match text {
+            TextMode::Str => {
+                return Err(SqlError::new(
+                    Kind::Operational,
+                    format!(
+                        "Could not decode to UTF-8 column '{}' with text '{}'",
+                        column(),
+                        String::from_utf8_lossy(&t)
+                    ),
+                )
+                .into_pyerr(py))
+            }
+            TextMode::Bytes => PyBytes::new(py, &t).into_any().unbind(),
+            TextMode::Factory(f) => f.bind(py).call1((PyBytes::new(py, &t),))?.unbind(),
         },
         Value::Blob(b) => PyBytes::new(py, &b).into_any().unbind(),
     })
@@ -103,7 +125,7 @@ pub struct SqliteBatch {
     #[pyo3(get)]
     rowcount: i64,
     #[pyo3(get)]
-    lastrowid: i64,
+    lastrowid: Option<i64>,
 }
 
 #[pymethods]
@@ -192,7 +214,13 @@ fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<Py
                 match cells.next() {
                     Some(v) => row.push(match converters.get(column) {
                         Some(Some(converter)) => convert::convert(py, converter, &v)?,
-                        _ => cell_to_py(py, v, &how.text)?,
+                        _ => cell_to_py(py, v, &how.text, || {
+                            batch
+                                .columns
+                                .as_ref()
+                                .and_then(|c| c.get(column))
+                                .map_or_else(String::new, |c| c.name.clone())
+                        })?,
                     }),
                     None => break,
                 }
@@ -254,6 +282,26 @@ pub struct SqliteConnection {
 }
 
 impl SqliteConnection {
+    /// A statement whose parameters cannot be bound: the stdlib prepares
+    /// before it binds, so an error in the SQL itself wins (`insert into
+    /// missing values (?)` with an unbindable value is "no such table").
+    /// Only the failing path pays for the extra hop.
+    fn prepare_then_fail(
+        &self,
+        py: Python<'_>,
+        sql: String,
+        unbindable: PyErr,
+    ) -> PyResult<Py<PyAny>> {
+        self.submit(
+            py,
+            move |thread, _| engine_of(thread)?.check_prepares(&sql),
+            move |_py, ()| Err(unbindable),
+        )
+        .map(Py::into_any)
+    }
+}
+
+impl SqliteConnection {
     /// Runs a statement on this (the caller's) thread when nothing is queued
     /// ahead of it and it fits the inline budget. `None`: queue it instead.
     fn try_inline(
@@ -280,6 +328,22 @@ impl SqliteConnection {
             Ok(None) => None,
             Err(err) => Some(Err(err)),
         }
+    }
+
+    /// Runs `op` on this thread if the connection is idle (nothing queued,
+    /// the engine's lock free); None if it must be queued.
+    fn try_inline_unit(
+        &self,
+        op: impl FnOnce(&mut Engine) -> Result<(), SqlError>,
+    ) -> Option<Result<(), SqlError>> {
+        if self.worker.pending() != 0 {
+            return None;
+        }
+        let mut thread = self.cell.try_lock().ok()?;
+        let engine = thread.engine.as_mut()?;
+        let result = op(engine);
+        self.shared.snapshot(engine);
+        Some(result)
     }
 
     /// The reader to send `sql` to, if it is a plain query, readers exist,
@@ -375,7 +439,7 @@ fn py_callback_error(_err: PyErr) -> rusqlite::Error {
 }
 
 pub(crate) fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {
-    cell_to_py(py, Value::from_ref(v), &TextMode::Str)
+    cell_to_py(py, Value::from_ref(v), &TextMode::Str, String::new)
 }
 
 fn py_to_value(obj: &Bound<'_, PyAny>) -> rusqlite::Result<Value> {
@@ -511,7 +575,10 @@ impl SqliteConnection {
         detect_types: u32,
         shape: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let params = params_from_py(parameters)?;
+        let params = match params_from_py(parameters) {
+            Ok(params) => params,
+            Err(unbindable) => return self.prepare_then_fail(py, sql, unbindable),
+        };
         let how = Conversion {
             text: TextMode::from_py(text_factory),
             detect_types,
@@ -664,6 +731,13 @@ impl SqliteConnection {
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = level;
         if to_autocommit {
+            // The stdlib commits at once: so does this when the connection
+            // is idle (then in_transaction is false, or the error raised,
+            // before the setter returns); behind queued work it must wait
+            // its turn.
+            if let Some(done) = self.try_inline_unit(Engine::commit) {
+                return done.map(|()| None).map_err(|err| err.into_pyerr(py));
+            }
             return self.submit_unit(py, Engine::commit).map(Some);
         }
         Ok(None)

@@ -77,7 +77,7 @@ pub fn converter_input(value: &Value) -> Option<Vec<u8>> {
         Value::Integer(i) => i.to_string().into_bytes(),
         Value::Real(f) => format_real(*f).into_bytes(),
         Value::Text(s) => s.as_bytes().to_vec(),
-        Value::Blob(b) => b.clone(),
+        Value::BadText(b) | Value::Blob(b) => b.clone(),
     };
     (!bytes.is_empty()).then_some(bytes)
 }

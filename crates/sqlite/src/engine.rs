@@ -28,7 +28,9 @@ pub struct Batch {
     /// Row-major cells, `columns.len()` per row.
     pub cells: Vec<Value>,
     pub rowcount: i64,
-    pub lastrowid: i64,
+    /// `sqlite3_last_insert_rowid` after the statement; None when there was
+    /// no statement (the cursor keeps its previous `lastrowid`).
+    pub lastrowid: Option<i64>,
 }
 
 impl Batch {
@@ -613,8 +615,16 @@ impl Engine {
             columns: None,
             cells: Vec::new(),
             rowcount: if dml { rowcount } else { -1 },
-            lastrowid: self.conn.last_insert_rowid(),
+            lastrowid: Some(self.conn.last_insert_rowid()),
         })
+    }
+
+    /// Whether `sql` prepares (an error if not), without running it.
+    pub fn check_prepares(&mut self, sql: &str) -> Result<(), SqlError> {
+        if has_statement(sql)? {
+            self.conn.prepare_cached(sql)?;
+        }
+        Ok(())
     }
 
     /// The result of text with no statement in it: no columns, no rows.
@@ -623,7 +633,7 @@ impl Engine {
             columns: None,
             cells: Vec::new(),
             rowcount: -1,
-            lastrowid: self.conn.last_insert_rowid(),
+            lastrowid: None,
         }
     }
 
@@ -707,7 +717,7 @@ fn run_prepared(
         columns,
         cells,
         rowcount,
-        lastrowid: conn.last_insert_rowid(),
+        lastrowid: Some(conn.last_insert_rowid()),
     };
     Ok((batch, write_steps))
 }
@@ -807,7 +817,7 @@ mod tests {
         assert!(e.conn.is_autocommit(), "DDL opens no transaction");
         let b = e.execute("insert into t values (?)", &ints(&[1])).unwrap();
         assert_eq!(b.rowcount, 1);
-        assert_eq!(b.lastrowid, 1);
+        assert_eq!(b.lastrowid, Some(1));
         assert!(!e.conn.is_autocommit());
         e.commit().unwrap();
         assert!(e.conn.is_autocommit());

@@ -21,6 +21,9 @@ pub enum Value {
     Integer(i64),
     Real(f64),
     Text(String),
+    /// Text that is not valid UTF-8: the text factory decides what it
+    /// becomes (`str` refuses it, as the stdlib does).
+    BadText(Vec<u8>),
     Blob(Vec<u8>),
 }
 
@@ -31,6 +34,7 @@ impl ToSql for Value {
             Value::Integer(i) => ValueRef::Integer(*i),
             Value::Real(f) => ValueRef::Real(*f),
             Value::Text(s) => ValueRef::Text(s.as_bytes()),
+            Value::BadText(t) => ValueRef::Text(t),
             Value::Blob(b) => ValueRef::Blob(b),
         }))
     }
@@ -45,7 +49,7 @@ impl Value {
             ValueRef::Text(t) => match std::str::from_utf8(t) {
                 Ok(s) => Value::Text(s.to_owned()),
                 // Not UTF-8: keep the bytes, the text factory decides.
-                Err(_) => Value::Blob(t.to_vec()),
+                Err(_) => Value::BadText(t.to_vec()),
             },
             ValueRef::Blob(b) => Value::Blob(b.to_vec()),
         }

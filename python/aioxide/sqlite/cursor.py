@@ -31,6 +31,10 @@ class _NoRows:
 
 _NO_ROWS: Any = _NoRows()
 
+# `lastrowid` comes from the last execute()'s batch unless a later call that
+# leaves it alone (executemany, executescript, a failure) pinned it.
+_FROM_BATCH: Any = object()
+
 
 def _effective_row_factory(factory: Any) -> Any:
     # sqlite3.Row only accepts a stdlib cursor; ours is the drop-in.
@@ -53,6 +57,7 @@ class Cursor:
     _pos = 0
     _closed = False
     _batch: Any = _NO_ROWS
+    _kept_lastrowid: Any = _FROM_BATCH
 
     def __init__(self, conn: Connection, row_factory: RowFactory = None) -> None:
         self._connection = conn
@@ -77,32 +82,57 @@ class Cursor:
             raise sqlite3.ProgrammingError("Cannot operate on a closed cursor.")
         self._connection._check_open()
 
-    def _load(self, batch: Any) -> None:
+    def _load(self, batch: Any, keep_lastrowid: bool = False) -> None:
         # A SqliteBatch, or anything shaped like one (rows, description, ...).
+        # As in the stdlib, only execute() sets lastrowid.
+        if keep_lastrowid:
+            self._kept_lastrowid = self.lastrowid
+        elif self._kept_lastrowid is not _FROM_BATCH:
+            del self._kept_lastrowid
         self._batch = batch
         self._pos = 0
+
+    def _failed(self) -> None:
+        # As the stdlib's cursor after a failed call: no rows left from the
+        # previous statement, rowcount -1, lastrowid as it was.
+        self._load(_NO_ROWS, keep_lastrowid=True)
 
     async def execute(self, sql: str, parameters: Any = None) -> Cursor:
         """Execute one SQL statement; returns this cursor."""
         self._check()
         conn = self._connection
-        result = conn._engine_checked().execute(
-            sql, parameters, conn._text_factory, conn._detect_types
-        )
-        self._load(result if isinstance(result, SqliteBatch) else await result)
+        try:
+            result = conn._engine_checked().execute(
+                sql, parameters, conn._text_factory, conn._detect_types
+            )
+            batch = result if isinstance(result, SqliteBatch) else await result
+        except BaseException:
+            self._failed()
+            raise
+        # No statement in the text: lastrowid stays, as in the stdlib.
+        self._load(batch, keep_lastrowid=batch.lastrowid is None)
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
         """Execute one statement once per parameter set, in one hop."""
         self._check()
-        self._load(await self._connection._engine_checked().executemany(sql, parameters))
+        try:
+            batch = await self._connection._engine_checked().executemany(sql, parameters)
+        except BaseException:
+            self._failed()
+            raise
+        self._load(batch, keep_lastrowid=True)
         return self
 
     async def executescript(self, sql_script: str) -> Cursor:
         """Execute several statements (committing a pending transaction first)."""
         self._check()
-        await self._connection._engine_checked().executescript(sql_script)
-        self._load(_NO_ROWS)
+        try:
+            await self._connection._engine_checked().executescript(sql_script)
+        except BaseException:
+            self._failed()
+            raise
+        self._load(_NO_ROWS, keep_lastrowid=True)
         return self
 
     # -- fetching ------------------------------------------------------------
@@ -153,7 +183,10 @@ class Cursor:
 
     async def _iterate(self) -> AsyncIterator[Any]:
         while True:
-            rows = await self.fetchmany(self.iter_chunk_size)
+            size = self.iter_chunk_size
+            # A chunk size of 0 or less reads everything at once (aiosqlite's
+            # fetchmany(0) does, through the stdlib), never nothing.
+            rows = await (self.fetchmany(size) if size > 0 else self.fetchall())
             if not rows:
                 return
             for row in rows:
@@ -172,7 +205,8 @@ class Cursor:
 
     @property
     def lastrowid(self) -> int | None:
-        return self._batch.lastrowid  # type: ignore[no-any-return]
+        kept = self._kept_lastrowid
+        return self._batch.lastrowid if kept is _FROM_BATCH else kept  # type: ignore[no-any-return]
 
     @property
     def description(self) -> tuple[tuple[Any, ...], ...] | None:
