@@ -183,3 +183,18 @@ def exits_while_starting(marks: str) -> None:
     with open(marks, "ab") as f:
         f.write(b"x")
     os._exit(1)
+
+
+async def corrupt_the_channel() -> None:
+    """Writes bytes that are not a frame to every socket this child holds
+    (its channel to the parent): a foreign writer corrupting the stream."""
+    import stat
+
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.write(fd, b"\x03\x00\x00\x00abc" + b"\x00" * 32)
+        except OSError:
+            pass
+    await asyncio.sleep(3600)

@@ -655,3 +655,16 @@ def test_closing_while_a_replacement_waits_still_runs_queued_work(tmp_path: Path
         await asyncio.wait_for(pool.join(), 30)
 
     asyncio.run(main())
+
+
+def test_a_corrupted_stream_from_a_child_fails_its_call_and_the_pool_recovers() -> None:
+    # A length field too short for a frame panicked the decoder (a slice out
+    # of range in the reader thread); now the link breaks like a dead child:
+    # that call fails, the child is replaced, nothing hangs.
+    async def main() -> None:
+        async with Pool(1) as pool:
+            with pytest.raises(WorkerCrashed):
+                await asyncio.wait_for(pool.apply(h.corrupt_the_channel), 60)
+            assert await asyncio.wait_for(pool.apply(h.double, (21,)), 60) == 42
+
+    asyncio.run(main())

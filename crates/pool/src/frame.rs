@@ -38,6 +38,28 @@ impl fmt::Display for TooLarge {
 
 impl std::error::Error for TooLarge {}
 
+/// A length field too small to hold a frame's kind and id: the stream is
+/// not frames (a corrupted or foreign writer), and cannot be resynchronised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Malformed(pub usize);
+
+impl fmt::Display for Malformed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "malformed frame: a length of {} bytes cannot hold the {}-byte kind and id",
+            self.0,
+            HEADER_LEN - 4
+        )
+    }
+}
+
+impl std::error::Error for Malformed {}
+
+/// At most this much buffer is reserved ahead of a frame's bytes arriving,
+/// whatever its length field claims (a frame past it grows as it arrives).
+const MAX_RESERVE: usize = 16 * 1024 * 1024;
+
 /// Appends one encoded frame to `out`.
 pub fn encode_into(out: &mut Vec<u8>, kind: u8, id: u64, payload: &[u8]) -> Result<(), TooLarge> {
     if payload.len() > MAX_PAYLOAD {
@@ -77,7 +99,8 @@ impl Decoder {
         let missing = self
             .pending_frame_len()
             .map_or(0, |frame| frame.saturating_sub(filled));
-        self.buf.resize(filled + missing.max(READ_CHUNK), 0);
+        self.buf
+            .resize(filled + missing.clamp(READ_CHUNK, MAX_RESERVE), 0);
         let result = source.read(&mut self.buf[filled..]);
         self.buf.truncate(filled + *result.as_ref().unwrap_or(&0));
         result
@@ -89,24 +112,38 @@ impl Decoder {
         self.buf.extend_from_slice(data);
     }
 
-    /// The next complete frame, if the buffer holds one.
-    pub fn next_frame(&mut self) -> Option<Frame> {
-        let body_len = self.body_len()?;
+    /// The next complete frame, if the buffer holds one; an error if the
+    /// bytes cannot be a frame.
+    pub fn next_frame(&mut self) -> Result<Option<Frame>, Malformed> {
+        let Some(body_len) = self.body_len() else {
+            return Ok(None);
+        };
+        if body_len < HEADER_LEN - 4 {
+            return Err(Malformed(body_len));
+        }
         let available = self.buf.len() - self.start;
         if available < 4 + body_len {
-            return None;
+            return Ok(None);
         }
         let at = self.start + 4;
         let kind = self.buf[at];
         let id = u64::from_le_bytes(self.buf[at + 1..at + 9].try_into().expect("8 bytes"));
         let payload = self.buf[at + 9..at + body_len].to_vec();
         self.start += 4 + body_len;
-        Some(Frame { kind, id, payload })
+        Ok(Some(Frame { kind, id, payload }))
     }
 
-    /// Every complete frame in the buffer.
-    pub fn drain_frames(&mut self) -> Vec<Frame> {
-        std::iter::from_fn(|| self.next_frame()).collect()
+    /// Every complete frame in the buffer, and the error that stopped the
+    /// cutting, if the bytes after them cannot be a frame.
+    pub fn drain_frames(&mut self) -> (Vec<Frame>, Option<Malformed>) {
+        let mut frames = Vec::new();
+        loop {
+            match self.next_frame() {
+                Ok(Some(frame)) => frames.push(frame),
+                Ok(None) => return (frames, None),
+                Err(err) => return (frames, Some(err)),
+            }
+        }
     }
 
     /// Bytes received but not yet returned as frames.
@@ -141,6 +178,29 @@ impl Decoder {
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_length_too_short_for_a_header_is_an_error_not_a_panic() {
+        for length in 0u32..9 {
+            let mut decoder = Decoder::new();
+            let mut bytes = encode(1, 7, b"ok");
+            bytes.extend_from_slice(&length.to_le_bytes());
+            bytes.extend_from_slice(&[0; 16]);
+            decoder.feed(&bytes);
+            let (frames, error) = decoder.drain_frames();
+            assert_eq!(frames.len(), 1);
+            assert_eq!(error, Some(Malformed(length as usize)));
+        }
+    }
+
+    #[test]
+    fn a_huge_claimed_length_reserves_a_bounded_buffer() {
+        let mut decoder = Decoder::new();
+        let mut source: &[u8] = &[0xff, 0xff, 0xff, 0xff, 1, 2, 3];
+        assert_eq!(decoder.read_from(&mut source).unwrap(), 7);
+        assert!(decoder.buf.capacity() <= MAX_RESERVE + 64);
+        assert_eq!(decoder.next_frame(), Ok(None));
+    }
+
     fn encode(kind: u8, id: u64, payload: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         encode_into(&mut out, kind, id, payload).unwrap();
@@ -156,7 +216,7 @@ mod tests {
         let mut frames = Vec::new();
         for byte in &stream {
             decoder.feed(std::slice::from_ref(byte));
-            frames.extend(decoder.drain_frames());
+            frames.extend(decoder.drain_frames().0);
         }
         assert_eq!(decoder.buffered(), 0);
         assert_eq!(
@@ -189,7 +249,7 @@ mod tests {
         let mut decoder = Decoder::new();
         let mut frames = Vec::new();
         while decoder.read_from(&mut source).unwrap() > 0 {
-            frames.extend(decoder.drain_frames());
+            frames.extend(decoder.drain_frames().0);
         }
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].payload, payload);
@@ -200,9 +260,9 @@ mod tests {
         let stream = encode(1, 1, b"abcdef");
         let mut decoder = Decoder::new();
         decoder.feed(&stream[..stream.len() - 1]);
-        assert_eq!(decoder.next_frame(), None);
+        assert_eq!(decoder.next_frame(), Ok(None));
         decoder.feed(&stream[stream.len() - 1..]);
-        assert_eq!(decoder.next_frame().unwrap().payload, b"abcdef");
+        assert_eq!(decoder.next_frame().unwrap().unwrap().payload, b"abcdef");
     }
 
     #[test]

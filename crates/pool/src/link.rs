@@ -221,9 +221,15 @@ fn read_loop(shared: &Shared, mut on_event: impl FnMut(Event)) {
         match decoder.read_from(&mut source) {
             Ok(0) => break End::Closed,
             Ok(_) => {
-                let frames = decoder.drain_frames();
+                let (frames, malformed) = decoder.drain_frames();
                 if !frames.is_empty() {
                     on_event(Event::Frames(frames));
+                }
+                if let Some(err) = malformed {
+                    // Nothing after this can be read as frames: the link is
+                    // broken, as if the peer had failed.
+                    let _ = shared.socket.shutdown(Shutdown::Both);
+                    break End::Failed(io::Error::new(io::ErrorKind::InvalidData, err));
                 }
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
