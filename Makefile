@@ -12,14 +12,14 @@ RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml
 # cargo test links the interpreter's shared library; find it at run time too.
 PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-.PHONY: help demo test bench lint build rust-test py-test downstream fuzz db-servers fmt clean
+.PHONY: help demo test bench lint build rust-test py-test downstream fuzz fuzz-smoke db-servers fmt clean
 
 help:
 	@echo "make demo   - build if needed, then run the end-to-end demo"
 	@echo "make test   - set up, build, lint and run every test suite"
 	@echo "make bench  - benchmarks side by side with the anchors -> benchmarks/RESULTS.md"
 	@echo "make downstream - real clients' test suites on the originals and on aioxide"
-	@echo "make fuzz   - long randomised differential runs (FUZZ_EXAMPLES=20000)"
+	@echo "make fuzz   - cargo fuzz targets (FUZZ_SECONDS=300) and long randomised differential runs"
 	@echo "make lint   - cargo fmt/clippy, ruff, mypy --strict"
 
 $(VENV)/bin/python:
@@ -62,17 +62,40 @@ py-test: $(BUILT)
 downstream: $(BUILT)
 	timeout -s ABRT 2400 $(PY) -m tests.downstream.run
 
-# Longer randomised runs of the property tests (make test runs them with a
-# fixed seed): FUZZ_EXAMPLES per property.
+# Fuzzing. `make fuzz`: each cargo fuzz target for FUZZ_SECONDS, then the
+# property tests with FUZZ_EXAMPLES random examples each (make test runs
+# those with a fixed seed). `make fuzz-smoke` (part of make test): each
+# target for FUZZ_SMOKE_SECONDS. cargo-fuzz is installed when missing; it
+# runs on the stable toolchain without sanitizers (RUSTC_BOOTSTRAP lets it
+# pass its -Z flags), since no nightly toolchain can be fetched here.
+FUZZ_SECONDS ?= 300
+FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_EXAMPLES ?= 20000
-fuzz: $(BUILT)
+FUZZ_TARGETS := frame_decoder
+CARGO_FUZZ := $(HOME)/.cargo/bin/cargo-fuzz
+
+$(CARGO_FUZZ):
+	cargo install cargo-fuzz --version 0.13.2 --locked --quiet
+
+define run_fuzz_targets
+	for target in $(FUZZ_TARGETS); do \
+	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$target -- \
+	    -max_total_time=$(1) -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units)|panicked|ERROR|SUMMARY") || exit 1; \
+	done
+endef
+
+fuzz-smoke: $(CARGO_FUZZ)
+	$(call run_fuzz_targets,$(FUZZ_SMOKE_SECONDS))
+
+fuzz: $(BUILT) $(CARGO_FUZZ)
+	$(call run_fuzz_targets,$(FUZZ_SECONDS))
 	HYPOTHESIS_PROFILE=fuzz AIOXIDE_DIFF_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/test_sqlite_differential.py
 
 # PostgreSQL and MariaDB for the real-server tests (apt-get, when missing).
 db-servers:
 	bash scripts/install-db-servers.sh
 
-test: $(BUILT) lint rust-test db-servers py-test downstream
+test: $(BUILT) lint rust-test fuzz-smoke db-servers py-test downstream
 
 bench: $(BUILT)
 	$(PY) -m benchmarks $(BENCH_ARGS)

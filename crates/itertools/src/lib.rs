@@ -147,10 +147,15 @@ pub fn native_batched(
         Op::Batched {
             size,
             strict,
-            batch: Vec::with_capacity(size),
+            // The size is the caller's: reserve a little, grow as items come
+            // (`batched(it, 2**40)` asked for terabytes up front and panicked).
+            batch: Vec::with_capacity(size.min(BATCH_RESERVE)),
         },
     )
 }
+
+/// Items reserved ahead in a batch, whatever size it is asked for.
+const BATCH_RESERVE: usize = 1024;
 
 /// Tuples across several iterables, until the shortest ends.
 #[pyfunction]

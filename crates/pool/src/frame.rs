@@ -58,7 +58,7 @@ impl std::error::Error for Malformed {}
 
 /// At most this much buffer is reserved ahead of a frame's bytes arriving,
 /// whatever its length field claims (a frame past it grows as it arrives).
-const MAX_RESERVE: usize = 16 * 1024 * 1024;
+const MAX_RESERVE: usize = 1024 * 1024;
 
 /// Appends one encoded frame to `out`.
 pub fn encode_into(out: &mut Vec<u8>, kind: u8, id: u64, payload: &[u8]) -> Result<(), TooLarge> {
@@ -77,9 +77,15 @@ pub fn encode_into(out: &mut Vec<u8>, kind: u8, id: u64, payload: &[u8]) -> Resu
 /// Reassembles frames from a byte stream read in arbitrary pieces.
 #[derive(Default)]
 pub struct Decoder {
+    /// Room for reading, zero-filled once: `buf[start..end]` are bytes
+    /// received and not yet decoded; `buf[end..]` is free space, kept so
+    /// that reading the rest of a large frame does not zero it again per
+    /// read (resizing per read zeroed up to the whole frame every time).
     buf: Vec<u8>,
     /// Where the first undecoded byte is; bytes before it are consumed.
     start: usize,
+    /// Where the received bytes end.
+    end: usize,
 }
 
 /// How much a single read asks for at least.
@@ -94,22 +100,30 @@ impl Decoder {
     /// Returns the number of bytes read; 0 means end of stream.
     pub fn read_from(&mut self, source: &mut impl Read) -> io::Result<usize> {
         self.compact();
-        let filled = self.buf.len();
         // Room for the rest of a large frame in one read, else a fixed chunk.
         let missing = self
             .pending_frame_len()
-            .map_or(0, |frame| frame.saturating_sub(filled));
-        self.buf
-            .resize(filled + missing.clamp(READ_CHUNK, MAX_RESERVE), 0);
-        let result = source.read(&mut self.buf[filled..]);
-        self.buf.truncate(filled + *result.as_ref().unwrap_or(&0));
-        result
+            .map_or(0, |frame| frame.saturating_sub(self.end));
+        self.make_room(missing.clamp(READ_CHUNK, MAX_RESERVE));
+        let read = source.read(&mut self.buf[self.end..])?;
+        self.end += read;
+        Ok(read)
     }
 
     /// Adds bytes received some other way.
     pub fn feed(&mut self, data: &[u8]) {
         self.compact();
-        self.buf.extend_from_slice(data);
+        self.make_room(data.len());
+        self.buf[self.end..self.end + data.len()].copy_from_slice(data);
+        self.end += data.len();
+    }
+
+    /// At least `room` free bytes after the received ones.
+    fn make_room(&mut self, room: usize) {
+        let wanted = self.end + room;
+        if self.buf.len() < wanted {
+            self.buf.resize(wanted, 0);
+        }
     }
 
     /// The next complete frame, if the buffer holds one; an error if the
@@ -121,7 +135,7 @@ impl Decoder {
         if body_len < HEADER_LEN - 4 {
             return Err(Malformed(body_len));
         }
-        let available = self.buf.len() - self.start;
+        let available = self.end - self.start;
         if available < 4 + body_len {
             return Ok(None);
         }
@@ -148,10 +162,13 @@ impl Decoder {
 
     /// Bytes received but not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.start
+        self.end - self.start
     }
 
     fn body_len(&self) -> Option<usize> {
+        if self.end - self.start < 4 {
+            return None;
+        }
         let header = self.buf.get(self.start..self.start + 4)?;
         Some(u32::from_le_bytes(header.try_into().expect("4 bytes")) as usize)
     }
@@ -165,12 +182,13 @@ impl Decoder {
         if self.start == 0 {
             return;
         }
-        if self.start == self.buf.len() {
-            self.buf.clear();
-        } else {
-            self.buf.drain(..self.start);
-        }
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
         self.start = 0;
+        // After a large frame, give the room back.
+        if self.end == 0 && self.buf.len() > 4 * READ_CHUNK {
+            self.buf = Vec::new();
+        }
     }
 }
 

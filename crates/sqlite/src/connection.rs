@@ -759,10 +759,18 @@ impl SqliteConnection {
         &self,
         py: Python<'_>,
         name: String,
-        narg: i32,
+        narg: i64,
         func: Py<PyAny>,
         deterministic: bool,
     ) -> PyResult<Py<Completion>> {
+        // SQLite accepts -1 (any number) to 127 arguments; the stdlib
+        // reports anything else as this OperationalError.
+        let narg = i32::try_from(narg)
+            .ok()
+            .filter(|n| (-1..=127).contains(n))
+            .ok_or_else(|| {
+                SqlError::new(Kind::Operational, "Error creating function").into_pyerr(py)
+            })?;
         self.submit_unit(py, move |engine| {
             let mut flags = FunctionFlags::SQLITE_UTF8;
             if deterministic {

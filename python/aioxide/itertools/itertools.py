@@ -12,6 +12,7 @@ import asyncio
 import builtins
 import itertools as _stdlib
 import operator
+import sys
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeVar
@@ -61,7 +62,8 @@ async def batched(
     if timeout is not None and timeout <= 0:
         raise ValueError("timeout must be positive")
     if timeout is None:
-        async for full in native_batched(itr, n, strict):
+        # More than the machine can hold in one batch is "all of it".
+        async for full in native_batched(itr, builtins.min(n, sys.maxsize), strict):
             yield full
         return
     async for flushed in _batched_with_timeout(ab.iterator_of(itr), n, strict, timeout):
@@ -166,10 +168,20 @@ def cycle(itr: AnyIterable[T]) -> AsyncIterator[T]:
     return native_cycle(itr)
 
 
+# Counts past this are as good as endless: the native side holds 64 bits.
+_COUNT_LIMIT = 2**64 - 1
+
+
+def _count(n: int) -> int:
+    """``n`` as a native count: an integer (TypeError otherwise, as the
+    stdlib), at most 2**64 - 1 (more items than anything can produce)."""
+    return builtins.min(operator.index(n), _COUNT_LIMIT)
+
+
 def repeat(elem: T, n: int = -1) -> AsyncIterator[T]:
     """``elem`` ``n`` times, or forever with the default (-1); other negative
     ``n`` give nothing — native."""
-    return native_repeat(elem, None if n == -1 else builtins.max(n, 0))
+    return native_repeat(elem, None if n == -1 else builtins.max(_count(n), 0))
 
 
 def dropwhile(predicate: Callable[[T], Any], iterable: AnyIterable[T]) -> AsyncIterator[T]:
@@ -213,8 +225,14 @@ def islice(itr: AnyIterable[T], *args: int | None) -> AsyncIterator[T]:
         given_start, stop, given_step = args
     else:
         raise ValueError("too many arguments given")
-    start = 0 if given_start is None else given_start
-    step = 1 if given_step is None else given_step
+    try:
+        start = 0 if given_start is None else _count(given_start)
+        step = 1 if given_step is None else _count(given_step)
+        stop = None if stop is None else _count(stop)
+    except TypeError:
+        raise ValueError(
+            "Stop argument for islice() must be None or an integer: 0 <= x <= sys.maxsize."
+        ) from None
     if start < 0 or (stop is not None and stop < 0):
         raise ValueError("Indices for islice() must be None or an integer: 0 <= x <= sys.maxsize.")
     if step < 1:

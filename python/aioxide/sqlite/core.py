@@ -7,6 +7,7 @@ call is queued to that thread in order and awaited through the bridge.
 from __future__ import annotations
 
 import asyncio
+import operator
 import os
 import sqlite3
 import sys
@@ -48,10 +49,18 @@ class _Opener:
             )
         self.autocommit: bool | int = autocommit
         self.database = database
-        self.timeout = float(kwargs.get("timeout", 5.0))
+        timeout = kwargs.get("timeout", 5.0)
+        if not isinstance(timeout, (int, float)) or isinstance(timeout, bool):
+            raise TypeError(f"timeout must be a real number, not {type(timeout).__name__}")
+        self.timeout = float(timeout)
         self.isolation_level: str | None = kwargs.get("isolation_level", "")
+        if self.isolation_level is not None and not isinstance(self.isolation_level, str):
+            raise TypeError("isolation_level must be str or None")
         self.uri = bool(kwargs.get("uri", False))
-        self.cached_statements = int(kwargs.get("cached_statements", 128))
+        # As the stdlib: a negative cache size caches nothing; a huge one is
+        # bounded by what SQLite can prepare anyway.
+        cached = operator.index(kwargs.get("cached_statements", 128))
+        self.cached_statements = min(max(cached, 0), 2**31 - 1)
         readers = kwargs.get("readers", 0)
         if not isinstance(readers, int) or isinstance(readers, bool) or readers < 0:
             raise ValueError("readers must be a non-negative integer")
@@ -441,6 +450,8 @@ class Connection:
 
     @isolation_level.setter
     def isolation_level(self, value: IsolationLevel) -> None:
+        if value is not None and not isinstance(value, str):
+            raise TypeError("isolation_level must be str or None")
         # Switching to autocommit queues a COMMIT behind earlier work (sqlite3
         # commits at once); if it fails, in_transaction stays true.
         self._engine_checked().set_isolation_level(value)

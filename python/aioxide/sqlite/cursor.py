@@ -6,6 +6,7 @@ Rows of a finished statement are held on the Python side, so ``fetchone``,
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from types import TracebackType
@@ -163,7 +164,7 @@ class Cursor:
         """Up to ``size`` rows (default: ``arraysize``)."""
         self._check()
         rows = self._batch.rows
-        n = self.arraysize if size is None else size
+        n = self.arraysize if size is None else operator.index(size)
         if n < 0:
             n = len(rows)
         chunk = rows[self._pos : self._pos + n]
