@@ -11,7 +11,7 @@ connection and an aioxide connection to their own in-memory databases
 and message when one fails.
 
 Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (the default: a fixed seed,
-``AIOXIDE_DIFF_EXAMPLES`` examples, 1,500 unless set) and ``fuzz`` (random,
+``AIOXIDE_DIFF_EXAMPLES`` examples, 3,000 unless set) and ``fuzz`` (random,
 ``make fuzz``).
 """
 
@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from aioxide import sqlite as aiox
 
-EXAMPLES = int(os.environ.get("AIOXIDE_DIFF_EXAMPLES", "1500"))
+EXAMPLES = int(os.environ.get("AIOXIDE_DIFF_EXAMPLES", "3000"))
 settings.register_profile(
     "ci",
     max_examples=EXAMPLES,
