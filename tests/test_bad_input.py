@@ -20,6 +20,9 @@ import pytest
 import aioxide.itertools as ait
 import aioxide.multiprocess as amp
 from aioxide import sqlite as aiox
+from aioxide.sql import Column, Primary, Table, raw, table
+from aioxide.sql.engines import SqliteEngine
+from aioxide.sql.errors import BuildError, InvalidIdentifier, InvalidValue, UnsafeQuery
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -244,3 +247,62 @@ def test_pool_bad_calls_and_closed_pool() -> None:
         await asyncio.wait_for(pool.join(), 30)
 
     asyncio.run(main())
+
+
+# -- aioxide.sql --------------------------------------------------------------
+
+
+@table
+class T:
+    id: Primary[int]
+    name: str
+
+
+def _sql_cases() -> list[tuple[str, Callable[[], Any], type[BaseException], str]]:
+    e = SqliteEngine()
+    return [
+        ("limit(-1)", lambda: e.prepare(T.select().limit(-1)), InvalidValue, "non-negative"),
+        ("limit('x')", lambda: e.prepare(T.select().limit("x")), InvalidValue, "non-negative int"),
+        ("offset(-5)", lambda: e.prepare(T.select().limit(1).offset(-5)), InvalidValue,
+         "non-negative"),
+        ("where(5)", lambda: e.prepare(T.select().where(5)), BuildError, "expects comparisons"),
+        ("select(5)", lambda: e.prepare(T.select(5)), BuildError, "expects columns"),
+        ("orderby(5)", lambda: e.prepare(T.select().orderby(5)), BuildError, "Column objects"),
+        ("name == object()", lambda: T.name == object(), InvalidValue, "cannot be compared"),
+        ("id == 'x'", lambda: T.id == "x", InvalidValue, "cannot be compared with str"),
+        ("in_(5)", lambda: T.id.in_(5), InvalidValue, "collection of values"),
+        ("like(5)", lambda: T.name.like(5), InvalidValue, "LIKE pattern must be a str"),
+        ("values(5)", lambda: e.prepare(T.insert().values(5)), BuildError, "has no attribute"),
+        ("values((1,))", lambda: e.prepare(T.insert().values((1,))), BuildError,
+         "1 values for 2"),
+        ("Table('')", lambda: Table("", [Column("a", int)]), InvalidIdentifier, "non-empty"),
+        ("Table with NUL", lambda: Table("t\x00", [Column("a", int)]), InvalidIdentifier, "NUL"),
+        ("Column of object", lambda: e.prepare(Table("t", [Column("a", object)]).create()),
+         BuildError, "Unsupported column type"),
+        ("raw(5)", lambda: raw(5), InvalidValue, "raw SQL must be a str"),
+        ("table(5)", lambda: table(5), TypeError, "expects a class"),
+        ("delete without where", lambda: e.prepare(T.delete()), UnsafeQuery, "specify where"),
+        ("groupby(5)", lambda: e.prepare(T.select().groupby(5)), BuildError, "expects columns"),
+        ("prepare(5)", lambda: e.prepare(5), TypeError, "QueryCore"),
+    ]  # fmt: skip
+
+
+SQL_CASES = _sql_cases()
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "error", "words"), SQL_CASES, ids=[c[0] for c in SQL_CASES]
+)
+def test_sql_bad_input(name: str, call: Any, error: type[BaseException], words: str) -> None:
+    with pytest.raises(error, match=words):
+        call()
+    # The module still works afterwards.
+    t = Table("t", [Column("a", int)])
+    assert SqliteEngine().prepare(t.select().where(t["a"] == 1)).sql.endswith("WHERE (`a` = ?)")
+
+
+@pytest.mark.parametrize("size", [10**30, 2**63])
+def test_sql_absurd_limits_are_bound_not_overflowed(size: int) -> None:
+    t = Table("t", [Column("a", int)])
+    prepared = SqliteEngine().prepare(t.select().limit(size).offset(size))
+    assert list(prepared.parameters) == [size, size]

@@ -183,6 +183,8 @@ def table(cls_or_name: Any, *args: Index[Any]) -> Any:
         args = (cls_or_name, *args)
 
     def wrapper(cls: type[T]) -> Table[T]:
+        if not isinstance(cls, type):
+            raise TypeError(f"@table expects a class, not {type(cls).__name__} {cls!r}")
         name = table_name or cls.__name__
         if cls.__bases__ == (object,) and not dataclasses.is_dataclass(cls) and not attr.has(cls):
             # A slotted attrs class (aql: a dict-based one): one allocation
