@@ -71,6 +71,7 @@ downstream: $(BUILT)
 FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_EXAMPLES ?= 20000
+FUZZ_POOL_EXAMPLES ?= 500
 FUZZ_TARGETS := frame_decoder
 CARGO_FUZZ := $(HOME)/.cargo/bin/cargo-fuzz
 
@@ -89,7 +90,8 @@ fuzz-smoke: $(CARGO_FUZZ)
 
 fuzz: $(BUILT) $(CARGO_FUZZ)
 	$(call run_fuzz_targets,$(FUZZ_SECONDS))
-	HYPOTHESIS_PROFILE=fuzz AIOXIDE_DIFF_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/test_sqlite_differential.py
+	HYPOTHESIS_PROFILE=fuzz AIOXIDE_DIFF_EXAMPLES=$(FUZZ_EXAMPLES) AIOXIDE_POOL_EXAMPLES=$(FUZZ_POOL_EXAMPLES) \
+	  $(PY) -m pytest -q tests/test_sqlite_differential.py tests/test_sql_properties.py tests/test_pool_state_machine.py
 
 # PostgreSQL and MariaDB for the real-server tests (apt-get, when missing).
 db-servers:
