@@ -306,3 +306,54 @@ def test_sql_absurd_limits_are_bound_not_overflowed(size: int) -> None:
     t = Table("t", [Column("a", int)])
     prepared = SqliteEngine().prepare(t.select().limit(size).offset(size))
     assert list(prepared.parameters) == [size, size]
+
+
+# -- aioxide.compat and aioxide.bridge ----------------------------------------
+
+
+@pytest.mark.parametrize("name", ["nope", "", None, 5, "attribution"])
+def test_compat_names_it_cannot_replace(name: Any) -> None:
+    import aioxide.compat
+
+    with pytest.raises(aioxide.compat.CompatError, match="aioxide has no replacement for"):
+        aioxide.compat.install(name)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "words"),
+    [
+        ((1, -1), OverflowError, "negative"),
+        ((1, 10**30), OverflowError, "too big"),
+        ((1, "x"), TypeError, "cannot be interpreted|object cannot|'str'"),
+    ],
+)
+def test_bridge_echo_worker_bad_delays(
+    run: Run, args: tuple[Any, ...], error: type[BaseException], words: str
+) -> None:
+    from aioxide.bridge import EchoWorker
+
+    async def main() -> None:
+        worker = EchoWorker()
+        try:
+            with pytest.raises(error, match=words):
+                await worker.submit(*args)
+            assert await worker.submit("still works") == "still works"
+        finally:
+            worker.close()
+
+    run(main())
+
+
+def test_bridge_echo_worker_error_that_is_not_an_exception(run: Run) -> None:
+    from aioxide.bridge import EchoWorker
+
+    async def main() -> None:
+        worker = EchoWorker()
+        try:
+            with pytest.raises(TypeError, match="BaseException"):
+                await worker.submit(1, 0, 5)
+            assert await worker.submit(2) == 2
+        finally:
+            worker.close()
+
+    run(main())
