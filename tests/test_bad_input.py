@@ -117,20 +117,15 @@ def test_sqlite_any_statement_cache_size_opens(run: Run, cached: int) -> None:
     run(main())
 
 
-def test_sqlite_closed_objects(run: Run) -> None:
+def test_sqlite_closed_cursor(run: Run) -> None:
+    # (A closed connection: tests/test_sqlite.py::test_use_after_close.)
     async def main() -> None:
-        db = await aiox.connect(":memory:")
-        cursor = await db.execute("select 1")
-        await cursor.close()
-        with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
-            await cursor.fetchall()
-        cursor = await db.execute("select 1")
-        await db.close()
-        with pytest.raises(ValueError, match="no active connection"):
-            await db.execute("select 1")
-        with pytest.raises(ValueError, match="Connection closed"):
-            await cursor.fetchall()
-        await db.close()  # again: nothing
+        async with aiox.connect(":memory:") as db:
+            cursor = await db.execute("select 1")
+            await cursor.close()
+            with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+                await cursor.fetchall()
+            assert await db.execute_fetchall("select 1") == [(1,)]
 
     run(main())
 
