@@ -72,20 +72,30 @@ FUZZ_SECONDS ?= 300
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_EXAMPLES ?= 20000
 FUZZ_POOL_EXAMPLES ?= 500
-FUZZ_TARGETS := frame_decoder
+FUZZ_TARGETS := frame_decoder sql_renderer
+# sql_renderer embeds this interpreter (the renderer walks Python objects):
+# it is built with the fuzz crate's `python` feature against the venv's
+# Python, finds hypothesis in the venv and libpython in PY_LIBDIR.
+FUZZ_ENV = PYO3_PYTHON=$(abspath $(PY)) LD_LIBRARY_PATH="$(PY_LIBDIR)" \
+  PYTHONPATH="$$($(abspath $(PY)) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
 CARGO_FUZZ := $(HOME)/.cargo/bin/cargo-fuzz
 
 $(CARGO_FUZZ):
 	cargo install cargo-fuzz --version 0.13.2 --locked --quiet
 
 define run_fuzz_targets
+	mkdir -p fuzz/logs; \
 	for target in $(FUZZ_TARGETS); do \
-	  (cd fuzz && RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$target -- \
-	    -max_total_time=$(1) -print_final_stats=1 2>&1 | grep -E "^(Done|stat::number_of_executed_units)|panicked|ERROR|SUMMARY") || exit 1; \
+	  case $$target in sql_renderer) features="--features python";; *) features="";; esac; \
+	  log=fuzz/logs/$$target.log; \
+	  (cd fuzz && $(FUZZ_ENV) RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none $$features $$target -- \
+	    -max_total_time=$(1) -print_final_stats=1) > $$log 2>&1; status=$$?; \
+	  grep -E "^(Done|stat::number_of_executed_units)|panicked|ERROR|SUMMARY" $$log; \
+	  if [ $$status -ne 0 ]; then tail -n 60 $$log; echo "fuzz target $$target failed (log: $$log)"; exit 1; fi; \
 	done
 endef
 
-fuzz-smoke: $(CARGO_FUZZ)
+fuzz-smoke: $(DEPS) $(CARGO_FUZZ)
 	$(call run_fuzz_targets,$(FUZZ_SMOKE_SECONDS))
 
 fuzz: $(BUILT) $(CARGO_FUZZ)

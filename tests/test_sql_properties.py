@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aioxide.sql import And, Column, Not, Or, Table
+from aioxide.sql import And, Column, Index, Join, Not, Or, Table, Unique, fn
 from aioxide.sql.engines import MysqlEngine, PostgresEngine, SqlEngine, SqliteEngine
 
 EXAMPLES = int(os.environ.get("AIOXIDE_DIFF_EXAMPLES", "3000")) // 3
@@ -39,16 +39,32 @@ NAMES = st.one_of(
         min_size=1,
         max_size=8,
     ),
-)
+).filter(lambda name: not name.lower().startswith("sqlite_"))  # SQLite reserves these
 
 
 @st.composite
-def tables(draw: st.DrawFn) -> Table:
+def tables(draw: st.DrawFn, qualified: bool | None = None) -> Table:
+    """A table with 2-4 columns (str, int, str, ...) and maybe indexes. Its
+    columns name their table (``"t"."c"`` in SQL, as ``@table`` classes
+    do) when ``qualified``; else they are bare, as aql renders a ``Table``
+    built by hand."""
+    name = draw(NAMES)
+    if qualified is None:
+        qualified = draw(st.booleans())
     names = draw(st.lists(NAMES, min_size=2, max_size=4, unique_by=str.lower))
-    return Table(draw(NAMES), [Column(name, int if i % 2 else str) for i, name in enumerate(names)])
+    columns: list[Any] = [
+        Column(c, int if i % 2 else str, table_name=name if qualified else "")
+        for i, c in enumerate(names)
+    ]
+    # Indexes (and unique ones) on distinct random column sets: the DDL and
+    # its follow-up CREATE INDEX statements are rendered and run too.
+    picks = st.lists(st.sampled_from(names), min_size=1, max_size=2, unique=True)
+    for picked in draw(st.lists(picks, max_size=2, unique_by=lambda p: tuple(sorted(p)))):
+        columns.append(draw(st.sampled_from([Index, Unique]))(*picked))
+    return Table(name, columns)
 
 
-def conditions(table: Table) -> st.SearchStrategy[Any]:
+def conditions(table: Table, other: Table | None = None) -> st.SearchStrategy[Any]:
     columns = [table[c.name] for c in table._columns]
 
     @st.composite
@@ -57,16 +73,20 @@ def conditions(table: Table) -> st.SearchStrategy[Any]:
         column = columns[index]
         if index % 2 == 0:  # a str column (see tables())
             text = draw(st.one_of(st.none(), st.text(max_size=6)))
-            kind = draw(st.integers(0, 3))
+            kind = draw(st.integers(0, 5))
             if kind == 0:
                 return column == text
             if kind == 1:
                 return column != draw(st.text(max_size=6))
             if kind == 2:
                 return column.like(draw(st.text(max_size=5)))
+            if kind == 3:
+                return column.ilike(draw(st.text(max_size=5)))
+            if kind == 4:
+                return column.is_null() if draw(st.booleans()) else column.is_not_null()
             return column.in_(draw(st.lists(st.text(max_size=3), min_size=1, max_size=3)))
         number = st.integers(-(2**63), 2**63 - 1)
-        kind = draw(st.integers(0, 4))
+        kind = draw(st.integers(0, 6))
         if kind == 0:
             return column == draw(st.one_of(st.none(), number))
         if kind == 1:
@@ -75,6 +95,12 @@ def conditions(table: Table) -> st.SearchStrategy[Any]:
             return column.in_(draw(st.lists(st.integers(-5, 5), min_size=1, max_size=4)))
         if kind == 3:
             return column.between(draw(st.integers(-9, 0)), draw(st.integers(0, 9)))
+        if kind == 4:
+            return column.not_in(draw(st.lists(st.integers(-5, 5), min_size=1, max_size=3)))
+        if kind == 5 and other is not None:
+            # A subquery on the other table: IN (SELECT ...).
+            inner = other[other._columns[1].name]
+            return column.in_(other.select(inner).where(inner > draw(st.integers(-5, 5))))
         return column <= draw(number)
 
     return st.recursive(
@@ -89,18 +115,61 @@ def conditions(table: Table) -> st.SearchStrategy[Any]:
 
 
 @st.composite
-def queries(draw: st.DrawFn) -> tuple[Table, Any]:
-    table = draw(tables())
-    where = draw(conditions(table))
+def queries(draw: st.DrawFn) -> tuple[list[Table], Any]:
+    """``(tables the query uses, query)``: a select (maybe joined, grouped,
+    distinct, with an offset), insert, update, delete or create."""
+    kind = draw(
+        st.sampled_from(["select", "join", "group", "insert", "update", "delete", "create"])
+    )
+    # A join names its columns' tables, or SQL could not tell them apart.
+    qualified = True if kind == "join" else None
+    table = draw(tables(qualified))
+    other = draw(tables(qualified).filter(lambda t: t._name.lower() != table._name.lower()))
     first = table[table._columns[0].name]
-    kind = draw(st.sampled_from(["select", "update", "delete"]))
-    if kind == "select":
-        query = table.select().where(where).orderby(first).limit(draw(st.integers(0, 10)))
-    elif kind == "update":
-        query = table.update(first == draw(st.text(max_size=4))).where(where)
+    second = table[table._columns[1].name]  # an int column
+    used = [table]
+    if kind in ("select", "update", "delete"):
+        where = draw(conditions(table, other if kind == "select" else None))
+        if kind == "select":
+            query = table.select().where(where).orderby(first).limit(draw(st.integers(0, 10)))
+            if draw(st.booleans()):
+                query = query.distinct().offset(draw(st.integers(0, 5)))
+            used.append(other)
+        elif kind == "update":
+            query = table.update(first == draw(st.text(max_size=4))).where(where)
+        else:
+            query = table.delete().where(where)
+    elif kind == "join":
+        on = other[other._columns[1].name] == second
+        how = draw(st.sampled_from([Join.inner, Join.left]))
+        query = (
+            table.select(first, other[other._columns[0].name])
+            .join(other, how)
+            .on(on)
+            .where(draw(conditions(table)))
+        )
+        used.append(other)
+    elif kind == "group":
+        query = (
+            table.select(first, fn.count(second, distinct=draw(st.booleans())).as_(ALIAS))
+            .groupby(first)
+            .having(fn.count() > draw(st.integers(0, 3)))
+        )
+    elif kind == "insert":
+        rows = draw(
+            st.lists(
+                st.tuples(st.text(max_size=4), st.integers(-(2**63), 2**63 - 1)),
+                min_size=1,
+                max_size=3,
+            )
+        )
+        query = table.insert(first, second).values(*rows)
     else:
-        query = table.delete().where(where)
-    return table, query
+        query = table.create(if_not_exists=draw(st.booleans()))
+    return used, query
+
+
+ALIAS = 'n`"a%'
 
 
 def quoted(name: str, dialect: str) -> str:
@@ -111,39 +180,58 @@ def quoted(name: str, dialect: str) -> str:
     return quote + text + quote
 
 
-@PROFILE
-@given(queries())
-def test_every_dialect_renders_random_trees_quoted_and_sqlite_accepts_them(
-    case: tuple[Table, Any],
-) -> None:
-    table, query = case
+def check_rendering(case: tuple[list[Table], Any]) -> None:
+    """The property itself: shared with the cargo fuzz target (fuzz/)."""
+    used, query = case
+    names = {ALIAS}
+    for table in used:
+        names |= {table._name, *(c.name for c in table._columns)}
+        names |= {index._name for index in table._indexes}
+        names |= {f"{table._name}_{index._name}" for index in table._indexes}
     for dialect, engine in ENGINES.items():
         prepared = engine.prepare(query)
         sql, params = prepared.sql, list(prepared.parameters)
-        assert quoted(table._name, dialect) in sql
+        assert quoted(used[0]._name, dialect) in sql
         # Every identifier is quoted whole: with the quoted names taken out
         # (longest first), no quote character is left (values are bound as
         # parameters, never written into the text).
-        rest = sql
-        names = sorted({table._name, *(c.name for c in table._columns)}, key=len, reverse=True)
-        for name in names:
-            rest = rest.replace(quoted(name, dialect), "")
-        assert QUOTES[dialect] not in rest, (dialect, sql)
+        for text in [sql, *prepared.statements]:
+            rest = text
+            for name in sorted(names, key=len, reverse=True):
+                rest = rest.replace(quoted(name, dialect), "")
+            assert QUOTES[dialect] not in rest, (dialect, text)
         placeholders = {"sqlite": sql.count("?"), "mysql": sql.count("%s")}
         if dialect in placeholders:
             # Quoted names may hold ? or %s themselves; never fewer.
             assert placeholders[dialect] >= len(params)
         else:
             assert all(f"${i}" in sql for i in range(1, len(params) + 1))
-    # SQLite itself accepts the statement, against a table made the same way.
+    # SQLite itself accepts the statement, against tables made the same way
+    # (a CREATE is run itself, with its CREATE INDEX follow-ups).
+    prepared = ENGINES["sqlite"].prepare(query)
+    creates = prepared.sql.startswith("CREATE")
     db = sqlite3.connect(":memory:")
     try:
-        create = ENGINES["sqlite"].prepare(table.create())
-        db.execute(create.sql, list(create.parameters))
-        prepared = ENGINES["sqlite"].prepare(query)
+        for table in [] if creates else used:
+            create = ENGINES["sqlite"].prepare(table.create())
+            db.execute(create.sql, list(create.parameters))
+            for statement in create.statements:
+                db.execute(statement)
         db.execute("EXPLAIN " + prepared.sql, list(prepared.parameters)).fetchall()
+        if creates:
+            db.execute(prepared.sql, list(prepared.parameters))
+            for statement in prepared.statements:
+                db.execute(statement)
     finally:
         db.close()
+
+
+@PROFILE
+@given(queries())
+def test_every_dialect_renders_random_trees_quoted_and_sqlite_accepts_them(
+    case: tuple[list[Table], Any],
+) -> None:
+    check_rendering(case)
 
 
 def test_the_generic_dialect_renders_too() -> None:

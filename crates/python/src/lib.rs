@@ -43,8 +43,10 @@ fn release_closed_loops(py: Python<'_>) -> usize {
     aioxide_bridge::port::release_closed_loops(py)
 }
 
+/// The module's contents; `pub` so an embedding program (the fuzz target)
+/// can register it with `wrap_pymodule!`.
 #[pymodule(gil_used = true)]
-fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     count_panics();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
