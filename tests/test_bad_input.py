@@ -352,3 +352,23 @@ def test_bridge_echo_worker_error_that_is_not_an_exception(run: Run) -> None:
             worker.close()
 
     run(main())
+
+
+@pytest.mark.parametrize("timeout", [1e300, float("inf"), float("nan"), -5.0, 0.0])
+def test_pool_channel_flush_with_any_timeout(timeout: float) -> None:
+    """The pool transport's flush: a timeout too long to add to a clock
+    waits without a deadline (it panicked: "overflow when adding duration
+    to instant"); NaN and negatives do not wait."""
+    import socket
+
+    from aioxide._core import Channel
+
+    ours, theirs = socket.socketpair()
+    channel = Channel(ours.fileno(), "bad-input")
+    try:
+        assert channel.flush(timeout) is True  # nothing queued: written at once
+        channel.close()
+        assert channel.flush(timeout) is True
+    finally:
+        ours.close()
+        theirs.close()

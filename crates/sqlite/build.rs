@@ -7,6 +7,11 @@
 //! dependency's source directory to a build script, so it is asked for it
 //! with `cargo metadata`.
 
+#![allow(
+    clippy::expect_used,
+    reason = "a build script reports what it cannot do by panicking: cargo prints it"
+)]
+
 use std::env;
 use std::path::PathBuf;
 use std::process::Command;

@@ -55,13 +55,13 @@ impl Bell {
     /// Waits up to `timeout` for a ring and consumes it (for consumers that
     /// are not an event loop, such as the Rust tests). Returns whether it rang.
     pub fn wait(&self, timeout: std::time::Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
+        let deadline = std::time::Instant::now().checked_add(timeout);
         let mut probe = [0u8; 1];
         loop {
             if let Ok(1) = (&self.watched).read(&mut probe) {
                 return true;
             }
-            if std::time::Instant::now() >= deadline {
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 return false;
             }
             std::thread::sleep(std::time::Duration::from_micros(200));

@@ -181,16 +181,20 @@ impl<V, W> Slot<V, W> {
     /// Sleeps up to `timeout`, waking early on cancellation. Returns true if
     /// the operation was cancelled.
     pub fn sleep_unless_cancelled(&self, timeout: Duration) -> bool {
-        let deadline = std::time::Instant::now() + timeout;
+        // No deadline when `timeout` is too long to represent: sleep until
+        // cancelled (adding it to an Instant would panic).
+        let deadline = std::time::Instant::now().checked_add(timeout);
         let mut cancel = locked(&self.cancel);
         while !cancel.cancelled {
-            let now = std::time::Instant::now();
-            if now >= deadline {
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(std::time::Instant::now())
+            });
+            if left.is_zero() {
                 return false;
             }
             cancel = self
                 .cancel_signal
-                .wait_timeout(cancel, deadline - now)
+                .wait_timeout(cancel, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }

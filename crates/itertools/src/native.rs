@@ -227,7 +227,9 @@ impl IterState {
                             Ok(Next::Emit(value)) => return Poll::Ready(value),
                             Ok(Next::Skip) => continue,
                             Ok(Next::Stop) => return self.stop(),
-                            Ok(Next::Await(..)) => unreachable!("after_call never awaits"),
+                            Ok(Next::Await(..)) => {
+                                return self.fail(internal_error("after_call asked to await"))
+                            }
                             Err(err) => return self.fail(err),
                         }
                     }
@@ -347,7 +349,9 @@ impl IterState {
                 let next = resume.take().unwrap_or(Resume::Start);
                 return match selectors.poll(py, next) {
                     Poll::Ready(selector) => {
-                        let value = item.take().expect("the item was pulled first");
+                        let Some(value) = item.take() else {
+                            return Poll::fail(internal_error("compress lost its item"));
+                        };
                         match selector.bind(py).is_truthy() {
                             // Skip is signalled as Pending-free "not selected":
                             // hand back a marker the caller filters.
@@ -915,6 +919,14 @@ fn escaped_stop(py: Python<'_>, err: Box<PyErr>) -> Box<PyErr> {
 /// `StopIteration(value)`, raised the way CPython's own generators raise it:
 /// for a non-tuple value the bare value is set, and the awaiting frame takes
 /// it without building an exception object.
+/// A broken invariant of this module: a `SystemError` (as CPython raises for
+/// its own), never a panic.
+fn internal_error(what: &str) -> PyErr {
+    pyo3::exceptions::PySystemError::new_err(format!(
+        "aioxide.itertools internal error: {what} (please report it)"
+    ))
+}
+
 fn stop_iteration(py: Python<'_>, value: Py<PyAny>) -> PyErr {
     if value.bind(py).is_instance_of::<PyTuple>() {
         return PyStopIteration::new_err((value,));

@@ -81,14 +81,9 @@ fn deliver(inbox: &SharedInbox, event: Event) {
     }
     // A waiter cancelled by its task must not swallow frames: keep them for
     // the next recv().
-    let live = state
-        .waiter
-        .as_ref()
-        .is_some_and(|w| !w.ticket().is_cancelled());
-    if !live {
+    let Some(waiter) = state.waiter.take_if(|w| !w.ticket().is_cancelled()) else {
         return;
-    }
-    let waiter = state.waiter.take().expect("checked above");
+    };
     let outcome = if !state.frames.is_empty() {
         frames_outcome(std::mem::take(&mut state.frames))
     } else {

@@ -62,10 +62,11 @@ const MAX_RESERVE: usize = 1024 * 1024;
 
 /// Appends one encoded frame to `out`.
 pub fn encode_into(out: &mut Vec<u8>, kind: u8, id: u64, payload: &[u8]) -> Result<(), TooLarge> {
+    let too_large = TooLarge(payload.len());
     if payload.len() > MAX_PAYLOAD {
-        return Err(TooLarge(payload.len()));
+        return Err(too_large);
     }
-    let length = (payload.len() + HEADER_LEN - 4) as u32;
+    let length = u32::try_from(payload.len() + HEADER_LEN - 4).map_err(|_| too_large)?;
     out.reserve(HEADER_LEN + payload.len());
     out.extend_from_slice(&length.to_le_bytes());
     out.push(kind);
@@ -141,7 +142,11 @@ impl Decoder {
         }
         let at = self.start + 4;
         let kind = self.buf[at];
-        let id = u64::from_le_bytes(self.buf[at + 1..at + 9].try_into().expect("8 bytes"));
+        // body_len >= 9 (checked above): the kind byte and the 8-byte id.
+        let Some(id) = self.buf[at + 1..].first_chunk::<8>() else {
+            return Err(Malformed(body_len));
+        };
+        let id = u64::from_le_bytes(*id);
         let payload = self.buf[at + 9..at + body_len].to_vec();
         self.start += 4 + body_len;
         Ok(Some(Frame { kind, id, payload }))
@@ -169,8 +174,8 @@ impl Decoder {
         if self.end - self.start < 4 {
             return None;
         }
-        let header = self.buf.get(self.start..self.start + 4)?;
-        Some(u32::from_le_bytes(header.try_into().expect("4 bytes")) as usize)
+        let header = self.buf.get(self.start..)?.first_chunk::<4>()?;
+        Some(u32::from_le_bytes(*header) as usize)
     }
 
     /// The full size of the frame being received, once its length is known.

@@ -166,7 +166,9 @@ impl Link {
     /// Waits until every queued byte is written (or the link broke or was
     /// shut down). Returns whether everything was written.
     pub fn flush(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        // No deadline when `timeout` is too long to represent (a Python
+        // `flush(1e300)`): adding it to an Instant would panic.
+        let deadline = Instant::now().checked_add(timeout);
         let mut out = self.shared.lock_out();
         loop {
             if out.buf.is_empty() && !out.writing {
@@ -175,14 +177,16 @@ impl Link {
             if out.closed || out.broken.is_some() {
                 return false;
             }
-            let now = Instant::now();
-            if now >= deadline {
+            let left = deadline.map_or(Duration::MAX, |d| {
+                d.saturating_duration_since(Instant::now())
+            });
+            if left.is_zero() {
                 return false;
             }
             out = self
                 .shared
                 .changed
-                .wait_timeout(out, deadline - now)
+                .wait_timeout(out, left)
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .0;
         }

@@ -273,7 +273,7 @@ impl ColumnFacts {
             format!(
                 "{what}: {table}.{} holds {} values, not {} {}",
                 self.name,
-                KIND_NAMES[self.kind as usize],
+                KIND_NAMES.get(usize::from(self.kind)).unwrap_or(&"?"),
                 v.get_type().name()?,
                 v.repr()?
             ),
@@ -440,7 +440,10 @@ fn conflict(w: &mut Writer<'_>, q: &QueryCore) -> PyResult<()> {
             }
             None => {
                 // No "DO NOTHING" in MySQL: assigning a key column to itself is a no-op.
-                let n = name(&target[0])?;
+                let Some(first) = target.first() else {
+                    return Err(w.build_error("on_conflict() needs a target column"));
+                };
+                let n = name(first)?;
                 w.ident(&n)?;
                 w.kw(" = ");
                 w.ident(&n)?;

@@ -1118,7 +1118,12 @@ fn operator<'py>(py: Python<'py>, code: u8) -> PyResult<Bound<'py, PyAny>> {
         }
         Ok::<_, PyErr>(ops)
     })?;
-    Ok(ops[code as usize].bind(py).clone())
+    match ops.get(usize::from(code)) {
+        Some(op) => Ok(op.bind(py).clone()),
+        None => Err(pyo3::exceptions::PyValueError::new_err(format!(
+            "unknown operator code {code}"
+        ))),
+    }
 }
 
 fn compare<'py>(

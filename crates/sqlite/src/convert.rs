@@ -111,8 +111,13 @@ pub fn format_real(f: f64) -> String {
         };
     }
     let scientific = format!("{f:.14e}");
-    let (mantissa, exponent) = scientific.split_once('e').expect("{:e} has an exponent");
-    let exponent: i32 = exponent.parse().expect("{:e} exponent is an integer");
+    // `{:e}` always writes `<mantissa>e<int>`; Rust's own form if it ever did not.
+    let Some((mantissa, exponent)) = scientific.split_once('e') else {
+        return format!("{f:?}");
+    };
+    let Ok(exponent) = exponent.parse::<i32>() else {
+        return format!("{f:?}");
+    };
     let (sign, digits) = match mantissa.strip_prefix('-') {
         Some(rest) => ("-", rest.replace('.', "")),
         None => ("", mantissa.replace('.', "")),

@@ -607,7 +607,7 @@ impl Engine {
             while rows.next()?.is_some() {}
             drop(rows);
             if dml {
-                rowcount += self.conn.changes() as i64;
+                rowcount = rowcount.saturating_add(changes(&self.conn));
             }
         }
         drop(stmt);
@@ -708,11 +708,7 @@ fn run_prepared(
             .collect::<Vec<_>>()
     });
     let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
-    let rowcount = if is_dml(sql) {
-        conn.changes() as i64
-    } else {
-        -1
-    };
+    let rowcount = if is_dml(sql) { changes(conn) } else { -1 };
     let batch = Batch {
         columns,
         cells,
@@ -761,6 +757,12 @@ fn bindable(param: &Param) -> Result<&Value, SqlError> {
         Param::Value(v) => Ok(v),
         Param::Unsupported(message) => Err(SqlError::programming(message.clone())),
     }
+}
+
+/// Rows the last statement changed, as `rowcount` reports it (SQLite counts
+/// in 64 bits; past `i64::MAX` is not reachable, but is not wrapped either).
+fn changes(conn: &Connection) -> i64 {
+    i64::try_from(conn.changes()).unwrap_or(i64::MAX)
 }
 
 #[cfg(test)]

@@ -136,7 +136,9 @@ fn is_exact_builtin(obj: &Bound<'_, PyAny>) -> bool {
 pub fn param_from_py(obj: &Bound<'_, PyAny>, position: usize) -> PyResult<Param> {
     let py = obj.py();
     if is_exact_builtin(obj) {
-        return Ok(Param::Value(plain_value(obj)?.expect("builtins convert")));
+        if let Some(value) = plain_value(obj)? {
+            return Ok(Param::Value(value));
+        }
     }
     let key = (obj.get_type(), prepare_protocol(py)?);
     let adapted = match adapters(py)?.get_item(key) {
