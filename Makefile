@@ -49,7 +49,11 @@ lint: $(DEPS)
 	$(VENV)/bin/mypy --strict
 	$(VENV)/bin/mypy --strict tests/typing
 
+# The pure cores first, on their own: without the `python` feature they
+# build without PyO3 and must run without libpython on the library path.
 rust-test: $(DEPS)
+	env -u LD_LIBRARY_PATH cargo test -p aioxide-sqlite -p aioxide-pool --quiet
+	! cargo tree -p aioxide-sqlite -p aioxide-pool -e normal | grep -q pyo3
 	LD_LIBRARY_PATH="$(PY_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" cargo test --workspace --quiet
 
 # A deadlock that holds the GIL stops pytest-timeout too; the outer timeout

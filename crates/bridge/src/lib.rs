@@ -6,12 +6,10 @@
 //! - [`completion`]: the native awaitable and the worker-side completer.
 //! - [`worker`]: a thread that owns state and runs operations in order.
 //! - [`echo`]: a small worker used by the tests, the benchmark and the demo.
-//! - [`objects`]: rows of values to the user's objects (SQL results).
 
 pub mod bell;
 pub mod completion;
 pub mod echo;
-pub mod objects;
 pub mod outcome;
 pub mod port;
 pub mod queue;

@@ -51,14 +51,14 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
     m.add_class::<aioxide_bridge::echo::EchoWorker>()?;
-    m.add_class::<aioxide_bridge::objects::RowShape>()?;
+    m.add_class::<aioxide_sqlite::RowShape>()?;
     m.add_class::<aioxide_sqlite::SqliteConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
     m.add_class::<aioxide_sqlite::Row>()?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_library, m)?)?;
     aioxide_itertools::register(m)?;
     m.add_class::<aioxide_pool::Channel>()?;
-    aioxide_query::register(m)?;
+    aioxide_sql::register(m)?;
     m.add_function(wrap_pyfunction!(port_counts, m)?)?;
     m.add_function(wrap_pyfunction!(panic_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_closed_loops, m)?)?;

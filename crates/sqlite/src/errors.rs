@@ -1,9 +1,7 @@
-//! Errors: built without the GIL on the connection thread, raised as the
-//! standard library's `sqlite3` exception classes on the loop thread, so
-//! `except sqlite3.IntegrityError` keeps working in user code.
+//! Engine errors, built without Python on the connection thread: which
+//! `sqlite3` exception class each one becomes (`Kind`), its message and
+//! SQLite's extended result code. `py::errors` raises them.
 
-use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
 use rusqlite::ffi;
 
 /// Which `sqlite3` exception class an error maps to.
@@ -22,7 +20,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn class_name(self) -> &'static str {
+    pub fn class_name(self) -> &'static str {
         match self {
             Kind::Database => "DatabaseError",
             Kind::Operational => "OperationalError",
@@ -66,37 +64,6 @@ impl SqlError {
     pub fn is_interrupt(&self) -> bool {
         self.code.map(|c| c & 0xff) == Some(ffi::SQLITE_INTERRUPT)
     }
-
-    /// Converts to the `sqlite3` exception (needs the GIL).
-    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
-        match self.kind {
-            Kind::Memory => return pyo3::exceptions::PyMemoryError::new_err(self.message),
-            Kind::Value => return pyo3::exceptions::PyValueError::new_err(self.message),
-            _ => {}
-        }
-        let raised = (|| -> PyResult<PyErr> {
-            let class = sqlite3_module(py)?.getattr(self.kind.class_name())?;
-            let exc = class.call1((self.message.as_str(),))?;
-            if let Some(code) = self.code {
-                exc.setattr("sqlite_errorcode", code)?;
-                exc.setattr("sqlite_errorname", error_name(code))?;
-            }
-            Ok(PyErr::from_value(exc))
-        })();
-        raised.unwrap_or_else(|e| e)
-    }
-}
-
-fn sqlite3_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
-    static SQLITE3: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
-    SQLITE3
-        .get_or_try_init(py, || py.import("sqlite3").map(Bound::unbind))
-        .map(|m| m.bind(py))
-}
-
-/// `sqlite3.ProgrammingError(message)`.
-pub fn programming_error(py: Python<'_>, message: &str) -> PyErr {
-    SqlError::programming(message).into_pyerr(py)
 }
 
 /// The exception class CPython's `_sqlite` picks for a primary result code.
@@ -210,7 +177,8 @@ const EXTENDED_CODES: &[(i32, &str)] = named_codes!(
     SQLITE_WARNING_AUTOINDEX,
 );
 
-fn error_name(code: i32) -> String {
+/// The name the stdlib reports in `sqlite_errorname` for `code`.
+pub fn error_name(code: i32) -> String {
     if let Some((_, name)) = EXTENDED_CODES.iter().find(|(c, _)| *c == code) {
         return (*name).to_owned();
     }

@@ -1,26 +1,24 @@
 //! The SQLite engine behind `aioxide.sqlite`.
 //!
-//! - [`value`]: parameters and cells between Python and the connection thread.
-//! - [`convert`]: `detect_types` converters.
-//! - [`functions`]: Python aggregates and window functions.
-//! - [`errors`]: engine errors raised as the stdlib `sqlite3` exception classes.
-//! - [`row`]: the native `Row`.
+//! Pure Rust (no Python, checked by building without the `python` feature):
+//!
+//! - [`engine`]: one rusqlite connection with `sqlite3`-module semantics;
+//! - [`value`]: parameters and cells as plain values;
+//! - [`errors`]: engine errors and which `sqlite3` class each becomes;
 //! - [`library`]: which SQLite library the engine calls (the interpreter's,
-//!   shared with the stdlib, or the fallback), [`library_py`] its Python face.
-//! - [`engine`]: one rusqlite connection with `sqlite3`-module semantics.
-//! - [`connection`]: the Python-facing connection, one worker thread each.
+//!   shared with the stdlib, or the fallback).
+//!
+//! With the `python` feature, [`py`] is its face to Python: the connection
+//! class, conversions both ways, user callbacks, `Row`.
 
 mod api_names;
-pub mod connection;
-pub mod convert;
 pub mod engine;
 pub mod errors;
-pub mod functions;
 pub mod library;
-pub mod library_py;
-pub mod row;
 pub mod value;
 
-pub use connection::{SqliteBatch, SqliteConnection};
-pub use library_py::sqlite_library;
-pub use row::Row;
+#[cfg(feature = "python")]
+pub mod py;
+
+#[cfg(feature = "python")]
+pub use py::{sqlite_library, Row, RowShape, SqliteBatch, SqliteConnection};

@@ -7,7 +7,8 @@
 //! - [`writer`]: the output text and bound parameters;
 //! - [`expr`]: operands and clauses; [`statement`]: SELECT / INSERT /
 //!   UPDATE / DELETE; [`ddl`]: CREATE TABLE and its indexes;
-//! - rows become the user's objects through `aioxide_bridge::objects`.
+//! - rows become the user's objects through `RowShape` (in aioxide-sqlite,
+//!   beside the cells it is built from).
 
 pub mod classes;
 pub mod ddl;

@@ -1,6 +1,8 @@
-//! Building the user's objects from rows of field values, shared by the SQL
-//! row mapper and the SQLite engine (which builds them straight from cells,
-//! without an intermediate tuple per row).
+//! Building the user's objects from rows of field values (`RowShape`): used
+//! by `aioxide.sql.mapping` for rows from every backend, and by this crate's
+//! cells, which build them straight from SQLite's cells without a tuple per
+//! row. It lives here, beside the cells, because only this crate builds
+//! rows natively.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::ffi;

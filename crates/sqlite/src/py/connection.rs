@@ -3,24 +3,25 @@
 //! operation on it and returns a bridge `Completion`. The Python layer
 //! (`aioxide.sqlite`) builds aiosqlite's API on top.
 
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aioxide_bridge::objects::{GcPause, RowShape, Shape};
+use super::row_shape::RowShape;
 use aioxide_bridge::{Completion, Outcome, Ticket, Worker};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyTuple};
 use rusqlite::functions::FunctionFlags;
 use rusqlite::{ffi, InterruptHandle};
 
-use crate::convert;
+use super::callbacks::{authorizer_trampoline, py_callback_error, py_to_value};
+use super::cells::{batch_to_py, value_to_py, Conversion, TextMode};
+use super::functions;
+use super::params::params_from_py;
 use crate::engine::{check_isolation_level, Autocommit, Batch, Engine, OpenOptions};
 use crate::errors::{Kind, SqlError};
-use crate::functions;
-use crate::value::{param_from_py, params_from_py, Param, Value};
 
 /// State the loop thread reads without a hop to the connection thread.
 #[derive(Default)]
@@ -53,208 +54,6 @@ impl Shared {
 struct Thread {
     engine: Option<Engine>,
     authorizer: Option<Box<Py<PyAny>>>,
-}
-
-/// How TEXT cells become Python objects (`Connection.text_factory`).
-enum TextMode {
-    Str,
-    Bytes,
-    Factory(Py<PyAny>),
-}
-
-impl TextMode {
-    fn from_py(factory: Option<&Bound<'_, PyAny>>) -> Self {
-        let py_str = |f: &Bound<'_, PyAny>| f.is(f.py().get_type::<PyString>());
-        let py_bytes = |f: &Bound<'_, PyAny>| f.is(f.py().get_type::<PyBytes>());
-        match factory {
-            None => TextMode::Str,
-            Some(f) if f.is_none() || py_str(f) => TextMode::Str,
-            Some(f) if py_bytes(f) => TextMode::Bytes,
-            Some(f) => TextMode::Factory(f.clone().unbind()),
-        }
-    }
-}
-
-/// One cell as a Python object; `column` names it in the error for text
-/// that is not UTF-8 under the `str` text factory.
-fn cell_to_py(
-    py: Python<'_>,
-    value: Value,
-    text: &TextMode,
-    column: impl FnOnce() -> String,
-) -> PyResult<Py<PyAny>> {
-    Ok(match value {
-        Value::Null => py.None(),
-        Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
-        Value::Real(f) => f.into_pyobject(py)?.into_any().unbind(),
-        Value::Text(s) => match text {
-            TextMode::Str => PyString::new(py, &s).into_any().unbind(),
-            TextMode::Bytes => PyBytes::new(py, s.as_bytes()).into_any().unbind(),
-            TextMode::Factory(f) => f
-                .bind(py)
-                .call1((PyBytes::new(py, s.as_bytes()),))?
-                .unbind(),
-        },
-        Value::BadText(t) => match text {
-            TextMode::Str => {
-                return Err(SqlError::new(
-                    Kind::Operational,
-                    format!(
-                        "Could not decode to UTF-8 column '{}' with text '{}'",
-                        column(),
-                        String::from_utf8_lossy(&t)
-                    ),
-                )
-                .into_pyerr(py))
-            }
-            TextMode::Bytes => PyBytes::new(py, &t).into_any().unbind(),
-            TextMode::Factory(f) => f.bind(py).call1((PyBytes::new(py, &t),))?.unbind(),
-        },
-        Value::Blob(b) => PyBytes::new(py, &b).into_any().unbind(),
-    })
-}
-
-/// One execution's result, as Python objects.
-#[pyclass(module = "aioxide._core", frozen)]
-pub struct SqliteBatch {
-    /// The rows, as tuples.
-    #[pyo3(get)]
-    rows: Py<PyList>,
-    /// Column names; `None` for statements without columns.
-    names: Option<Vec<String>>,
-    #[pyo3(get)]
-    rowcount: i64,
-    #[pyo3(get)]
-    lastrowid: Option<i64>,
-}
-
-#[pymethods]
-impl SqliteBatch {
-    /// DB-API `description`: a 7-tuple per column (name, then six Nones), or
-    /// None for statements without columns. Built on demand: most callers
-    /// never look at it.
-    #[getter]
-    fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let Some(names) = &self.names else {
-            return Ok(py.None().into_bound(py));
-        };
-        let columns = names
-            .iter()
-            .map(|name| {
-                let none = py.None();
-                PyTuple::new(
-                    py,
-                    [
-                        PyString::new(py, name).into_any().unbind(),
-                        none.clone_ref(py),
-                        none.clone_ref(py),
-                        none.clone_ref(py),
-                        none.clone_ref(py),
-                        none.clone_ref(py),
-                        none,
-                    ],
-                )
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(PyTuple::new(py, columns)?.into_any())
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> String {
-        format!(
-            "<SqliteBatch rows={} rowcount={}>",
-            self.rows.bind(py).len(),
-            self.rowcount
-        )
-    }
-}
-
-/// How result cells become Python objects: the text factory, and
-/// `detect_types` converters.
-struct Conversion {
-    text: TextMode,
-    detect_types: u32,
-    /// Build each row as the user's object instead of a tuple (aioxide.sql).
-    shape: Option<std::sync::Arc<Shape>>,
-}
-
-impl Conversion {
-    fn plain() -> Self {
-        Conversion {
-            text: TextMode::Str,
-            detect_types: 0,
-            shape: None,
-        }
-    }
-}
-
-fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<PyAny>> {
-    let width = batch.width();
-    let rows = PyList::empty(py);
-    if width > 0 {
-        let converters = match (&batch.columns, how.detect_types) {
-            (Some(columns), detect) if detect != 0 => convert::converters_for(py, columns, detect)?,
-            _ => Vec::new(),
-        };
-        if let Some(shape) = &how.shape {
-            if shape.width() != width {
-                return Err(pyo3::exceptions::PyValueError::new_err(format!(
-                    "the statement returns {width} columns but rows are shaped for {}",
-                    shape.width()
-                )));
-            }
-        }
-        // Objects built per row here create no cycles; see GcPause.
-        let _pause = how.shape.as_ref().map(|_| GcPause::new());
-        let mut cells = batch.cells.into_iter();
-        let mut row = Vec::with_capacity(width);
-        let mut values = Vec::with_capacity(width);
-        loop {
-            row.clear();
-            for column in 0..width {
-                match cells.next() {
-                    Some(v) => row.push(match converters.get(column) {
-                        Some(Some(converter)) => convert::convert(py, converter, &v)?,
-                        _ => cell_to_py(py, v, &how.text, || {
-                            batch
-                                .columns
-                                .as_ref()
-                                .and_then(|c| c.get(column))
-                                .map_or_else(String::new, |c| c.name.clone())
-                        })?,
-                    }),
-                    None => break,
-                }
-            }
-            if row.len() < width {
-                break;
-            }
-            match &how.shape {
-                Some(shape) => {
-                    values.extend(row.drain(..).map(|v| v.into_bound(py)));
-                    let built = shape.build(py, &mut values);
-                    values.clear();
-                    rows.append(built?)?;
-                }
-                None => rows.append(PyTuple::new(py, row.drain(..))?)?,
-            }
-        }
-    }
-    let names = batch.columns.map(|columns| {
-        columns
-            .into_iter()
-            .map(|c| convert::display_name(&c.name, how.detect_types).to_owned())
-            .collect()
-    });
-    Ok(Py::new(
-        py,
-        SqliteBatch {
-            rows: rows.unbind(),
-            names,
-            rowcount: batch.rowcount,
-            lastrowid: batch.lastrowid,
-        },
-    )?
-    .into_any())
 }
 
 fn failed(err: SqlError) -> Outcome {
@@ -432,65 +231,6 @@ fn engine_of(thread: &mut Thread) -> Result<&mut Engine, SqlError> {
     thread.engine.as_mut().ok_or_else(closed_error)
 }
 
-fn py_callback_error(_err: PyErr) -> rusqlite::Error {
-    // As the sqlite3 module: the statement fails with this message (the
-    // Python traceback is not printed).
-    rusqlite::Error::UserFunctionError("user-defined function raised exception".into())
-}
-
-pub(crate) fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {
-    cell_to_py(py, Value::from_ref(v), &TextMode::Str, String::new)
-}
-
-fn py_to_value(obj: &Bound<'_, PyAny>) -> rusqlite::Result<Value> {
-    match param_from_py(obj, 0) {
-        Ok(Param::Value(v)) => Ok(v),
-        Ok(Param::Unsupported(_)) => Err(rusqlite::Error::UserFunctionError(
-            "user-defined function returned an unsupported type".into(),
-        )),
-        Err(e) => Err(py_callback_error(e)),
-    }
-}
-
-// SQLite calls this with the authorizer's `Box<Py<PyAny>>` as `ctx`.
-unsafe extern "C" fn authorizer_trampoline(
-    ctx: *mut c_void,
-    action: c_int,
-    arg1: *const c_char,
-    arg2: *const c_char,
-    db_name: *const c_char,
-    trigger: *const c_char,
-) -> c_int {
-    // SAFETY: SQLite passes back the pointer we registered, which points at a
-    // Box<Py<PyAny>> kept alive in `Thread::authorizer` while registered; the
-    // string arguments are NULL or NUL-terminated strings valid for this call.
-    let (callback, texts) = unsafe {
-        let text = |p: *const c_char| {
-            (!p.is_null()).then(|| CStr::from_ptr(p).to_string_lossy().into_owned())
-        };
-        (
-            &*(ctx as *const Py<PyAny>),
-            [text(arg1), text(arg2), text(db_name), text(trigger)],
-        )
-    };
-    Python::try_attach(|py| {
-        let [a1, a2, db, trig] = texts;
-        match callback
-            .bind(py)
-            .call1((action, a1, a2, db, trig))
-            .and_then(|r| r.extract::<c_int>())
-        {
-            Ok(code @ (ffi::SQLITE_OK | ffi::SQLITE_DENY | ffi::SQLITE_IGNORE)) => code,
-            Ok(_) => ffi::SQLITE_DENY,
-            Err(err) => {
-                err.print(py);
-                ffi::SQLITE_DENY
-            }
-        }
-    })
-    .unwrap_or(ffi::SQLITE_DENY)
-}
-
 #[pymethods]
 impl SqliteConnection {
     #[new]
@@ -532,7 +272,7 @@ impl SqliteConnection {
             .isolation_level
             .lock()
             .unwrap_or_else(|e| e.into_inner()) = isolation_level.clone();
-        crate::library_py::ensure(py)?;
+        super::library::ensure(py)?;
         let options = OpenOptions {
             path,
             uri,

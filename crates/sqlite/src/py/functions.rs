@@ -8,7 +8,8 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use rusqlite::functions::{Aggregate, Context, WindowAggregate};
 
-use crate::value::{param_from_py, Param, Value};
+use super::params::param_from_py;
+use crate::value::{Param, Value};
 
 /// The per-group instance of the user's aggregate class.
 pub type Instance = AssertUnwindSafe<Py<PyAny>>;
@@ -32,7 +33,7 @@ fn with_python<T>(method: &str, f: impl FnOnce(Python<'_>) -> PyResult<T>) -> ru
 /// A SQL argument or result as Python sees it.
 pub fn arguments<'py>(py: Python<'py>, ctx: &Context<'_>) -> PyResult<Bound<'py, PyTuple>> {
     let values = (0..ctx.len())
-        .map(|i| crate::connection::value_to_py(py, ctx.get_raw(i)))
+        .map(|i| super::cells::value_to_py(py, ctx.get_raw(i)))
         .collect::<PyResult<Vec<_>>>()?;
     PyTuple::new(py, values)
 }

@@ -1,0 +1,217 @@
+//! Result cells and batches as Python objects: the text factory, the
+//! `detect_types` converters and `SqliteBatch`, the rows of one execution.
+
+use super::row_shape::{GcPause, Shape};
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
+
+use super::convert;
+use crate::engine::Batch;
+use crate::errors::{Kind, SqlError};
+use crate::value::Value;
+
+/// How TEXT cells become Python objects (`Connection.text_factory`).
+pub(super) enum TextMode {
+    Str,
+    Bytes,
+    Factory(Py<PyAny>),
+}
+
+impl TextMode {
+    pub(super) fn from_py(factory: Option<&Bound<'_, PyAny>>) -> Self {
+        let py_str = |f: &Bound<'_, PyAny>| f.is(f.py().get_type::<PyString>());
+        let py_bytes = |f: &Bound<'_, PyAny>| f.is(f.py().get_type::<PyBytes>());
+        match factory {
+            None => TextMode::Str,
+            Some(f) if f.is_none() || py_str(f) => TextMode::Str,
+            Some(f) if py_bytes(f) => TextMode::Bytes,
+            Some(f) => TextMode::Factory(f.clone().unbind()),
+        }
+    }
+}
+
+/// One cell as a Python object; `column` names it in the error for text
+/// that is not UTF-8 under the `str` text factory.
+pub(super) fn cell_to_py(
+    py: Python<'_>,
+    value: Value,
+    text: &TextMode,
+    column: impl FnOnce() -> String,
+) -> PyResult<Py<PyAny>> {
+    Ok(match value {
+        Value::Null => py.None(),
+        Value::Integer(i) => i.into_pyobject(py)?.into_any().unbind(),
+        Value::Real(f) => f.into_pyobject(py)?.into_any().unbind(),
+        Value::Text(s) => match text {
+            TextMode::Str => PyString::new(py, &s).into_any().unbind(),
+            TextMode::Bytes => PyBytes::new(py, s.as_bytes()).into_any().unbind(),
+            TextMode::Factory(f) => f
+                .bind(py)
+                .call1((PyBytes::new(py, s.as_bytes()),))?
+                .unbind(),
+        },
+        Value::BadText(t) => match text {
+            TextMode::Str => {
+                return Err(SqlError::new(
+                    Kind::Operational,
+                    format!(
+                        "Could not decode to UTF-8 column '{}' with text '{}'",
+                        column(),
+                        String::from_utf8_lossy(&t)
+                    ),
+                )
+                .into_pyerr(py))
+            }
+            TextMode::Bytes => PyBytes::new(py, &t).into_any().unbind(),
+            TextMode::Factory(f) => f.bind(py).call1((PyBytes::new(py, &t),))?.unbind(),
+        },
+        Value::Blob(b) => PyBytes::new(py, &b).into_any().unbind(),
+    })
+}
+
+/// One execution's result, as Python objects.
+#[pyclass(module = "aioxide._core", frozen)]
+pub struct SqliteBatch {
+    /// The rows, as tuples.
+    #[pyo3(get)]
+    rows: Py<PyList>,
+    /// Column names; `None` for statements without columns.
+    names: Option<Vec<String>>,
+    #[pyo3(get)]
+    rowcount: i64,
+    #[pyo3(get)]
+    lastrowid: Option<i64>,
+}
+
+#[pymethods]
+impl SqliteBatch {
+    /// DB-API `description`: a 7-tuple per column (name, then six Nones), or
+    /// None for statements without columns. Built on demand: most callers
+    /// never look at it.
+    #[getter]
+    fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let Some(names) = &self.names else {
+            return Ok(py.None().into_bound(py));
+        };
+        let columns = names
+            .iter()
+            .map(|name| {
+                let none = py.None();
+                PyTuple::new(
+                    py,
+                    [
+                        PyString::new(py, name).into_any().unbind(),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none.clone_ref(py),
+                        none,
+                    ],
+                )
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok(PyTuple::new(py, columns)?.into_any())
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        format!(
+            "<SqliteBatch rows={} rowcount={}>",
+            self.rows.bind(py).len(),
+            self.rowcount
+        )
+    }
+}
+
+/// How result cells become Python objects: the text factory, and
+/// `detect_types` converters.
+pub(super) struct Conversion {
+    pub(super) text: TextMode,
+    pub(super) detect_types: u32,
+    /// Build each row as the user's object instead of a tuple (aioxide.sql).
+    pub(super) shape: Option<std::sync::Arc<Shape>>,
+}
+
+impl Conversion {
+    pub(super) fn plain() -> Self {
+        Conversion {
+            text: TextMode::Str,
+            detect_types: 0,
+            shape: None,
+        }
+    }
+}
+
+pub(super) fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<PyAny>> {
+    let width = batch.width();
+    let rows = PyList::empty(py);
+    if width > 0 {
+        let converters = match (&batch.columns, how.detect_types) {
+            (Some(columns), detect) if detect != 0 => convert::converters_for(py, columns, detect)?,
+            _ => Vec::new(),
+        };
+        if let Some(shape) = &how.shape {
+            if shape.width() != width {
+                return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                    "the statement returns {width} columns but rows are shaped for {}",
+                    shape.width()
+                )));
+            }
+        }
+        // Objects built per row here create no cycles; see GcPause.
+        let _pause = how.shape.as_ref().map(|_| GcPause::new());
+        let mut cells = batch.cells.into_iter();
+        let mut row = Vec::with_capacity(width);
+        let mut values = Vec::with_capacity(width);
+        loop {
+            row.clear();
+            for column in 0..width {
+                match cells.next() {
+                    Some(v) => row.push(match converters.get(column) {
+                        Some(Some(converter)) => convert::convert(py, converter, &v)?,
+                        _ => cell_to_py(py, v, &how.text, || {
+                            batch
+                                .columns
+                                .as_ref()
+                                .and_then(|c| c.get(column))
+                                .map_or_else(String::new, |c| c.name.clone())
+                        })?,
+                    }),
+                    None => break,
+                }
+            }
+            if row.len() < width {
+                break;
+            }
+            match &how.shape {
+                Some(shape) => {
+                    values.extend(row.drain(..).map(|v| v.into_bound(py)));
+                    let built = shape.build(py, &mut values);
+                    values.clear();
+                    rows.append(built?)?;
+                }
+                None => rows.append(PyTuple::new(py, row.drain(..))?)?,
+            }
+        }
+    }
+    let names = batch.columns.map(|columns| {
+        columns
+            .into_iter()
+            .map(|c| convert::display_name(&c.name, how.detect_types).to_owned())
+            .collect()
+    });
+    Ok(Py::new(
+        py,
+        SqliteBatch {
+            rows: rows.unbind(),
+            names,
+            rowcount: batch.rowcount,
+            lastrowid: batch.lastrowid,
+        },
+    )?
+    .into_any())
+}
+
+pub(super) fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {
+    cell_to_py(py, Value::from_ref(v), &TextMode::Str, String::new)
+}

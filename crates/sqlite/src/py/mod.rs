@@ -1,0 +1,33 @@
+//! The Python face of the engine: everything here needs the interpreter
+//! (built with the `python` feature). The engine itself (`crate::engine`,
+//! `crate::errors`, `crate::value`, `crate::library`) never touches Python.
+//!
+//! - [`connection`]: `SqliteConnection`, one worker thread each, and the
+//!   dispatch of every operation to it (inline when it cannot block);
+//! - [`params`]: parameters from Python objects, as `sqlite3` binds them;
+//! - [`cells`]: result cells and batches back to Python objects;
+//! - [`convert`]: `detect_types` converters;
+//! - [`callbacks`], [`functions`]: what SQLite calls back into Python
+//!   through (user functions, aggregates, windows, the authorizer);
+//! - [`errors`]: engine errors raised as the `sqlite3` exception classes;
+//! - [`row`]: the native `Row`; [`row_shape`]: rows as the user's objects
+//!   (`RowShape`, for aioxide.sql);
+//! - [`library`]: which SQLite library the interpreter has, and
+//!   `sqlite_library()` reporting the one in use.
+
+mod callbacks;
+mod cells;
+pub mod connection;
+pub mod convert;
+pub mod errors;
+pub mod functions;
+pub mod library;
+pub mod params;
+pub mod row;
+pub mod row_shape;
+
+pub use cells::SqliteBatch;
+pub use connection::SqliteConnection;
+pub use library::sqlite_library;
+pub use row::Row;
+pub use row_shape::RowShape;
