@@ -1,13 +1,64 @@
 """Type stubs for the Rust extension module ``aioxide._core``."""
 
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
-from typing import Any, Generic, SupportsIndex, TypeVar, overload
+from typing import Any, Generic, SupportsIndex, TypeVar, final, overload
+
+from typing_extensions import Self, disjoint_base
 
 _T = TypeVar("_T")
 _T_co = TypeVar("_T_co", covariant=True)
 
 __version__: str
 
+# The module's own __all__, in registration order (stubtest checks it).
+__all__ = [
+    "And",
+    "Channel",
+    "ColumnCore",
+    "Comparison",
+    "Completion",
+    "EchoWorker",
+    "NativeIter",
+    "Not",
+    "OperandCore",
+    "Or",
+    "PreparedQuery",
+    "QueryCore",
+    "Ready",
+    "Row",
+    "RowShape",
+    "SqliteBatch",
+    "SqliteConnection",
+    "Step",
+    "TableJoin",
+    "__version__",
+    "native_accumulate",
+    "native_batched",
+    "native_chain",
+    "native_compress",
+    "native_count",
+    "native_cycle",
+    "native_dropwhile",
+    "native_enumerate",
+    "native_filterfalse",
+    "native_groupby",
+    "native_islice",
+    "native_map",
+    "native_repeat",
+    "native_takewhile",
+    "native_zip",
+    "native_zip_longest",
+    "panic_count",
+    "port_counts",
+    "release_closed_loops",
+    "sql_render",
+    "sql_render_clause",
+    "sql_render_join",
+    "sql_render_raw",
+    "sqlite_library",
+]
+
+@final
 class Completion(Generic[_T_co]):
     """A single-use awaitable for one operation running on a Rust thread.
 
@@ -27,10 +78,11 @@ class Completion(Generic[_T_co]):
     def ready(self) -> bool:
         """Whether the result has arrived and is waiting to be taken."""
 
+@final
 class EchoWorker:
     """A Rust worker thread that hands values back through the bridge."""
 
-    def __init__(self) -> None: ...
+    def __new__(cls) -> Self: ...
     def submit(
         self, value: _T, delay_us: int = 0, error: BaseException | None = None
     ) -> Completion[_T]: ...
@@ -46,7 +98,7 @@ def port_counts() -> tuple[int, int]: ...
 def release_closed_loops() -> int: ...
 def sqlite_library() -> dict[str, object]: ...
 def panic_count() -> int: ...
-
+@final
 class SqliteBatch:
     """One execution's result: rows as tuples, DB-API description, counters."""
 
@@ -59,10 +111,11 @@ class SqliteBatch:
     @property
     def lastrowid(self) -> int | None: ...
 
+@final
 class SqliteConnection:
     """A SQLite connection owned by one Rust thread; every call is queued to it."""
 
-    def __init__(self, name: str = "aioxide-sqlite") -> None: ...
+    def __new__(cls, name: str = "aioxide-sqlite") -> Self: ...
     def open(
         self,
         path: str,
@@ -119,12 +172,13 @@ class SqliteConnection:
     @property
     def pending(self) -> int: ...
 
+@final
 class Row:
     """A result row: ``row[0]``, ``row["name"]`` (case-insensitive), ``row.keys()``."""
 
-    def __init__(
-        self, cursor: Any, values: tuple[Any, ...], keys: tuple[str, ...] | None = None
-    ) -> None: ...
+    def __new__(
+        cls, cursor: Any, values: tuple[Any, ...], keys: tuple[str, ...] | None = None
+    ) -> Self: ...
     @overload
     def __getitem__(self, key: SupportsIndex | str) -> Any: ...
     @overload
@@ -134,12 +188,32 @@ class Row:
     def __iter__(self) -> Iterator[Any]: ...
     def __hash__(self) -> int: ...
 
+@final
 class NativeIter(Generic[_T_co]):
     """A native async iterator combinator (see aioxide.itertools)."""
 
     def __aiter__(self) -> NativeIter[_T_co]: ...
     def __anext__(self) -> Awaitable[_T_co]: ...
     def aclose(self) -> Awaitable[None]: ...
+
+@final
+class Step:
+    """The awaitable of one ``__anext__()`` of a native iterator."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __iter__(self) -> Step: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: object, /) -> Any: ...
+    def throw(self, typ: object, val: object = None, tb: object = None, /) -> Any: ...
+    def close(self) -> None: ...
+
+@final
+class Ready:
+    """An awaitable that is already done."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __iter__(self) -> Ready: ...
+    def __next__(self) -> Any: ...
 
 def native_map(func: Callable[[Any], Any], iterable: Any) -> NativeIter[Any]: ...
 def native_filterfalse(predicate: Callable[[Any], Any], iterable: Any) -> NativeIter[Any]: ...
@@ -163,11 +237,11 @@ def native_zip_longest(*iterables: Any, fillvalue: Any = None) -> NativeIter[tup
 def native_groupby(
     iterable: Any, key: Callable[[Any], Any] | None = None
 ) -> NativeIter[tuple[Any, list[Any]]]: ...
-
+@final
 class Channel:
     """One end of a framed socket link between a pool and a child process."""
 
-    def __init__(self, fd: int, name: str = "aioxide-channel") -> None: ...
+    def __new__(cls, fd: int, name: str = "aioxide-channel") -> Self: ...
     def send(self, kind: int, id: int, payload: bytes) -> None: ...
     def send_many(self, frames: list[tuple[int, int, bytes]]) -> None: ...
     def recv(self) -> Completion[list[tuple[int, int, bytes]]]: ...
@@ -180,50 +254,57 @@ class Channel:
 
 # -- aioxide.sql: the query tree and its renderer --------------------------------
 
+@final
 class Comparison:
     """``column <operator> value`` (``aioxide.sql.types.Comparison``)."""
 
     column: Any
     operator: Any
     value: Any
-    def __init__(self, column: Any, operator: Any, value: Any) -> None: ...
+    def __new__(cls, column: Any, operator: Any, value: Any) -> Self: ...
     def __and__(self, other: Any) -> And: ...
     def __or__(self, other: Any) -> Or: ...
     def __invert__(self) -> Not: ...
 
+@final
 class And:
     clauses: tuple[Any, ...]
-    def __init__(self, *clauses: Any) -> None: ...
+    def __new__(cls, *clauses: Any) -> Self: ...
     def __and__(self, other: Any) -> And: ...
     def __or__(self, other: Any) -> Or: ...
     def __invert__(self) -> Not: ...
 
+@final
 class Or:
     clauses: tuple[Any, ...]
-    def __init__(self, *clauses: Any) -> None: ...
+    def __new__(cls, *clauses: Any) -> Self: ...
     def __and__(self, other: Any) -> And: ...
     def __or__(self, other: Any) -> Or: ...
     def __invert__(self) -> Not: ...
 
+@final
 class Not:
     clause: Any
-    def __init__(self, clause: Any) -> None: ...
+    def __new__(cls, clause: Any) -> Self: ...
     def __and__(self, other: Any) -> And: ...
     def __or__(self, other: Any) -> Or: ...
     def __invert__(self) -> Any: ...
 
+@final
 class TableJoin:
     table: Any
     style: Any
     on: list[Any]
     using: list[Any]
-    def __init__(
-        self, table: Any, style: Any, on: list[Any] | None = None, using: list[Any] | None = None
-    ) -> None: ...
+    def __new__(
+        cls, table: Any, style: Any, on: list[Any] | None = None, using: list[Any] | None = None
+    ) -> Self: ...
 
+@disjoint_base
 class OperandCore:
     """Native comparison operators of every DSL operand."""
 
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
     def __eq__(self, value: Any) -> Comparison: ...  # type: ignore[override]
     def __ne__(self, value: Any) -> Comparison: ...  # type: ignore[override]
     def __lt__(self, value: Any) -> Comparison: ...
@@ -233,6 +314,7 @@ class OperandCore:
     def like(self, pattern: str) -> Comparison: ...
     def ilike(self, pattern: str) -> Comparison: ...
 
+@disjoint_base
 class ColumnCore(OperandCore):
     name: str
     ctype: Any
@@ -242,10 +324,11 @@ class ColumnCore(OperandCore):
     _nullable: bool
     _auto: bool
     _accepts: tuple[type, ...] | None
-    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
 
 _Q = TypeVar("_Q", bound="QueryCore")
 
+@disjoint_base
 class QueryCore:
     """The native state and builder methods of ``aioxide.sql.Query``."""
 
@@ -266,7 +349,7 @@ class QueryCore:
     _everything: bool
     _returning: list[Any]
     _conflict: tuple[list[Any], list[Any] | None] | None
-    def __init__(self, table: Any) -> None: ...
+    def __new__(cls, table: Any) -> Self: ...
     def create(self: _Q, if_not_exists: bool = False) -> _Q: ...
     def insert(self: _Q, *columns: Any) -> _Q: ...
     def select(self: _Q, *columns: Any) -> _Q: ...
@@ -287,6 +370,7 @@ class QueryCore:
     def offset(self: _Q, n: int) -> _Q: ...
     def everything(self: _Q) -> _Q: ...
 
+@disjoint_base
 class PreparedQuery(Generic[_T_co]):
     """SQL text and parameters for a driver; iterates as ``(sql, parameters)``."""
 
@@ -294,20 +378,20 @@ class PreparedQuery(Generic[_T_co]):
     sql: str
     parameters: Any
     statements: list[str]
-    def __init__(
-        self, table: Any, sql: str, parameters: Any, statements: Iterable[str] | None = None
-    ) -> None: ...
+    def __new__(
+        cls, table: Any, sql: str, parameters: Any, statements: Iterable[str] | None = None
+    ) -> Self: ...
     def __iter__(self) -> Iterator[Any]: ...
 
 def sql_render(dialect: int, query: Any) -> PreparedQuery[Any]: ...
 def sql_render_clause(dialect: int, clause: Any) -> tuple[str, list[Any]]: ...
 def sql_render_join(dialect: int, join: Any) -> tuple[str, list[Any]]: ...
 def sql_render_raw(dialect: int, raw: Any) -> tuple[str, list[Any]]: ...
-
+@final
 class RowShape:
     """How rows become objects: the class, field names, build mode, conversions."""
 
-    def __init__(
-        self, factory: Any, names: Sequence[str], mode: int, converters: list[tuple[int, Any]]
-    ) -> None: ...
+    def __new__(
+        cls, factory: Any, names: Sequence[str], mode: int, converters: list[tuple[int, Any]]
+    ) -> Self: ...
     def build_all(self, rows: Any) -> list[Any]: ...

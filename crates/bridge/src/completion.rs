@@ -262,13 +262,15 @@ impl Completion {
     }
 
     /// Coroutine protocol: resume (the sent value is ignored, as for a future).
-    fn send(&mut self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    #[pyo3(signature = (value, /))]
+    fn send(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let _ignored = value;
         self.step(py)
     }
 
     /// Coroutine protocol: the awaiting task is being cancelled or aborted.
     /// The operation is cancelled and the exception re-raised in the awaiter.
-    #[pyo3(signature = (typ, val=None, tb=None))]
+    #[pyo3(signature = (typ, val=None, tb=None, /))]
     fn throw(
         &mut self,
         py: Python<'_>,

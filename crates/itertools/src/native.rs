@@ -951,11 +951,12 @@ impl Step {
         self.advance(py, Resume::Start)
     }
 
+    #[pyo3(signature = (value, /))]
     fn send(&self, py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<PyAny>> {
         self.advance(py, Resume::Send(value))
     }
 
-    #[pyo3(signature = (typ, val=None, tb=None))]
+    #[pyo3(signature = (typ, val=None, tb=None, /))]
     fn throw(
         &self,
         py: Python<'_>,

@@ -247,7 +247,10 @@ impl SqliteConnection {
     }
 
     /// Opens the database on the connection thread.
-    #[pyo3(signature = (path, timeout=5.0, isolation_level=Some(String::new()), uri=false, cached_statements=128))]
+    #[pyo3(
+        signature = (path, timeout=5.0, isolation_level=Some(String::new()), uri=false, cached_statements=128),
+        text_signature = "(self, path, timeout=5.0, isolation_level='', uri=False, cached_statements=128)"
+    )]
     fn open(
         &self,
         py: Python<'_>,
@@ -689,7 +692,7 @@ impl SqliteConnection {
 
     /// The database as bytes (`sqlite3_serialize`), for backups into
     /// connections on other engines.
-    #[pyo3(signature = (name="main".to_owned()))]
+    #[pyo3(signature = (name="main".to_owned()), text_signature = "(self, name='main')")]
     fn serialize(&self, py: Python<'_>, name: String) -> PyResult<Py<Completion>> {
         self.submit(
             py,
@@ -704,7 +707,7 @@ impl SqliteConnection {
 
     /// Replaces database `name` with the serialized image `data`, through
     /// SQLite's backup API so that file databases are really written.
-    #[pyo3(signature = (data, name="main".to_owned()))]
+    #[pyo3(signature = (data, name="main".to_owned()), text_signature = "(self, data, name='main')")]
     fn restore(&self, py: Python<'_>, data: Vec<u8>, name: String) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |engine| {
             let mut image = rusqlite::Connection::open_in_memory()?;
