@@ -3,6 +3,7 @@
 //! failed, cancelled mid-operation) for the tests, the benchmark and the demo,
 //! and also carries the naive baseline the port is measured against.
 
+use aioxide_sync::{Unpoisoned, UnpoisonedWait};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::time::Duration;
@@ -25,7 +26,7 @@ struct Counters {
 
 impl Counters {
     fn start(&self) {
-        *self.started.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        *self.started.locked() += 1;
         self.started_signal.notify_all();
     }
 }
@@ -111,12 +112,9 @@ impl EchoWorker {
     fn wait_started(&self, py: Python<'_>, count: u64) {
         let counters = self.counters.clone();
         py.detach(move || {
-            let mut started = counters.started.lock().unwrap_or_else(|e| e.into_inner());
+            let mut started = counters.started.locked();
             while *started < count {
-                started = counters
-                    .started_signal
-                    .wait(started)
-                    .unwrap_or_else(|e| e.into_inner());
+                started = counters.started_signal.wait_locked(started);
             }
         })
     }
@@ -124,11 +122,7 @@ impl EchoWorker {
     /// `(started, completed, cancelled)` operation counts.
     fn stats(&self) -> (u64, u64, u64) {
         (
-            *self
-                .counters
-                .started
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
+            *self.counters.started.locked(),
             self.counters.completed.load(Ordering::Relaxed),
             self.counters.cancelled.load(Ordering::Relaxed),
         )

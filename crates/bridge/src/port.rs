@@ -7,6 +7,7 @@
 //! batch. The drain runs on the loop thread and resolves every delivered
 //! future in one pass.
 
+use aioxide_sync::Unpoisoned;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -150,10 +151,7 @@ pub struct PortCloser {
 #[pymethods]
 impl PortCloser {
     fn __call__(&self, _dead: &Bound<'_, PyAny>) {
-        let removed = registry()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&self.key);
+        let removed = registry().locked().remove(&self.key);
         if let Some(entry) = removed {
             // Dropped with the GIL held, so the futures' references go at once.
             drop(entry.port.close());
@@ -186,7 +184,7 @@ pub fn running_loop(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
 pub fn port_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<PortShared>> {
     let key = event_loop.as_ptr() as usize;
     {
-        let ports = registry().lock().unwrap_or_else(|e| e.into_inner());
+        let ports = registry().locked();
         if let Some(entry) = ports.get(&key) {
             if entry.event_loop.get(py).is_some_and(|l| l.is(event_loop)) {
                 return Ok(entry.port.clone());
@@ -196,10 +194,7 @@ pub fn port_for(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<P
     release_closed_loops(py);
     let entry = open_port(py, event_loop, key)?;
     let port = entry.port.clone();
-    let stale = registry()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(key, entry);
+    let stale = registry().locked().insert(key, entry);
     if let Some(stale) = stale {
         drop(stale.port.close());
     }
@@ -214,7 +209,7 @@ pub fn release_closed_loops(py: Python<'_>) -> usize {
     // Never call into Python with the registry locked: Python code can let
     // another thread take the GIL, and that thread may be waiting for this lock.
     let candidates: Vec<(usize, Option<Bound<'_, PyAny>>)> = {
-        let ports = registry().lock().unwrap_or_else(|e| e.into_inner());
+        let ports = registry().locked();
         ports
             .iter()
             .map(|(key, entry)| (*key, entry.event_loop.get(py)))
@@ -231,7 +226,7 @@ pub fn release_closed_loops(py: Python<'_>) -> usize {
         })
         .collect();
     let closed: Vec<Entry> = {
-        let mut ports = registry().lock().unwrap_or_else(|e| e.into_inner());
+        let mut ports = registry().locked();
         closed_keys
             .iter()
             .filter_map(|(key, lp)| {
@@ -306,7 +301,7 @@ fn open_port(py: Python<'_>, event_loop: &Bound<'_, PyAny>, key: usize) -> PyRes
 /// How many loops currently have a port, and how many of those watch their
 /// bell with `add_reader` (the rest use the `call_soon_threadsafe` fallback).
 pub fn port_counts() -> (usize, usize) {
-    let ports = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let ports = registry().locked();
     let watched = ports.values().filter(|e| e.watched_fd).count();
     (ports.len(), watched)
 }

@@ -1,6 +1,7 @@
 //! The delivery queue behind a completion port: worker threads push finished
 //! work without touching Python; the loop thread takes everything in one go.
 
+use aioxide_sync::Unpoisoned;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -39,7 +40,7 @@ impl<T> DeliveryQueue<T> {
     /// Adds one item. Only the push that finds the queue empty reports
     /// [`Pushed::First`], so a burst of completions costs a single wake-up.
     pub fn push(&self, item: T) -> Pushed<T> {
-        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let mut items = self.items.locked();
         if self.closed.load(Ordering::Acquire) {
             return Pushed::Closed(item);
         }
@@ -54,13 +55,13 @@ impl<T> DeliveryQueue<T> {
 
     /// Takes every queued item, oldest first.
     pub fn take_all(&self) -> Vec<T> {
-        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let mut items = self.items.locked();
         std::mem::take(&mut *items)
     }
 
     /// Refuses further items and returns those still queued.
     pub fn close(&self) -> Vec<T> {
-        let mut items = self.items.lock().unwrap_or_else(|e| e.into_inner());
+        let mut items = self.items.locked();
         self.closed.store(true, Ordering::Release);
         std::mem::take(&mut *items)
     }

@@ -6,7 +6,8 @@
 //! and the registered waiter to the port. Cancellation is a one-way flag that
 //! the worker can watch, sleep on, or react to through hooks.
 
-use std::sync::{Condvar, Mutex, MutexGuard};
+use aioxide_sync::{Unpoisoned, UnpoisonedWait};
+use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
 enum State<V, W> {
@@ -54,11 +55,6 @@ pub struct Slot<V, W> {
     cancel_signal: Condvar,
 }
 
-fn locked<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding the lock leaves plain data behind; keep going.
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 impl<V, W> Default for Slot<V, W> {
     fn default() -> Self {
         Self {
@@ -79,7 +75,7 @@ impl<V, W> Slot<V, W> {
 
     /// Worker side: stores `value` or says who to hand it to.
     pub fn complete(&self, value: V) -> Completed<V, W> {
-        let mut state = locked(&self.state);
+        let mut state = self.state.locked();
         match std::mem::replace(&mut *state, State::Finished) {
             State::Idle => {
                 *state = State::Ready(value);
@@ -100,7 +96,7 @@ impl<V, W> Slot<V, W> {
     /// returned and the new waiter dropped unused.
     pub fn poll<E>(&self, make_waiter: impl FnOnce() -> Result<W, E>) -> Result<Polled<V>, E> {
         {
-            let mut state = locked(&self.state);
+            let mut state = self.state.locked();
             match std::mem::replace(&mut *state, State::Finished) {
                 State::Ready(value) => return Ok(Polled::Ready(value)),
                 State::Finished => return Ok(Polled::Finished),
@@ -113,7 +109,7 @@ impl<V, W> Slot<V, W> {
             }
         }
         let waiter = make_waiter()?;
-        let mut state = locked(&self.state);
+        let mut state = self.state.locked();
         match std::mem::replace(&mut *state, State::Finished) {
             State::Idle => {
                 *state = State::Waiting(waiter);
@@ -131,7 +127,7 @@ impl<V, W> Slot<V, W> {
 
     /// Whether a value has been stored and not yet taken.
     pub fn is_ready(&self) -> bool {
-        matches!(*locked(&self.state), State::Ready(_))
+        matches!(*self.state.locked(), State::Ready(_))
     }
 
     /// Cancels the operation: drops any waiter or stored value, sets the flag
@@ -139,13 +135,13 @@ impl<V, W> Slot<V, W> {
     /// Returns false when the operation had already finished or was cancelled.
     pub fn cancel(&self) -> bool {
         let dropped = {
-            let mut state = locked(&self.state);
+            let mut state = self.state.locked();
             std::mem::replace(&mut *state, State::Finished)
         };
         let was_pending = matches!(dropped, State::Idle | State::Waiting(_));
         drop(dropped);
         let hooks = {
-            let mut cancel = locked(&self.cancel);
+            let mut cancel = self.cancel.locked();
             if cancel.cancelled {
                 return false;
             }
@@ -163,13 +159,13 @@ impl<V, W> Slot<V, W> {
 
     /// Whether the operation was cancelled.
     pub fn is_cancelled(&self) -> bool {
-        locked(&self.cancel).cancelled
+        self.cancel.locked().cancelled
     }
 
     /// Registers `hook` to run once if the operation is cancelled. Runs it at
     /// once (on this thread) if it already was.
     pub fn on_cancel(&self, hook: impl FnOnce() + Send + 'static) {
-        let mut cancel = locked(&self.cancel);
+        let mut cancel = self.cancel.locked();
         if cancel.cancelled {
             drop(cancel);
             hook();
@@ -184,7 +180,7 @@ impl<V, W> Slot<V, W> {
         // No deadline when `timeout` is too long to represent: sleep until
         // cancelled (adding it to an Instant would panic).
         let deadline = std::time::Instant::now().checked_add(timeout);
-        let mut cancel = locked(&self.cancel);
+        let mut cancel = self.cancel.locked();
         while !cancel.cancelled {
             let left = deadline.map_or(Duration::MAX, |d| {
                 d.saturating_duration_since(std::time::Instant::now())
@@ -192,11 +188,7 @@ impl<V, W> Slot<V, W> {
             if left.is_zero() {
                 return false;
             }
-            cancel = self
-                .cancel_signal
-                .wait_timeout(cancel, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+            cancel = self.cancel_signal.wait_timeout_locked(cancel, left);
         }
         true
     }

@@ -2,6 +2,7 @@
 //! completing each through the bridge. A SQLite connection, for instance,
 //! lives on one such thread.
 
+use aioxide_sync::Unpoisoned;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -49,7 +50,7 @@ impl<S: 'static> Worker<S> {
 
     /// Runs a plain job on the thread (no awaitable). Fails once closed.
     pub fn run(&self, job: impl FnOnce(&mut S) + Send + 'static) -> Result<(), WorkerClosed> {
-        let jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        let jobs = self.jobs.locked();
         match jobs.as_ref() {
             Some(tx) => tx.send(Box::new(job)).map_err(|_| WorkerClosed),
             None => Err(WorkerClosed),
@@ -81,22 +82,19 @@ impl<S: 'static> Worker<S> {
 
     /// Whether `close` has been called.
     pub fn is_closed(&self) -> bool {
-        self.jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_none()
+        self.jobs.locked().is_none()
     }
 
     /// Refuses new work; the thread finishes what is queued and exits on its own.
     pub fn close_without_joining(&self) {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.jobs.locked().take();
     }
 
     /// Refuses new work, lets queued work finish, and joins the thread
     /// (with the GIL released, so queued work that needs Python can run).
     pub fn close(&self, py: Python<'_>) {
-        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let thread = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.jobs.locked().take();
+        let thread = self.thread.locked().take();
         if let Some(thread) = thread {
             if thread.thread().id() != std::thread::current().id() {
                 py.detach(|| {
@@ -111,10 +109,7 @@ impl<S> Drop for Worker<S> {
     fn drop(&mut self) {
         // Closing the channel is enough: the thread drains its queue and
         // exits on its own. Joining here could wait on the GIL we may hold.
-        self.jobs
-            .get_mut()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        self.jobs.locked_mut().take();
     }
 }
 

@@ -6,6 +6,7 @@
 //! link's reader thread, which hands each batch of complete frames to a
 //! callback as soon as it arrives (no polling anywhere).
 
+use aioxide_sync::{Unpoisoned, UnpoisonedWait};
 use std::io;
 use std::net::Shutdown;
 use std::os::fd::OwnedFd;
@@ -64,10 +65,7 @@ struct Shared {
 
 impl Shared {
     fn lock_out(&self) -> MutexGuard<'_, Outgoing> {
-        // A panic while holding the lock leaves plain data behind; keep going.
-        self.out
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.out.locked()
     }
 }
 
@@ -183,12 +181,7 @@ impl Link {
             if left.is_zero() {
                 return false;
             }
-            out = self
-                .shared
-                .changed
-                .wait_timeout(out, left)
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .0;
+            out = self.shared.changed.wait_timeout_locked(out, left);
         }
     }
 
@@ -249,10 +242,7 @@ fn write_loop(shared: &Shared) {
         let chunk = {
             let mut out = shared.lock_out();
             while out.buf.is_empty() && !out.closed && out.broken.is_none() {
-                out = shared
-                    .changed
-                    .wait(out)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                out = shared.changed.wait_locked(out);
             }
             if out.closed || out.broken.is_some() {
                 return;

@@ -6,6 +6,7 @@
 //! loop wake-up per batch, not per frame. When the peer goes away, `recv()`
 //! raises `EOFError` once the frames that did arrive have been handed out.
 
+use aioxide_sync::Unpoisoned;
 use std::os::fd::{BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -32,9 +33,7 @@ struct Inbox {
 type SharedInbox = Arc<Mutex<Inbox>>;
 
 fn lock(inbox: &SharedInbox) -> MutexGuard<'_, Inbox> {
-    inbox
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    inbox.locked()
 }
 
 /// One end of a framed socket link (pool ↔ child).

@@ -3,6 +3,7 @@
 //! operation on it and returns a bridge `Completion`. The Python layer
 //! (`aioxide.sqlite`) builds aiosqlite's API on top.
 
+use aioxide_sync::Unpoisoned;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -114,12 +115,7 @@ impl SqliteConnection {
         // The worker holds the lock while it runs an operation: never wait for it.
         let mut thread = self.cell.try_lock().ok()?;
         let engine = thread.engine.as_mut()?;
-        engine.isolation_level = self
-            .shared
-            .isolation_level
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
+        engine.isolation_level = self.shared.isolation_level.locked().clone();
         let result = engine.execute_inline(sql, params);
         self.shared.snapshot(engine);
         match result {
@@ -148,7 +144,7 @@ impl SqliteConnection {
     /// The reader to send `sql` to, if it is a plain query, readers exist,
     /// and nothing on this connection could be overtaken or not yet visible.
     fn idle_reader_for(&self, py: Python<'_>, sql: &str) -> Option<Py<SqliteConnection>> {
-        let readers = self.readers.lock().unwrap_or_else(|e| e.into_inner());
+        let readers = self.readers.locked();
         if readers.is_empty()
             || self.worker.pending() != 0
             || self.shared.in_transaction.load(Ordering::Acquire)
@@ -174,37 +170,26 @@ impl SqliteConnection {
         let op_id = shared.next_op.fetch_add(1, Ordering::Relaxed) + 1;
         self.worker
             .submit(py, move |cell, ticket| {
-                let mut thread = cell.lock().unwrap_or_else(|e| e.into_inner());
+                let mut thread = cell.locked();
                 let thread = &mut *thread;
                 let interrupt_on_cancel = shared.clone();
                 ticket.on_cancel(move || {
-                    let running = interrupt_on_cancel
-                        .running
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
+                    let running = interrupt_on_cancel.running.locked();
                     if *running == op_id {
-                        if let Some(handle) = &*interrupt_on_cancel
-                            .interrupt
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                        {
+                        if let Some(handle) = &*interrupt_on_cancel.interrupt.locked() {
                             handle.interrupt();
                         }
                     }
                 });
-                *shared.running.lock().unwrap_or_else(|e| e.into_inner()) = op_id;
+                *shared.running.locked() = op_id;
                 if let Some(engine) = thread.engine.as_mut() {
-                    engine.isolation_level = shared
-                        .isolation_level
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .clone();
+                    engine.isolation_level = shared.isolation_level.locked().clone();
                 }
                 let result = op(thread, ticket);
                 if let Some(engine) = &thread.engine {
                     shared.snapshot(engine);
                 }
-                *shared.running.lock().unwrap_or_else(|e| e.into_inner()) = 0;
+                *shared.running.locked() = 0;
                 match result {
                     Ok(value) => Box::new(move |py: Python<'_>| done(py, value)) as Outcome,
                     Err(err) => failed(err),
@@ -270,11 +255,7 @@ impl SqliteConnection {
                 "timeout must be a non-negative number of seconds",
             ));
         }
-        *self
-            .shared
-            .isolation_level
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = isolation_level.clone();
+        *self.shared.isolation_level.locked() = isolation_level.clone();
         super::library::ensure(py)?;
         let options = OpenOptions {
             path,
@@ -292,8 +273,7 @@ impl SqliteConnection {
                     return Err(SqlError::programming("the connection is already open"));
                 }
                 let engine = Engine::open(&options)?;
-                *shared.interrupt.lock().unwrap_or_else(|e| e.into_inner()) =
-                    Some(engine.conn.get_interrupt_handle());
+                *shared.interrupt.locked() = Some(engine.conn.get_interrupt_handle());
                 thread.engine = Some(engine);
                 Ok(())
             },
@@ -395,11 +375,7 @@ impl SqliteConnection {
         self.submit(
             py,
             move |thread, _| {
-                shared
-                    .interrupt
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take();
+                shared.interrupt.locked().take();
                 if let Some(engine) = thread.engine.take() {
                     engine.conn.close().map_err(|(_, e)| SqlError::from(e))?;
                 }
@@ -429,12 +405,7 @@ impl SqliteConnection {
 
     /// Interrupts the statement running now, from any thread.
     fn interrupt(&self) {
-        if let Some(handle) = &*self
-            .shared
-            .interrupt
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-        {
+        if let Some(handle) = &*self.shared.interrupt.locked() {
             handle.interrupt();
         }
     }
@@ -450,11 +421,7 @@ impl SqliteConnection {
     }
 
     fn get_isolation_level(&self) -> Option<String> {
-        self.shared
-            .isolation_level
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.isolation_level.locked().clone()
     }
 
     /// Sets the isolation level for statements queued from now on. Switching
@@ -468,11 +435,7 @@ impl SqliteConnection {
             check_isolation_level(level).map_err(|e| e.into_pyerr(py))?;
         }
         let to_autocommit = level.is_none();
-        *self
-            .shared
-            .isolation_level
-            .lock()
-            .unwrap_or_else(|e| e.into_inner()) = level;
+        *self.shared.isolation_level.locked() = level;
         if to_autocommit {
             // The stdlib commits at once: so does this when the connection
             // is idle (then in_transaction is false, or the error raised,
@@ -726,16 +689,13 @@ impl SqliteConnection {
     /// Adds read-only connections (opened by the caller on the same WAL
     /// database) that plain queries may be routed to.
     fn attach_readers(&self, readers: Vec<Py<SqliteConnection>>) {
-        self.readers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend(readers);
+        self.readers.locked().extend(readers);
     }
 
     /// How many reader connections are attached.
     #[getter]
     fn reader_count(&self) -> usize {
-        self.readers.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.readers.locked().len()
     }
 
     /// Operations queued or running on the connection thread.
