@@ -583,3 +583,36 @@ def test_deeply_nested_conditions_raise_recursion_error() -> None:
     sql, params = render(SQLITE, Person.select().where(shallow))
     assert sql.count(" OR ") == 300
     assert len(params) == 301
+
+
+# -- condition equality (compared natively) --------------------------------------
+
+
+def test_conditions_compare_by_what_their_operands_name() -> None:
+    # A column's == builds a Comparison (always truthy), so operands are
+    # compared by table and name, functions by name and arguments, aliases by
+    # name, raw fragments by text and parameters.
+    assert (Person.id == 1) == (Person.id == 1)
+    assert (Person.id == 1) != (Person.id == 2)
+    assert (Person.id == 1) != (Note.note_id == 1)
+    assert (Person.id == 1) != (Person.id != 1)
+    assert Person.id.in_([1, 2]) == Person.id.in_((1, 2))
+    assert Person.id.in_([1, 2]) != Person.id.in_([1, 2, 3])
+    assert (fn.count(Person.id) > 1) == (fn.count(Person.id) > 1)
+    assert (fn.count(Person.id) > 1) != (fn.count(Person.name) > 1)
+    assert (sql.Alias(Person.id, "n") == 1) == (sql.Alias(Person.name, "n") == 1)
+    assert (Person.id == raw("?", 1)) == (Person.id == raw("?", 1))
+    assert (Person.id == raw("?", 1)) != (Person.id == raw("?", 2))
+    # A column and a function over it are different operands.
+    assert (Person.id == 1) != (fn.count(Person.id) == 1)
+    joins = [Person.select().join(Note).on(Note.person_id == Person.id)._joins[0]] * 2
+    assert joins[0] == joins[1]
+
+
+def test_condition_equality_of_deeply_nested_functions_is_bounded() -> None:
+    deep_a: Any = Person.id
+    deep_b: Any = Person.id
+    for _ in range(3000):
+        deep_a, deep_b = fn.count(deep_a), fn.count(deep_b)
+    with pytest.raises(RecursionError, match="nested too deeply"):
+        assert (deep_a == 1) == (deep_b == 1)

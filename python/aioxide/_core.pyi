@@ -1,7 +1,7 @@
 """Type stubs for the Rust extension module ``aioxide._core``."""
 
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
-from typing import Any, Generic, SupportsIndex, TypeVar, final, overload
+from typing import Any, ClassVar, Generic, SupportsIndex, TypeVar, final, overload
 
 from typing_extensions import Self, disjoint_base
 
@@ -10,8 +10,9 @@ _T_co = TypeVar("_T_co", covariant=True)
 
 __version__: str
 
-# The module's own __all__, in registration order (stubtest checks it).
+# The module's own __all__ (stubtest checks the two agree).
 __all__ = [
+    "SQL_CODES",
     "And",
     "Channel",
     "ColumnCore",
@@ -383,6 +384,10 @@ class PreparedQuery(Generic[_T_co]):
     ) -> Self: ...
     def __iter__(self) -> Iterator[Any]: ...
 
+#: ``{table: {name: code}}``: the integer codes shared with aioxide.sql
+#: (tables ``action``, ``dialect``, ``operator``, ``join``, ``kind``).
+SQL_CODES: dict[str, dict[str, int]]
+
 def sql_render(dialect: int, query: Any) -> PreparedQuery[Any]: ...
 def sql_render_clause(dialect: int, clause: Any) -> tuple[str, list[Any]]: ...
 def sql_render_join(dialect: int, join: Any) -> tuple[str, list[Any]]: ...
@@ -390,6 +395,10 @@ def sql_render_raw(dialect: int, raw: Any) -> tuple[str, list[Any]]: ...
 @final
 class RowShape:
     """How rows become objects: the class, field names, build mode, conversions."""
+
+    CALL: ClassVar[int]
+    FIELDS: ClassVar[int]
+    TUPLE: ClassVar[int]
 
     def __new__(
         cls, factory: Any, names: Sequence[str], mode: int, converters: list[tuple[int, Any]]

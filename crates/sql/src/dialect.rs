@@ -1,6 +1,8 @@
 //! What differs between the SQL dialects we render: quoting, placeholders,
 //! column types, and the statements each one lacks.
 
+use crate::codes::{dialect, kind};
+
 /// A target dialect. `Generic` is aql's engine-neutral SQL (backticks, `?`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
@@ -13,10 +15,10 @@ pub enum Dialect {
 impl Dialect {
     pub fn from_code(code: u8) -> Option<Dialect> {
         match code {
-            0 => Some(Dialect::Generic),
-            1 => Some(Dialect::Sqlite),
-            2 => Some(Dialect::Mysql),
-            3 => Some(Dialect::Postgres),
+            dialect::GENERIC => Some(Dialect::Generic),
+            dialect::SQLITE => Some(Dialect::Sqlite),
+            dialect::MYSQL => Some(Dialect::Mysql),
+            dialect::POSTGRES => Some(Dialect::Postgres),
             _ => None,
         }
     }
@@ -48,24 +50,24 @@ impl Dialect {
         self == Dialect::Mysql
     }
 
-    /// The SQL type of a column kind (see `aioxide.sql.column.KINDS`).
+    /// The SQL type of a column kind (`crate::codes::kind`).
     pub fn type_name(self, kind: u8) -> Option<&'static str> {
         let pg = self == Dialect::Postgres;
         Some(match kind {
-            1 => "BOOLEAN",
-            2 => "BIGINT",
-            3 if pg => "DOUBLE PRECISION",
-            3 => "DOUBLE",
-            4 => "VARCHAR(255)",
-            5 if pg => "BYTEA",
-            5 => "VARBINARY(255)",
-            6 => "TEXT",
-            7 if pg => "BYTEA",
-            7 => "BLOB",
-            8 => "DATE",
-            9 if pg => "TIMESTAMP",
-            9 if self == Dialect::Mysql => "DATETIME(6)",
-            9 => "DATETIME",
+            kind::BOOL => "BOOLEAN",
+            kind::INT => "BIGINT",
+            kind::FLOAT if pg => "DOUBLE PRECISION",
+            kind::FLOAT => "DOUBLE",
+            kind::STR => "VARCHAR(255)",
+            kind::BYTES if pg => "BYTEA",
+            kind::BYTES => "VARBINARY(255)",
+            kind::TEXT => "TEXT",
+            kind::BLOB if pg => "BYTEA",
+            kind::BLOB => "BLOB",
+            kind::DATE => "DATE",
+            kind::DATETIME if pg => "TIMESTAMP",
+            kind::DATETIME if self == Dialect::Mysql => "DATETIME(6)",
+            kind::DATETIME => "DATETIME",
             _ => return None,
         })
     }

@@ -5,27 +5,14 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
-use crate::classes::Node;
 use crate::dialect::Dialect;
+use crate::py_modules::Node;
 use crate::statement;
 use crate::tree::{And, ColumnCore, Comparison, Not, Or};
 use crate::writer::{push_ident, Writer};
 
-// aioxide.sql.types.Operator values.
-const EQ: u8 = 1;
-const NE: u8 = 2;
-const GT: u8 = 3;
-const GE: u8 = 4;
-const LT: u8 = 5;
-const LE: u8 = 6;
-const IN: u8 = 7;
-const LIKE: u8 = 8;
-const ILIKE: u8 = 9;
-const NOT_IN: u8 = 10;
-const NOT_LIKE: u8 = 11;
-const NOT_ILIKE: u8 = 12;
-const BETWEEN: u8 = 13;
-const NOT_BETWEEN: u8 = 14;
+// The operator codes (`Operator` in Python).
+use crate::codes::operator::*;
 
 /// `table`.`column`, checking the table is part of the query.
 pub fn column_ref<'py>(w: &mut Writer<'py>, col: &Bound<'py, PyAny>) -> PyResult<()> {

@@ -10,10 +10,11 @@
 //! - rows become the user's objects through `RowShape` (in aioxide-sqlite,
 //!   beside the cells it is built from).
 
-pub mod classes;
+pub mod codes;
 pub mod ddl;
 pub mod dialect;
 pub mod expr;
+pub mod py_modules;
 pub mod statement;
 pub mod tree;
 pub mod writer;
@@ -21,6 +22,7 @@ pub mod writer;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
 
+use codes::action;
 use dialect::Dialect;
 use writer::Writer;
 
@@ -47,11 +49,11 @@ pub fn sql_render<'py>(
     let action = tree::as_query(query)?.borrow().action;
     let mut after = Vec::new();
     match action {
-        2 => after = ddl::create(&mut w, query)?,
-        3 => statement::insert(&mut w, query)?,
-        4 => statement::select(&mut w, query)?,
-        5 => statement::update(&mut w, query)?,
-        6 => statement::delete(&mut w, query)?,
+        action::CREATE => after = ddl::create(&mut w, query)?,
+        action::INSERT => statement::insert(&mut w, query)?,
+        action::SELECT => statement::select(&mut w, query)?,
+        action::UPDATE => statement::update(&mut w, query)?,
+        action::DELETE => statement::delete(&mut w, query)?,
         _ => return Err(w.build_error("query not yet started: nothing to render")),
     }
     let (sql, params) = finish(w)?;
@@ -111,6 +113,7 @@ pub fn sql_render_raw<'py>(
 /// Register the functions on the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tree::register(m)?;
+    m.add("SQL_CODES", codes::as_dict(m.py())?)?;
     m.add_function(wrap_pyfunction!(sql_render, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_clause, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_join, m)?)?;

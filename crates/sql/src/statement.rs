@@ -7,10 +7,11 @@ use pyo3::types::{
     PyString, PyTuple,
 };
 
-use crate::classes::Node;
+use crate::codes::{self, action::SELECT, join, kind};
 use crate::dialect::Dialect;
 use crate::expr::{clause, operand, value};
-use crate::tree::{as_query, QueryCore, TableJoin, SELECT};
+use crate::py_modules::Node;
+use crate::tree::{as_query, QueryCore, TableJoin};
 use crate::writer::Writer;
 
 fn table_name<'py>(table: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyString>> {
@@ -88,10 +89,10 @@ pub fn join<'py>(w: &mut Writer<'py>, join: &Bound<'py, PyAny>) -> PyResult<()> 
     let py = w.py;
     let j = join.cast::<TableJoin>()?.get();
     let style = j.style.bind(py);
-    w.kw(match style.extract::<i64>().unwrap_or(0) {
-        1 => "INNER JOIN ",
-        2 => "LEFT JOIN ",
-        3 => "RIGHT JOIN ",
+    w.kw(match style.extract::<u8>() {
+        Ok(join::INNER) => "INNER JOIN ",
+        Ok(join::LEFT) => "LEFT JOIN ",
+        Ok(join::RIGHT) => "RIGHT JOIN ",
         _ => {
             return Err(w.error(
                 "UnsupportedQuery",
@@ -192,27 +193,23 @@ pub fn select<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
     Ok(())
 }
 
-/// Whether `value` fits a column of this kind (see `aioxide.sql.column.KINDS`).
+/// Whether `value` fits a column of this kind (`crate::codes::kind`).
 fn accepts(kind: u8, value: &Bound<'_, PyAny>) -> bool {
     match kind {
-        1 => value.cast::<PyBool>().is_ok(),
-        2 => value.cast::<PyInt>().is_ok(),
-        3 => value.cast::<PyFloat>().is_ok() || value.cast::<PyInt>().is_ok(),
-        4 | 6 => value.cast::<PyString>().is_ok(),
-        5 | 7 => {
+        kind::BOOL => value.cast::<PyBool>().is_ok(),
+        kind::INT => value.cast::<PyInt>().is_ok(),
+        kind::FLOAT => value.cast::<PyFloat>().is_ok() || value.cast::<PyInt>().is_ok(),
+        kind::STR | kind::TEXT => value.cast::<PyString>().is_ok(),
+        kind::BYTES | kind::BLOB => {
             value.cast::<PyBytes>().is_ok()
                 || value.cast::<PyByteArray>().is_ok()
                 || value.cast::<PyMemoryView>().is_ok()
         }
-        8 => value.cast::<PyDate>().is_ok(),
-        9 => value.cast::<PyDateTime>().is_ok(),
+        kind::DATE => value.cast::<PyDate>().is_ok(),
+        kind::DATETIME => value.cast::<PyDateTime>().is_ok(),
         _ => true,
     }
 }
-
-const KIND_NAMES: [&str; 10] = [
-    "any", "bool", "int", "float", "str", "bytes", "Text", "Blob", "date", "datetime",
-];
 
 /// A column's type facts, read once per statement.
 pub struct ColumnFacts {
@@ -250,7 +247,7 @@ impl ColumnFacts {
         v: &Bound<'_, PyAny>,
         what: &str,
     ) -> PyResult<()> {
-        if self.kind == 0 {
+        if self.kind == kind::ANY {
             return Ok(());
         }
         if v.is_none() {
@@ -273,7 +270,7 @@ impl ColumnFacts {
             format!(
                 "{what}: {table}.{} holds {} values, not {} {}",
                 self.name,
-                KIND_NAMES.get(usize::from(self.kind)).unwrap_or(&"?"),
+                codes::name_of(codes::KINDS, self.kind),
                 v.get_type().name()?,
                 v.repr()?
             ),

@@ -4,8 +4,8 @@ use pyo3::exceptions::PyRecursionError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
 
-use crate::classes::{build_error, classes, error, Classes};
 use crate::dialect::Dialect;
+use crate::py_modules::{build_error, classes, error, Classes};
 
 pub struct Writer<'py> {
     pub py: Python<'py>,

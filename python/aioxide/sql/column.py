@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar, Union
 
 from attr import dataclass
 
-from .._core import ColumnCore
+from .._core import SQL_CODES, ColumnCore
 from .errors import InvalidColumnType
 from .expr import Operand, QueryBase
 from .types import Blob, Text
@@ -59,30 +59,32 @@ class Primary(Index[T]):
     _AUTO_PREFIX = "pri"
 
 
-#: Column kinds as the Rust renderer knows them (0: untyped).
+#: Column kinds by their codes, declared in Rust (crates/sql/src/codes.rs;
+#: 0: untyped).
+KIND = SQL_CODES["kind"]
 KINDS: dict[Any, int] = {
-    bool: 1,
-    int: 2,
-    float: 3,
-    str: 4,
-    bytes: 5,
-    Text: 6,
-    Blob: 7,
-    _dt.date: 8,
-    _dt.datetime: 9,
+    bool: KIND["bool"],
+    int: KIND["int"],
+    float: KIND["float"],
+    str: KIND["str"],
+    bytes: KIND["bytes"],
+    Text: KIND["Text"],
+    Blob: KIND["Blob"],
+    _dt.date: KIND["date"],
+    _dt.datetime: KIND["datetime"],
 }
 
 # Python types a value for each kind may have (comparisons also accept operands).
 _VALUE_TYPES: dict[int, tuple[type, ...]] = {
-    1: (bool,),
-    2: (int,),
-    3: (int, float),
-    4: (str,),
-    5: (bytes, bytearray, memoryview),
-    6: (str,),
-    7: (bytes, bytearray, memoryview),
-    8: (_dt.date,),
-    9: (_dt.datetime,),
+    KIND["bool"]: (bool,),
+    KIND["int"]: (int,),
+    KIND["float"]: (int, float),
+    KIND["str"]: (str,),
+    KIND["bytes"]: (bytes, bytearray, memoryview),
+    KIND["Text"]: (str,),
+    KIND["Blob"]: (bytes, bytearray, memoryview),
+    KIND["date"]: (_dt.date,),
+    KIND["datetime"]: (_dt.datetime,),
 }
 
 
@@ -153,9 +155,6 @@ class Column(ColumnCore, Operand):
         self._auto = ctype.autoincrement
         if self._kind:
             self._accepts = (*_VALUE_TYPES[self._kind], Operand, QueryBase)
-
-    def _key(self) -> Any:
-        return (self.table_name, self.name)
 
     def __repr__(self) -> str:
         return f"<Column: {self.full_name}>"

@@ -36,9 +36,6 @@ class Operand(OperandCore):
     #: Value types a comparison with this operand accepts (None: anything).
     _accepts: tuple[type, ...] | None = None
 
-    def _key(self) -> Any:
-        return id(self)
-
     def _operand(self, value: Any) -> Any:
         accepts = self._accepts
         if accepts is not None and value is not None and not isinstance(value, accepts):
@@ -127,9 +124,6 @@ class Func(Operand):
         self.args = args
         self.distinct = distinct
 
-    def _key(self) -> Any:
-        return (self.name, tuple(a._key() if isinstance(a, Operand) else a for a in self.args))
-
     @property
     def label(self) -> str:
         """The field name a row gets for this call when it has no alias."""
@@ -149,9 +143,6 @@ class Alias(Operand):
     def __init__(self, expr: Any, name: str) -> None:
         self.expr = expr
         self.name = check_identifier(name, "alias")
-
-    def _key(self) -> Any:
-        return ("alias", self.name)
 
     def __repr__(self) -> str:
         return f"<Alias: {self.name}>"
@@ -174,9 +165,6 @@ class Raw(Operand):
             raise InvalidValue(f"raw SQL must be a str, not {type(sql).__name__}")
         self.sql = sql
         self.params = list(params)
-
-    def _key(self) -> Any:
-        return ("raw", self.sql, tuple(self.params))
 
     def __repr__(self) -> str:
         return f"<Raw: {self.sql!r}>"

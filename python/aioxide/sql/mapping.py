@@ -24,11 +24,12 @@ from typing import Any
 import attr
 
 from .._core import RowShape
-from .column import Column
+from .column import KIND, Column
 from .expr import Alias
 from .query import Query, field_names
 
-CALL, FIELDS, TUPLE = 0, 1, 2
+# The build modes are declared once, on the Rust class.
+CALL, FIELDS, TUPLE = RowShape.CALL, RowShape.FIELDS, RowShape.TUPLE
 
 _MODES: dict[tuple[type, tuple[str, ...]], int] = {}
 
@@ -76,7 +77,11 @@ def _datetime(value: Any) -> Any:
 
 
 #: Per dialect, what a column kind's stored value needs to become its Python type.
-TEXT_STORED: dict[int, Callable[[Any], Any]] = {1: bool, 8: _date, 9: _datetime}
+TEXT_STORED: dict[int, Callable[[Any], Any]] = {
+    KIND["bool"]: bool,
+    KIND["date"]: _date,
+    KIND["datetime"]: _datetime,
+}
 BOOL_AS_INT: dict[int, Callable[[Any], Any]] = {1: bool}
 
 

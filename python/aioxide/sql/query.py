@@ -29,7 +29,7 @@ from attr import make_class
 from .._core import PreparedQuery as PreparedQuery
 from .._core import QueryCore
 from .column import Column
-from .errors import BuildError, InvalidValue
+from .errors import BuildError
 from .expr import Alias, Func, QueryBase
 from .types import QueryAction
 
@@ -39,13 +39,6 @@ if TYPE_CHECKING:  # pragma: no cover
 T = TypeVar("T")
 
 _SELECT = QueryAction.select
-
-
-def _count(n: Any, what: str) -> int:
-    """Called by the native builder when a count is not a plain int >= 0."""
-    if type(n) is not int or n < 0:  # bool is refused too
-        raise InvalidValue(f"{what} must be a non-negative int, not {n!r}")
-    return n
 
 
 _ROW_CLASSES: dict[tuple[str, ...], type] = {}

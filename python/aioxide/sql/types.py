@@ -6,10 +6,12 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum, auto
+from enum import Enum, IntEnum
 from typing import Any, Generic, NewType, TypeVar, Union
 
 from attr import dataclass
+
+from .._core import SQL_CODES
 
 # The tree's node classes are native: building a query is a chain of native
 # calls and rendering reads them without attribute lookups.
@@ -44,32 +46,39 @@ Text = NewType("Text", str)
 Blob = NewType("Blob", bytes)
 
 
+# The integer codes are declared once, in Rust (crates/sql/src/codes.rs):
+# a name missing there fails here, at import.
+_ACTIONS = SQL_CODES["action"]
+_OPERATORS = SQL_CODES["operator"]
+_JOINS = SQL_CODES["join"]
+
+
 class QueryAction(IntEnum):
-    unset = auto()
-    create = auto()
-    insert = auto()
-    select = auto()
-    update = auto()
-    delete = auto()
+    unset = _ACTIONS["unset"]
+    create = _ACTIONS["create"]
+    insert = _ACTIONS["insert"]
+    select = _ACTIONS["select"]
+    update = _ACTIONS["update"]
+    delete = _ACTIONS["delete"]
 
 
 class Operator(IntEnum):
     """Comparison operators; the Rust renderer reads their integer values."""
 
-    eq = auto()
-    ne = auto()
-    gt = auto()
-    ge = auto()
-    lt = auto()
-    le = auto()
-    in_ = auto()
-    like = auto()
-    ilike = auto()
-    not_in = auto()
-    not_like = auto()
-    not_ilike = auto()
-    between = auto()
-    not_between = auto()
+    eq = _OPERATORS["eq"]
+    ne = _OPERATORS["ne"]
+    gt = _OPERATORS["gt"]
+    ge = _OPERATORS["ge"]
+    lt = _OPERATORS["lt"]
+    le = _OPERATORS["le"]
+    in_ = _OPERATORS["in_"]
+    like = _OPERATORS["like"]
+    ilike = _OPERATORS["ilike"]
+    not_in = _OPERATORS["not_in"]
+    not_like = _OPERATORS["not_like"]
+    not_ilike = _OPERATORS["not_ilike"]
+    between = _OPERATORS["between"]
+    not_between = _OPERATORS["not_between"]
 
 
 class Boolean(Enum):
@@ -83,26 +92,14 @@ class Select(IntEnum):
 
 
 class Join(IntEnum):
-    inner = auto()
-    left = auto()
-    right = auto()
+    inner = _JOINS["inner"]
+    left = _JOINS["left"]
+    right = _JOINS["right"]
 
 
 class Order(Enum):
     asc = "asc"
     desc = "desc"
-
-
-def _same_operand(a: Any, b: Any) -> bool:
-    # Column.__eq__ builds a Comparison (always truthy), so columns are
-    # compared by what they name, never with ==.
-    from .expr import Operand
-
-    if isinstance(a, Operand) or isinstance(b, Operand):
-        return a is b or (type(a) is type(b) and a._key() == b._key())
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return len(a) == len(b) and all(_same_operand(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a is b or a == b)
 
 
 Clause = Union[Comparison, And, Or, Not, Any]  # noqa: UP007 - a runtime alias

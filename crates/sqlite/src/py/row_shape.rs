@@ -177,6 +177,17 @@ pub struct RowShape {
 
 #[pymethods]
 impl RowShape {
+    /// Build mode `factory(*row)` (the codes are declared only here;
+    /// `aioxide.sql.mapping` reads them from the class).
+    #[classattr]
+    const CALL: u8 = 0;
+    /// Build mode `object.__new__(factory)`, then each field set.
+    #[classattr]
+    const FIELDS: u8 = 1;
+    /// Build mode `tuple.__new__(factory, row)`.
+    #[classattr]
+    const TUPLE: u8 = 2;
+
     #[new]
     fn new(
         factory: Py<PyAny>,
@@ -185,9 +196,9 @@ impl RowShape {
         converters: Vec<(usize, Py<PyAny>)>,
     ) -> PyResult<Self> {
         let build = match mode {
-            0 => Build::Call,
-            1 => Build::Fields,
-            2 => Build::Tuple,
+            Self::CALL => Build::Call,
+            Self::FIELDS => Build::Fields,
+            Self::TUPLE => Build::Tuple,
             _ => return Err(PyValueError::new_err(format!("unknown build mode {mode}"))),
         };
         Ok(RowShape {

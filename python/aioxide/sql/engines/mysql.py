@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ..._core import SQL_CODES
 from ..errors import NoConnection
 from ..mapping import BOOL_AS_INT
 from .base import Connection, MissingConnector
@@ -45,7 +46,7 @@ class MysqlEngine(SqlEngine, name="mysql"):
     """MySQL/MariaDB: ``%s`` placeholders (literal ``%`` doubled), byte-wise
     LIKE, ``ON DUPLICATE KEY UPDATE``, utf8mb4 tables."""
 
-    DIALECT = 2
+    DIALECT = SQL_CODES["dialect"]["mysql"]
     PLACEHOLDER = "%s"
     MAX_PARAMS = 65535
     CONVERSIONS = BOOL_AS_INT

@@ -15,6 +15,7 @@ import re
 from collections import OrderedDict
 from typing import Any, ClassVar
 
+from ..._core import SQL_CODES
 from .base import Connection, MissingConnector
 from .sql import SqlEngine
 
@@ -31,7 +32,7 @@ class PostgresEngine(SqlEngine, name="postgres"):
     """PostgreSQL: ``"quoted"`` names, ``$n`` placeholders, native ILIKE,
     identity columns, LIMIT on UPDATE/DELETE through a ctid subquery."""
 
-    DIALECT = 3
+    DIALECT = SQL_CODES["dialect"]["postgres"]
     PLACEHOLDER = "$"
     MAX_PARAMS = 32767
     CONVERSIONS: ClassVar[dict[int, Any]] = {}  # asyncpg returns Python types

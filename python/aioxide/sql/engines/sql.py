@@ -15,6 +15,7 @@ import functools
 from typing import Any, ClassVar
 
 from ... import _core
+from ..._core import SQL_CODES
 from ..expr import Raw
 from ..mapping import TEXT_STORED, RowPlan, plan_for
 from ..query import PreparedQuery, Query
@@ -28,7 +29,7 @@ class SqlEngine(Engine, name="sql"):
     """Generic SQL for any backend that takes backticks and ``?``."""
 
     #: Dialect code understood by the renderer.
-    DIALECT: ClassVar[int] = 0
+    DIALECT: ClassVar[int] = SQL_CODES["dialect"]["generic"]
     PLACEHOLDER: ClassVar[str] = "?"
     #: Most values one statement may bind (SQLite's limit); bigger inserts
     #: are sent as several statements.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ... import sqlite as aiosqlite
-from ..._core import SqliteBatch
+from ..._core import SQL_CODES, SqliteBatch
 from ..mapping import TEXT_STORED, RowPlan
 from .base import Connection
 from .sql import SqlEngine
@@ -21,7 +21,7 @@ class SqliteEngine(SqlEngine, name="sqlite"):
     """SQLite: case-sensitive LIKE through GLOB, LIMIT on UPDATE/DELETE
     through a rowid subquery, ``INTEGER PRIMARY KEY AUTOINCREMENT``."""
 
-    DIALECT = 1
+    DIALECT = SQL_CODES["dialect"]["sqlite"]
     CONVERSIONS = TEXT_STORED
 
 

@@ -1,330 +1,14 @@
-//! The query tree as native classes: comparisons, boolean groups, joins and
-//! the fluent query itself. Building a query is a chain of short native
-//! calls, and rendering reads these structs directly.
-//!
-//! The Python classes `aioxide.sql.types.Comparison` etc. are these; the
-//! Python `Query` subclasses `QueryCore` to add what is natural in Python.
+//! The fluent query: `QueryCore` holds a query's parts and its builder
+//! methods, each checking it is called at a valid point; the Python `Query`
+//! subclasses it to add what is natural in Python.
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyString, PyTuple, PyType};
-use pyo3::IntoPyObjectExt;
+use pyo3::types::{PyDict, PyInt, PyList, PyString, PyTuple};
 
-use crate::classes::{build_error, error};
-
-fn same_operand(py: Python<'_>, a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<bool> {
-    static SAME: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    SAME.import(py, "aioxide.sql.types", "_same_operand")?
-        .call1((a, b))?
-        .is_truthy()
-}
-
-/// `column <operator> value`.
-#[pyclass(frozen, module = "aioxide.sql.types", name = "Comparison")]
-pub struct Comparison {
-    #[pyo3(get)]
-    pub column: Py<PyAny>,
-    #[pyo3(get)]
-    pub operator: Py<PyAny>,
-    #[pyo3(get)]
-    pub value: Py<PyAny>,
-    pub op: u8,
-}
-
-#[pymethods]
-impl Comparison {
-    #[new]
-    fn new(column: Py<PyAny>, operator: &Bound<'_, PyAny>, value: Py<PyAny>) -> PyResult<Self> {
-        Ok(Comparison {
-            column,
-            operator: operator.clone().unbind(),
-            op: operator.extract()?,
-            value,
-        })
-    }
-
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let Ok(other) = other.cast::<Comparison>() else {
-            return Ok(py.NotImplemented());
-        };
-        let other = other.get();
-        let equal = self.op == other.op
-            && same_operand(py, self.column.bind(py), other.column.bind(py))?
-            && same_operand(py, self.value.bind(py), other.value.bind(py))?;
-        equal.into_py_any(py)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!(
-            "Comparison(column={}, operator={}, value={})",
-            self.column.bind(py).repr()?,
-            self.operator.bind(py).repr()?,
-            self.value.bind(py).repr()?
-        ))
-    }
-
-    fn __and__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        group_of(slf.as_any(), other)
-    }
-
-    fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        any_of(slf.as_any(), other)
-    }
-
-    fn __invert__(slf: &Bound<'_, Self>) -> PyResult<Py<Not>> {
-        Py::new(
-            slf.py(),
-            Not {
-                clause: slf.clone().into_any().unbind(),
-            },
-        )
-    }
-}
-
-fn group_of(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let py = a.py();
-    Ok(Py::new(
-        py,
-        And {
-            clauses: PyTuple::new(py, [a, b])?.unbind(),
-        },
-    )?
-    .into_any())
-}
-
-fn any_of(a: &Bound<'_, PyAny>, b: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-    let py = a.py();
-    Ok(Py::new(
-        py,
-        Or {
-            clauses: PyTuple::new(py, [a, b])?.unbind(),
-        },
-    )?
-    .into_any())
-}
-
-fn clauses_repr(py: Python<'_>, name: &str, clauses: &Py<PyTuple>) -> PyResult<String> {
-    Ok(format!("{name}{}", clauses.bind(py).repr()?))
-}
-
-macro_rules! group_class {
-    ($ty:ident, $name:literal) => {
-        #[doc = concat!("Clauses joined with ", $name, " (parenthesised when rendered).")]
-        #[pyclass(frozen, module = "aioxide.sql.types", name = $name)]
-        pub struct $ty {
-            #[pyo3(get)]
-            pub clauses: Py<PyTuple>,
-        }
-
-        #[pymethods]
-        impl $ty {
-            #[new]
-            #[pyo3(signature = (*clauses))]
-            fn new(clauses: Py<PyTuple>) -> Self {
-                $ty { clauses }
-            }
-
-            fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-                let Ok(other) = other.cast::<$ty>() else {
-                    return Ok(py.NotImplemented());
-                };
-                self.clauses
-                    .bind(py)
-                    .eq(other.get().clauses.bind(py))?
-                    .into_py_any(py)
-            }
-
-            fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-                clauses_repr(py, $name, &self.clauses)
-            }
-
-            fn __and__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-                group_of(slf.as_any(), other)
-            }
-
-            fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-                any_of(slf.as_any(), other)
-            }
-
-            fn __invert__(slf: &Bound<'_, Self>) -> PyResult<Py<Not>> {
-                Py::new(
-                    slf.py(),
-                    Not {
-                        clause: slf.clone().into_any().unbind(),
-                    },
-                )
-            }
-        }
-    };
-}
-
-group_class!(And, "And");
-group_class!(Or, "Or");
-
-/// `NOT (clause)`.
-#[pyclass(frozen, module = "aioxide.sql.types", name = "Not")]
-pub struct Not {
-    #[pyo3(get)]
-    pub clause: Py<PyAny>,
-}
-
-#[pymethods]
-impl Not {
-    #[new]
-    fn new(clause: Py<PyAny>) -> Self {
-        Not { clause }
-    }
-
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let Ok(other) = other.cast::<Not>() else {
-            return Ok(py.NotImplemented());
-        };
-        self.clause
-            .bind(py)
-            .eq(other.get().clause.bind(py))?
-            .into_py_any(py)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!("Not({})", self.clause.bind(py).repr()?))
-    }
-
-    fn __and__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        group_of(slf.as_any(), other)
-    }
-
-    fn __or__(slf: &Bound<'_, Self>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        any_of(slf.as_any(), other)
-    }
-
-    fn __invert__(&self, py: Python<'_>) -> Py<PyAny> {
-        self.clause.clone_ref(py)
-    }
-}
-
-/// One JOIN: table, style, and ON clauses or USING columns.
-#[pyclass(frozen, module = "aioxide.sql.types", name = "TableJoin")]
-pub struct TableJoin {
-    #[pyo3(get)]
-    pub table: Py<PyAny>,
-    #[pyo3(get)]
-    pub style: Py<PyAny>,
-    #[pyo3(get)]
-    pub on: Py<PyList>,
-    #[pyo3(get)]
-    pub using: Py<PyList>,
-}
-
-#[pymethods]
-impl TableJoin {
-    #[new]
-    #[pyo3(signature = (table, style, on=None, using=None))]
-    fn new(
-        py: Python<'_>,
-        table: Py<PyAny>,
-        style: Py<PyAny>,
-        on: Option<Py<PyList>>,
-        using: Option<Py<PyList>>,
-    ) -> Self {
-        TableJoin {
-            table,
-            style,
-            on: on.unwrap_or_else(|| PyList::empty(py).unbind()),
-            using: using.unwrap_or_else(|| PyList::empty(py).unbind()),
-        }
-    }
-
-    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let Ok(other) = other.cast::<TableJoin>() else {
-            return Ok(py.NotImplemented());
-        };
-        let o = other.get();
-        let equal = self.table.bind(py).is(o.table.bind(py))
-            && self.style.bind(py).eq(o.style.bind(py))?
-            && self.on.bind(py).eq(o.on.bind(py))?
-            && same_operand(py, self.using.bind(py), o.using.bind(py))?;
-        equal.into_py_any(py)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!(
-            "TableJoin({}, {}, on={}, using={})",
-            self.table.bind(py).repr()?,
-            self.style.bind(py).repr()?,
-            self.on.bind(py).repr()?,
-            self.using.bind(py).repr()?
-        ))
-    }
-}
-
-// QueryAction values.
-pub const UNSET: u8 = 1;
-pub const CREATE: u8 = 2;
-pub const INSERT: u8 = 3;
-pub const SELECT: u8 = 4;
-pub const UPDATE: u8 = 5;
-pub const DELETE: u8 = 6;
-const ACTION_NAMES: [&str; 7] = [
-    "", "unset", "create", "insert", "select", "update", "delete",
-];
-
-/// Python objects the builder hands out or checks against.
-struct Enums {
-    actions: Vec<Py<PyAny>>,
-    select_all: Py<PyAny>,
-    select_distinct: Py<PyAny>,
-    order: Py<PyType>,
-    order_asc: Py<PyAny>,
-    join_inner: Py<PyAny>,
-    boolean_and: Py<PyAny>,
-    clause_types: Py<PyTuple>,
-    operand: Py<PyType>,
-    column: Py<PyType>,
-    count: Py<PyAny>,
-}
-
-fn enums(py: Python<'_>) -> PyResult<&'static Enums> {
-    static ENUMS: PyOnceLock<Enums> = PyOnceLock::new();
-    ENUMS.get_or_try_init(py, || {
-        let types = py.import("aioxide.sql.types")?;
-        let action = types.getattr("QueryAction")?;
-        let select = types.getattr("Select")?;
-        let order = types.getattr("Order")?;
-        let expr = py.import("aioxide.sql.expr")?;
-        let mut actions = vec![py.None()];
-        for name in &ACTION_NAMES[1..] {
-            actions.push(action.getattr(*name)?.unbind());
-        }
-        let clause_types = PyTuple::new(
-            py,
-            [
-                py.get_type::<Comparison>().into_any(),
-                py.get_type::<And>().into_any(),
-                py.get_type::<Or>().into_any(),
-                py.get_type::<Not>().into_any(),
-                expr.getattr("Raw")?,
-            ],
-        )?;
-        Ok(Enums {
-            actions,
-            select_all: select.getattr("all")?.unbind(),
-            select_distinct: select.getattr("distinct")?.unbind(),
-            order_asc: order.getattr("asc")?.unbind(),
-            order: order.cast_into::<PyType>()?.unbind(),
-            join_inner: types.getattr("Join")?.getattr("inner")?.unbind(),
-            boolean_and: types.getattr("Boolean")?.getattr("and_")?.unbind(),
-            clause_types: clause_types.unbind(),
-            operand: expr.getattr("Operand")?.cast_into::<PyType>()?.unbind(),
-            column: py
-                .import("aioxide.sql.column")?
-                .getattr("Column")?
-                .cast_into::<PyType>()?
-                .unbind(),
-            count: py.import("aioxide.sql.query")?.getattr("_count")?.unbind(),
-        })
-    })
-}
+use super::{And, Comparison, Or, TableJoin};
+use crate::codes::{self, action::*};
+use crate::py_modules::{build_error, classes, error};
 
 fn empty_list(py: Python<'_>) -> Py<PyList> {
     PyList::empty(py).unbind()
@@ -383,7 +67,7 @@ impl QueryCore {
                 py,
                 format!(
                     "query already started with {}",
-                    ACTION_NAMES[self.action as usize]
+                    codes::name_of(codes::ACTIONS, self.action)
                 ),
             ));
         }
@@ -405,7 +89,7 @@ impl QueryCore {
                 py,
                 format!(
                     "{method}() cannot be used in a {} query",
-                    ACTION_NAMES[self.action as usize]
+                    codes::name_of(codes::ACTIONS, self.action)
                 ),
             ));
         }
@@ -415,7 +99,7 @@ impl QueryCore {
     /// A column of this query's own table.
     fn own_column<'py>(&self, column: &Bound<'py, PyAny>, method: &str) -> PyResult<()> {
         let py = column.py();
-        let e = enums(py)?;
+        let e = classes(py)?;
         let table = self.table.bind(py);
         let table_name: String = table.getattr(intern!(py, "_name"))?.extract()?;
         if !column.is_instance(e.column.bind(py))? {
@@ -447,7 +131,7 @@ impl QueryCore {
     }
 
     fn check_operands(py: Python<'_>, items: &Bound<'_, PyTuple>, method: &str) -> PyResult<()> {
-        let e = enums(py)?;
+        let e = classes(py)?;
         let operand = e.operand.bind(py);
         let column = e.column.as_ptr();
         for item in items.iter() {
@@ -466,7 +150,7 @@ impl QueryCore {
     }
 
     fn check_clauses(py: Python<'_>, items: &Bound<'_, PyTuple>, method: &str) -> PyResult<()> {
-        let kinds = enums(py)?.clause_types.bind(py);
+        let kinds = classes(py)?.clause_types.bind(py);
         for item in items.iter() {
             let common = item.is_exact_instance_of::<Comparison>()
                 || item.is_exact_instance_of::<And>()
@@ -492,7 +176,7 @@ impl QueryCore {
         let anded = match grouping {
             None => true,
             Some(g) => {
-                let e = enums(py)?;
+                let e = classes(py)?;
                 g.is(e.boolean_and.bind(py))
                     || g.is(py.get_type::<And>().as_any())
                     || g.eq(e.boolean_and.bind(py))?
@@ -517,14 +201,17 @@ impl QueryCore {
     }
 }
 
+/// A LIMIT / OFFSET count: a plain `int` >= 0 (not a bool), else
+/// `InvalidValue`. Any size is accepted; it is bound as a parameter.
 fn count<'py>(py: Python<'py>, n: &Bound<'py, PyAny>, what: &str) -> PyResult<Py<PyAny>> {
-    if n.is_exact_instance_of::<pyo3::types::PyInt>()
-        && n.extract::<i64>().map(|v| v >= 0).unwrap_or(false)
-    {
+    if n.is_exact_instance_of::<PyInt>() && !n.lt(0)? {
         return Ok(n.clone().unbind());
     }
-    // The Python helper raises InvalidValue with the message.
-    Ok(enums(py)?.count.bind(py).call1((n, what))?.unbind())
+    Err(error(
+        py,
+        "InvalidValue",
+        format!("{what} must be a non-negative int, not {}", n.repr()?),
+    ))
 }
 
 #[pymethods]
@@ -554,12 +241,12 @@ impl QueryCore {
 
     #[getter]
     fn _action(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        Ok(enums(py)?.actions[self.action as usize].clone_ref(py))
+        Ok(classes(py)?.action(py, self.action)?.unbind())
     }
 
     #[getter]
     fn _selector(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let e = enums(py)?;
+        let e = classes(py)?;
         Ok(if self.distinct {
             e.select_distinct.clone_ref(py)
         } else {
@@ -863,7 +550,7 @@ impl QueryCore {
             }
             let style = match style {
                 Some(s) => s.clone().unbind(),
-                None => enums(py)?.join_inner.clone_ref(py),
+                None => classes(py)?.join_inner.clone_ref(py),
             };
             let join = Py::new(
                 py,
@@ -911,7 +598,7 @@ impl QueryCore {
             if !join.on.bind(py).is_empty() {
                 return Err(build_error(py, "join already specified ON"));
             }
-            let column = enums(py)?.column.bind(py);
+            let column = classes(py)?.column.bind(py);
             let using = join.using.bind(py);
             for c in columns.iter() {
                 if !c.is_instance(column)? {
@@ -1003,7 +690,7 @@ impl QueryCore {
         {
             let mut q = slf.borrow_mut();
             q.only(py, "orderby", &[SELECT])?;
-            let e = enums(py)?;
+            let e = classes(py)?;
             let order_type = e.order.bind(py);
             let operand = e.operand.bind(py);
             let mut items: Vec<Bound<'py, PyAny>> = Vec::with_capacity(args.len() + 1);
@@ -1103,235 +790,7 @@ impl QueryCore {
     }
 }
 
-/// Comparison operators of every operand (`col == 1`, `col.like("a%")`),
-/// natively: the base of `aioxide.sql.expr.Operand`.
-#[pyclass(subclass, module = "aioxide.sql.expr", name = "OperandCore")]
-pub struct OperandCore;
-
-fn operator<'py>(py: Python<'py>, code: u8) -> PyResult<Bound<'py, PyAny>> {
-    static OPERATORS: PyOnceLock<Vec<Py<PyAny>>> = PyOnceLock::new();
-    let ops = OPERATORS.get_or_try_init(py, || {
-        let cls = py.import("aioxide.sql.types")?.getattr("Operator")?;
-        let mut ops = vec![py.None()];
-        for name in ["eq", "ne", "gt", "ge", "lt", "le", "in_", "like", "ilike"] {
-            ops.push(cls.getattr(name)?.unbind());
-        }
-        Ok::<_, PyErr>(ops)
-    })?;
-    match ops.get(usize::from(code)) {
-        Some(op) => Ok(op.bind(py).clone()),
-        None => Err(pyo3::exceptions::PyValueError::new_err(format!(
-            "unknown operator code {code}"
-        ))),
-    }
-}
-
-fn compare<'py>(
-    slf: &Bound<'py, PyAny>,
-    code: u8,
-    value: &Bound<'py, PyAny>,
-) -> PyResult<Py<PyAny>> {
-    let py = slf.py();
-    Ok(Py::new(
-        py,
-        Comparison {
-            column: slf.clone().unbind(),
-            operator: operator(py, code)?.unbind(),
-            value: value.clone().unbind(),
-            op: code,
-        },
-    )?
-    .into_any())
-}
-
-#[pymethods]
-impl OperandCore {
-    #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(_args: &Bound<'_, PyTuple>, _kwargs: Option<&Bound<'_, PyDict>>) -> Self {
-        OperandCore
-    }
-
-    fn __richcmp__<'py>(
-        slf: &Bound<'py, Self>,
-        value: &Bound<'py, PyAny>,
-        op: pyo3::basic::CompareOp,
-    ) -> PyResult<Py<PyAny>> {
-        use pyo3::basic::CompareOp::*;
-        let py = slf.py();
-        let accepts = slf.getattr(intern!(py, "_accepts"))?;
-        if !accepts.is_none() && !value.is_none() && !value.is_instance(&accepts)? {
-            // Raises InvalidValue naming the column and the value.
-            slf.call_method1(intern!(py, "_operand"), (value,))?;
-        }
-        let code = match op {
-            Eq => 1,
-            Ne => 2,
-            Gt => 3,
-            Ge => 4,
-            Lt => 5,
-            Le => 6,
-        };
-        compare(slf.as_any(), code, value)
-    }
-
-    /// Case-sensitive match (`%` any run, `_` one character, `\\` escapes) on every backend.
-    fn like<'py>(slf: &Bound<'py, Self>, pattern: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
-        pattern_check(slf.py(), pattern)?;
-        compare(slf.as_any(), 8, pattern)
-    }
-
-    /// Case-insensitive match on every backend.
-    fn ilike<'py>(slf: &Bound<'py, Self>, pattern: &Bound<'py, PyAny>) -> PyResult<Py<PyAny>> {
-        pattern_check(slf.py(), pattern)?;
-        compare(slf.as_any(), 9, pattern)
-    }
-}
-
-/// A column's data, natively (the base of `aioxide.sql.column.Column`): the
-/// renderer reads these fields without attribute lookups.
-#[pyclass(extends = OperandCore, subclass, module = "aioxide.sql.column", name = "ColumnCore")]
-pub struct ColumnCore {
-    #[pyo3(get)]
-    pub name: Py<PyAny>,
-    #[pyo3(get, set)]
-    pub ctype: Py<PyAny>,
-    #[pyo3(get, set)]
-    pub default: Py<PyAny>,
-    #[pyo3(get)]
-    pub table_name: Py<PyAny>,
-    #[pyo3(get, set)]
-    pub _kind: u8,
-    #[pyo3(get, set)]
-    pub _nullable: bool,
-    #[pyo3(get, set)]
-    pub _auto: bool,
-    #[pyo3(get, set)]
-    pub _accepts: Py<PyAny>,
-    /// The quoted reference per quoting style (backticks, backticks with
-    /// `%` doubled, double quotes), made on first use.
-    pub refs: [std::sync::OnceLock<String>; 3],
-}
-
-#[pymethods]
-impl ColumnCore {
-    #[new]
-    #[pyo3(signature = (*_args, **_kwargs))]
-    fn new(
-        py: Python<'_>,
-        _args: &Bound<'_, PyTuple>,
-        _kwargs: Option<&Bound<'_, PyDict>>,
-    ) -> PyClassInitializer<Self> {
-        let empty = PyString::new(py, "").into_any().unbind();
-        PyClassInitializer::from(OperandCore).add_subclass(ColumnCore {
-            name: empty.clone_ref(py),
-            ctype: py.None(),
-            default: py.None(),
-            table_name: empty,
-            _kind: 0,
-            _nullable: true,
-            _auto: false,
-            _accepts: py.None(),
-            refs: Default::default(),
-        })
-    }
-
-    #[setter]
-    fn set_name(&mut self, name: Py<PyAny>) {
-        self.name = name;
-        self.refs = Default::default();
-    }
-
-    #[setter]
-    fn set_table_name(&mut self, table_name: Py<PyAny>) {
-        self.table_name = table_name;
-        self.refs = Default::default();
-    }
-}
-
-fn pattern_check(py: Python<'_>, pattern: &Bound<'_, PyAny>) -> PyResult<()> {
-    if pattern.cast::<PyString>().is_err() {
-        return Err(error(
-            py,
-            "InvalidValue",
-            format!(
-                "a LIKE pattern must be a str, not {}",
-                pattern.get_type().name()?
-            ),
-        ));
-    }
-    Ok(())
-}
-
-/// SQL text and parameters, ready for a driver: `db.execute(*prepared)`.
-/// `statements` are any statements that must follow (CREATE INDEX ...).
-#[pyclass(frozen, subclass, module = "aioxide.sql.query", name = "PreparedQuery")]
-pub struct PreparedQuery {
-    #[pyo3(get)]
-    pub table: Py<PyAny>,
-    #[pyo3(get)]
-    pub sql: Py<PyAny>,
-    #[pyo3(get)]
-    pub parameters: Py<PyAny>,
-    #[pyo3(get)]
-    pub statements: Py<PyList>,
-}
-
-#[pymethods]
-impl PreparedQuery {
-    #[new]
-    #[pyo3(signature = (table, sql, parameters, statements=None))]
-    fn new(
-        py: Python<'_>,
-        table: Py<PyAny>,
-        sql: Py<PyAny>,
-        parameters: Py<PyAny>,
-        statements: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<Self> {
-        let statements = match statements {
-            Some(s) => PyList::new(py, s.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
-            None => PyList::empty(py),
-        };
-        Ok(PreparedQuery {
-            table,
-            sql,
-            parameters,
-            statements: statements.unbind(),
-        })
-    }
-
-    /// `(sql, parameters)`, so `db.execute(*prepared)` works.
-    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        PyTuple::new(py, [self.sql.clone_ref(py), self.parameters.clone_ref(py)])?
-            .into_any()
-            .try_iter()
-            .map(Bound::into_any)
-    }
-
-    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
-        Ok(format!(
-            "<PreparedQuery: {} {}>",
-            self.sql.bind(py).repr()?,
-            self.parameters.bind(py).repr()?
-        ))
-    }
-}
-
 /// Used by the renderer: `Err` unless `ob` is a query.
 pub fn as_query<'a, 'py>(ob: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, QueryCore>> {
     Ok(ob.cast::<QueryCore>()?)
-}
-
-/// Register the tree classes on the extension module.
-pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Comparison>()?;
-    m.add_class::<And>()?;
-    m.add_class::<Or>()?;
-    m.add_class::<Not>()?;
-    m.add_class::<TableJoin>()?;
-    m.add_class::<QueryCore>()?;
-    m.add_class::<PreparedQuery>()?;
-    m.add_class::<OperandCore>()?;
-    m.add_class::<ColumnCore>()?;
-    Ok(())
 }
