@@ -556,7 +556,7 @@ def test_row_shapes_refuse_what_they_cannot_build() -> None:
     async def main() -> None:
         db = await aioxide_sqlite.connect(":memory:")
         try:
-            engine = db._engine_checked()
+            engine = db._native_checked()
             with pytest.raises(ValueError, match="returns 3 columns but rows are shaped for 2"):
                 await rows(engine, "SELECT 1, 2, 3")
             assert await rows(engine, "SELECT 1, 2") == [Pair(1, "2")]

@@ -660,7 +660,7 @@ def test_pooled_connection_spreads_queries_over_readers(run: Run, tmp_path: Path
 
     async def main() -> set[int]:
         async with aiox.connect(tmp_path / "pool.db", readers=2) as db:
-            assert db._engine_checked().reader_count == 2
+            assert db._native_checked().reader_count == 2
             threads: set[int] = set()
 
             def seen() -> int:

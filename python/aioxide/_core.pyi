@@ -19,6 +19,7 @@ __all__ = [
     "Comparison",
     "Completion",
     "EchoWorker",
+    "NativeConnection",
     "NativeIter",
     "Not",
     "OperandCore",
@@ -29,7 +30,6 @@ __all__ = [
     "Row",
     "RowShape",
     "SqliteBatch",
-    "SqliteConnection",
     "Step",
     "TableJoin",
     "__version__",
@@ -113,7 +113,7 @@ class SqliteBatch:
     def lastrowid(self) -> int | None: ...
 
 @final
-class SqliteConnection:
+class NativeConnection:
     """A SQLite connection owned by one Rust thread; every call is queued to it."""
 
     def __new__(cls, name: str = "aioxide-sqlite") -> Self: ...
@@ -167,7 +167,7 @@ class SqliteConnection:
     def load_extension(self, path: str) -> Completion[None]: ...
     def serialize(self, name: str = "main") -> Completion[bytes]: ...
     def restore(self, data: bytes, name: str = "main") -> Completion[None]: ...
-    def attach_readers(self, readers: list[SqliteConnection]) -> None: ...
+    def attach_readers(self, readers: list[NativeConnection]) -> None: ...
     @property
     def reader_count(self) -> int: ...
     @property

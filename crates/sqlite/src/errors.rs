@@ -1,4 +1,4 @@
-//! Engine errors, built without Python on the connection thread: which
+//! Database errors, built without Python on the connection thread: which
 //! `sqlite3` exception class each one becomes (`Kind`), its message and
 //! SQLite's extended result code. `py::errors` raises them.
 

@@ -2,7 +2,7 @@
 //!
 //! Pure Rust (no Python, checked by building without the `python` feature):
 //!
-//! - [`engine`]: one rusqlite connection with `sqlite3`-module semantics;
+//! - [`database`]: one rusqlite connection with `sqlite3`-module semantics;
 //! - [`value`]: parameters and cells as plain values;
 //! - [`errors`]: engine errors and which `sqlite3` class each becomes;
 //! - [`library`]: which SQLite library the engine calls (the interpreter's,
@@ -12,7 +12,7 @@
 //! class, conversions both ways, user callbacks, `Row`.
 
 mod api_names;
-pub mod engine;
+pub mod database;
 pub mod errors;
 pub mod library;
 pub mod value;
@@ -21,4 +21,4 @@ pub mod value;
 pub mod py;
 
 #[cfg(feature = "python")]
-pub use py::{sqlite_library, Row, RowShape, SqliteBatch, SqliteConnection};
+pub use py::{sqlite_library, NativeConnection, Row, RowShape, SqliteBatch};

@@ -125,6 +125,9 @@ class LocalBackend:
         self.children.append(child)
         return child
 
+    async def ready(self) -> None:
+        """Children start in the background and calls queue until one is up."""
+
     def parallelism(self) -> int:
         return self.process_count
 

@@ -4,8 +4,10 @@ Drop-in for ``aiomultiprocess.Pool`` (same constructor, ``apply``, ``map``,
 ``starmap``, ``close``, ``terminate``, ``join``, ``async with``), plus
 results as they complete (``imap_unordered`` / ``PoolResult.as_completed``),
 automatic chunking for ``map`` and ``map_reduce`` that reduces in the
-children. Where the work runs is a backend (``_local`` today); the pool
-keeps batches, scheduling and results.
+children. Where the work runs is a backend (``_backend.Backend``: child
+processes here, or a Dask cluster); the pool keeps batches, scheduling and
+results. aiomultiprocess' ``PoolWorker`` is in ``pool_worker`` (re-exported
+here).
 """
 
 from __future__ import annotations
@@ -16,9 +18,6 @@ import inspect
 import itertools
 import math
 import os
-import queue as queue_module
-import threading
-import traceback
 from collections import deque
 from collections.abc import (
     AsyncIterable,
@@ -35,18 +34,18 @@ from typing import (
 )
 
 from . import _wire
+from ._backend import Backend
 from ._batch import Batch, BatchOutcome, Call
 from ._child import ChildOptions
 from ._dask import DaskBackend
 from ._local import LocalBackend
-from .core import Process, get_context
+from .core import get_context
+from .pool_worker import CHILD_CONCURRENCY, MAX_TASKS_PER_CHILD, PoolWorker
 from .scheduler import LeastLoaded, Scheduler
-from .types import LoopInitializer, ProxyException, Queue, QueueID, R, T, TaskID
+from .types import LoopInitializer, ProxyException, QueueID, R, T, TaskID
 
 __all__ = ["Pool", "PoolResult", "PoolWorker", "ProxyException"]
 
-MAX_TASKS_PER_CHILD = 0  # calls a child runs before it is replaced; 0 = never
-CHILD_CONCURRENCY = 16  # calls a child runs at the same time
 
 _T = TypeVar("_T")
 _MISSING: Any = object()
@@ -61,11 +60,6 @@ def _mark_retrieved(future: asyncio.Future[Any]) -> None:
 
 def _call_with(func: Callable[[Any], None], arg: Any, _future: Any) -> None:
     func(arg)
-
-
-def _resolve(future: asyncio.Future[Any], value: Any) -> None:
-    if not future.done():
-        future.set_result(value)
 
 
 class PoolResult(Awaitable[list[_T]], AsyncIterable[_T]):
@@ -208,7 +202,7 @@ class Pool:
             loop_initializer=loop_initializer,
             exception_handler=exception_handler,
         )
-        self._backend: LocalBackend | DaskBackend
+        self._backend: Backend
         if cluster is not None:
             self._backend = DaskBackend(
                 cluster=cluster, options=options, on_worker_loss=on_worker_loss
@@ -243,8 +237,7 @@ class Pool:
 
     async def __aenter__(self) -> Pool:
         self._ensure_started()
-        if isinstance(self._backend, DaskBackend):
-            await self._backend.ready()
+        await self._backend.ready()
         return self
 
     async def __aexit__(self, *args: Any) -> None:
@@ -450,90 +443,3 @@ class Pool:
         if self.running:
             raise RuntimeError("pool is still open")
         await self._backend.join()
-
-
-class PoolWorker(Process):
-    """aiomultiprocess' single pool worker fed through ``multiprocessing``
-    queues: tasks ``(task_id, func, args, kwargs)`` arrive on ``tx``, results
-    ``(task_id, value, traceback_or_None)`` leave on ``rx``, ``None`` stops
-    it, and it exits after ``ttl`` tasks (exactly) when ``ttl`` is set.
-    :class:`Pool` does not use it; it exists for code built on it.
-    """
-
-    def __init__(
-        self,
-        tx: Queue[Any],
-        rx: Queue[Any],
-        ttl: int = MAX_TASKS_PER_CHILD,
-        concurrency: int = CHILD_CONCURRENCY,
-        *,
-        initializer: Callable[..., Any] | None = None,
-        initargs: Sequence[Any] = (),
-        loop_initializer: LoopInitializer | None = None,
-        exception_handler: Callable[[BaseException], None] | None = None,
-    ) -> None:
-        super().__init__(
-            target=_serve_queues,
-            args=(tx, rx, max(0, ttl), max(1, concurrency), exception_handler),
-            initializer=initializer,
-            initargs=initargs,
-            loop_initializer=loop_initializer,
-        )
-        self.concurrency = max(1, concurrency)
-        self.exception_handler = exception_handler
-        self.ttl = max(0, ttl)
-        self.tx = tx
-        self.rx = rx
-
-
-async def _serve_queues(
-    tx: Queue[Any],
-    rx: Queue[Any],
-    ttl: int,
-    concurrency: int,
-    exception_handler: Callable[[BaseException], None] | None,
-) -> None:
-    loop = asyncio.get_running_loop()
-    slots = asyncio.Semaphore(concurrency)
-    running: set[asyncio.Task[None]] = set()
-    started = 0
-
-    def get_one() -> asyncio.Future[Any]:
-        # A daemon thread per get: a blocking get() that outlives the worker
-        # (ttl reached, nothing more queued) must not hold up its exit.
-        future: asyncio.Future[Any] = loop.create_future()
-
-        def work() -> None:
-            try:
-                item = tx.get()
-            except (EOFError, OSError, queue_module.Empty):
-                item = None
-            loop.call_soon_threadsafe(_resolve, future, item)
-
-        threading.Thread(target=work, daemon=True).start()
-        return future
-
-    async def run(task: Any) -> None:
-        task_id, func, args, kwargs = task
-        try:
-            result = await func(*args, **kwargs)
-        except BaseException as exc:
-            if exception_handler is not None:
-                exception_handler(exc)
-            rx.put_nowait((task_id, None, traceback.format_exc()))
-        else:
-            rx.put_nowait((task_id, result, None))
-
-    while not ttl or started < ttl:
-        await slots.acquire()
-        task = await get_one()
-        if task is None:
-            slots.release()
-            break
-        started += 1
-        job = loop.create_task(run(task))
-        running.add(job)
-        job.add_done_callback(running.discard)
-        job.add_done_callback(lambda _: slots.release())
-    if running:
-        await asyncio.wait(running)

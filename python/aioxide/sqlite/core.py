@@ -1,4 +1,4 @@
-"""``connect`` and ``Connection``: aiosqlite's API over the Rust engine.
+"""``connect`` and ``Connection``: aiosqlite's API over the Rust native.
 
 Each connection owns one Rust thread holding the SQLite connection. Every
 call is queued to that thread in order and awaited through the bridge.
@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 
-from .._core import Completion, SqliteBatch, SqliteConnection
+from .._core import Completion, NativeConnection, RowShape, SqliteBatch
 from .context import Result, contextmanager
 from .cursor import Cursor, RowFactory
 from .dump import iterdump as _iterdump
@@ -92,11 +92,27 @@ def _restore_stdlib(target: sqlite3.Connection, image: bytes) -> None:
         source.close()
 
 
-async def _batch(result: SqliteBatch | Completion[SqliteBatch]) -> SqliteBatch:
-    """The batch of an ``execute``: there already, or once its operation finishes."""
-    if isinstance(result, SqliteBatch):
-        return result
-    return await result
+class BatchOf:
+    """The batch of one native ``execute``, awaited.
+
+    The native runs a statement on the calling thread when it cannot block
+    (the batch itself comes back) and otherwise queues it to the connection
+    thread (a ``Completion`` comes back). This is the one place that tells
+    the two apart; everything that executes a statement awaits one of these,
+    from ``Connection._execute_batch``.
+    """
+
+    __slots__ = ("_result",)
+
+    def __init__(self, result: SqliteBatch | Completion[SqliteBatch]) -> None:
+        self._result = result
+
+    def __await__(self) -> Generator[Any, None, SqliteBatch]:
+        result = self._result
+        if isinstance(result, SqliteBatch):
+            return result
+        batch: SqliteBatch = yield from result
+        return batch
 
 
 class Connection:
@@ -122,8 +138,8 @@ class Connection:
             )
         self._connector = connector
         self._iter_chunk_size = iter_chunk_size
-        self._engine: SqliteConnection | None = None
-        self._readers: list[SqliteConnection] = []
+        self._native: NativeConnection | None = None
+        self._readers: list[NativeConnection] = []
         self._started = False
         self._running = False
         self._closed = False
@@ -141,7 +157,7 @@ class Connection:
     # -- lifecycle -----------------------------------------------------------
 
     def __del__(self) -> None:
-        if self._engine is None or not self._running:
+        if self._native is None or not self._running:
             return
         warnings.warn(
             f"{self!r} was deleted before being closed. "
@@ -155,46 +171,46 @@ class Connection:
         if self._started:
             raise RuntimeError("threads can only be started once")
         self._started = True
-        engine = SqliteConnection("aioxide-sqlite")
-        self._engine = engine
+        native = NativeConnection("aioxide-sqlite")
+        self._native = native
         self._running = True
         try:
             if isinstance(self._connector, _Opener):
                 o = self._connector
-                await engine.open(o.database, o.timeout, o.isolation_level, o.uri,
+                await native.open(o.database, o.timeout, o.isolation_level, o.uri,
                                   o.cached_statements)  # fmt: skip
                 if o.autocommit is not LEGACY_TRANSACTION_CONTROL:
-                    await engine.set_autocommit(int(o.autocommit))
+                    await native.set_autocommit(int(o.autocommit))
                 if o.readers:
-                    await self._open_readers(engine, o)
+                    await self._open_readers(native, o)
             else:
-                await self._adopt(engine, self._connector())
+                await self._adopt(native, self._connector())
         except BaseException:
             self._running = False
-            self._engine = None
-            engine.stop()
+            self._native = None
+            native.stop()
             for reader in self._readers:
                 reader.stop()
             self._readers = []
             raise
         return self
 
-    async def _open_readers(self, engine: SqliteConnection, o: _Opener) -> None:
+    async def _open_readers(self, native: NativeConnection, o: _Opener) -> None:
         """A pooled connection: WAL, plus read-only connections for queries."""
-        await _batch(engine.execute("pragma journal_mode = wal"))
+        await BatchOf(native.execute("pragma journal_mode = wal"))
         for _ in range(o.readers):
-            reader = SqliteConnection("aioxide-sqlite-reader")
+            reader = NativeConnection("aioxide-sqlite-reader")
             self._readers.append(reader)
             await reader.open(o.database, o.timeout, None, o.uri, o.cached_statements)
-            await _batch(reader.execute("pragma query_only = 1"))
-        engine.attach_readers(self._readers)
+            await BatchOf(reader.execute("pragma query_only = 1"))
+        native.attach_readers(self._readers)
 
-    async def _on_every_engine(self, call: Callable[[SqliteConnection], Any]) -> None:
+    async def _on_every_native(self, call: Callable[[NativeConnection], Any]) -> None:
         """Apply a setting (a function, a callback) to the writer and every reader."""
-        engines = [self._engine_checked(), *self._readers]
-        await asyncio.gather(*(call(e) for e in engines))
+        natives = [self._native_checked(), *self._readers]
+        await asyncio.gather(*(call(e) for e in natives))
 
-    async def _adopt(self, engine: SqliteConnection, conn: Any) -> None:
+    async def _adopt(self, native: NativeConnection, conn: Any) -> None:
         """Take over what a user-supplied connector opened with ``sqlite3``."""
         if not isinstance(conn, sqlite3.Connection):
             raise TypeError(f"connector returned {type(conn).__name__}, not sqlite3.Connection")
@@ -205,9 +221,9 @@ class Connection:
             image = None if path else _serialize_stdlib(conn)
         finally:
             conn.close()
-        await engine.open(path or ":memory:", 5.0, level)
+        await native.open(path or ":memory:", 5.0, level)
         if image is not None:
-            await engine.restore(image)
+            await native.restore(image)
 
     def __await__(self) -> Generator[Any, None, Connection]:
         return self._connect().__await__()
@@ -225,27 +241,27 @@ class Connection:
 
     def _shut_down(self) -> Completion[None] | None:
         """Queue close, stop the thread; returns the close operation."""
-        engine = self._engine
+        native = self._native
         self._running = False
         for reader in self._readers:
             if not reader.stopped:
                 reader.close()
                 reader.stop()
-        if engine is None or engine.stopped:
+        if native is None or native.stopped:
             return None
-        closing = engine.close()
-        engine.stop()
+        closing = native.close()
+        native.stop()
         return closing
 
     async def close(self) -> None:
         """Close the connection (idempotent). Does not commit."""
-        engine = self._engine
-        if engine is None or self._closed or engine.stopped:
+        native = self._native
+        if native is None or self._closed or native.stopped:
             return
         # Operations already queued finish first; like aiosqlite, calls made
         # while the close is in flight still see an open connection.
-        closing = engine.close()
-        engine.stop()
+        closing = native.close()
+        native.stop()
         readers_closing = [r.close() for r in self._readers if not r.stopped]
         for reader in self._readers:
             reader.stop()
@@ -277,18 +293,29 @@ class Connection:
 
     # -- internals used by cursors ---------------------------------------------
 
-    def _engine_checked(self) -> SqliteConnection:
-        if self._engine is None or self._closed:
+    def _native_checked(self) -> NativeConnection:
+        if self._native is None or self._closed:
             raise ValueError("no active connection")
-        return self._engine
+        return self._native
+
+    def _execute_batch(
+        self, sql: str, parameters: Any = None, shape: RowShape | None = None
+    ) -> BatchOf:
+        """One statement with this connection's text factory and type
+        detection (``shape``: rows as aioxide.sql objects): the one way into
+        the native for ``execute()``, cursors and aioxide.sql."""
+        native = self._native_checked()
+        return BatchOf(
+            native.execute(sql, parameters, self._text_factory, self._detect_types, shape)
+        )
 
     def _check_open(self) -> None:
-        if self._engine is None or self._closed:
+        if self._native is None or self._closed:
             raise ValueError("Connection closed")
 
     @property
     def _conn(self) -> StdlibConnectionView:
-        self._engine_checked()
+        self._native_checked()
         view = self._conn_view
         if view is None:
             view = self._conn_view = StdlibConnectionView(self)
@@ -299,9 +326,9 @@ class Connection:
         return PendingQueueView(self)
 
     @property
-    def _connection(self) -> SqliteConnection | None:
-        """The engine while open, else None (as aiosqlite's stdlib connection)."""
-        return None if self._closed else self._engine
+    def _connection(self) -> NativeConnection | None:
+        """The native while open, else None (as aiosqlite's stdlib connection)."""
+        return None if self._closed else self._native
 
     @property
     def _thread(self) -> ThreadView:
@@ -312,7 +339,7 @@ class Connection:
     @contextmanager
     async def cursor(self, factory: type[Cursor] = Cursor) -> Cursor:
         """Create a cursor; ``factory`` (a ``Cursor`` subclass) makes it."""
-        self._engine_checked()
+        self._native_checked()
         cursor = factory(self, self._row_factory)
         if not isinstance(cursor, Cursor):
             raise TypeError("factory must return a cursor, not " + type(cursor).__name__)
@@ -338,34 +365,34 @@ class Connection:
     @contextmanager
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
         """Execute a statement once per parameter set, in one hop."""
-        self._engine_checked()
+        self._native_checked()
         cursor = Cursor(self, self._row_factory)
         return await cursor.executemany(sql, parameters)
 
     @contextmanager
     async def executescript(self, sql_script: str) -> Cursor:
         """Execute a script of several statements."""
-        self._engine_checked()
+        self._native_checked()
         cursor = Cursor(self, self._row_factory)
         return await cursor.executescript(sql_script)
 
     async def commit(self) -> None:
         """Commit the current transaction."""
-        await self._engine_checked().commit()
+        await self._native_checked().commit()
 
     async def rollback(self) -> None:
         """Roll back the current transaction."""
-        await self._engine_checked().rollback()
+        await self._native_checked().rollback()
 
     async def interrupt(self) -> None:
         """Interrupt the statement running now (immediately, not queued)."""
-        self._engine_checked().interrupt()
+        self._native_checked().interrupt()
 
     async def create_function(
         self, name: str, num_params: int, func: Callable[..., Any], deterministic: bool = False
     ) -> None:
         """Make a Python function callable from SQL."""
-        await self._on_every_engine(
+        await self._on_every_native(
             lambda e: e.create_function(name, num_params, func, deterministic)
         )
 
@@ -373,44 +400,44 @@ class Connection:
         self, name: str, n_arg: int, aggregate_class: Callable[[], Any] | None
     ) -> None:
         """Make an aggregate class (``step(*args)``, ``finalize()``) callable from SQL."""
-        await self._on_every_engine(lambda e: e.create_aggregate(name, n_arg, aggregate_class))
+        await self._on_every_native(lambda e: e.create_aggregate(name, n_arg, aggregate_class))
 
     async def create_window_function(
         self, name: str, num_params: int, aggregate_class: Callable[[], Any] | None, /
     ) -> None:
         """Make a window function class (``step``, ``inverse``, ``value``,
         ``finalize``) callable from SQL."""
-        await self._on_every_engine(
+        await self._on_every_native(
             lambda e: e.create_window_function(name, num_params, aggregate_class)
         )
 
     async def enable_load_extension(self, value: bool) -> None:
-        await self._on_every_engine(lambda e: e.enable_load_extension(value))
+        await self._on_every_native(lambda e: e.enable_load_extension(value))
 
     async def load_extension(self, path: str) -> None:
-        await self._on_every_engine(lambda e: e.load_extension(path))
+        await self._on_every_native(lambda e: e.load_extension(path))
 
     async def set_progress_handler(self, handler: Callable[[], int | None] | None, n: int) -> None:
         """Call ``handler`` every ``n`` SQLite VM steps; a true result aborts."""
-        await self._on_every_engine(lambda e: e.set_progress_handler(handler, n))
+        await self._on_every_native(lambda e: e.set_progress_handler(handler, n))
 
     async def set_trace_callback(self, handler: Callable[[str], object] | None) -> None:
         """Call ``handler(sql)`` for every statement run."""
-        await self._on_every_engine(lambda e: e.set_trace_callback(handler))
+        await self._on_every_native(lambda e: e.set_trace_callback(handler))
 
     async def set_authorizer(
         self, authorizer_callback: Callable[[int, str | None, str | None, str | None,
                                              str | None], int] | None
     ) -> None:  # fmt: skip
         """Install an authorizer returning ``sqlite3.SQLITE_OK/DENY/IGNORE``."""
-        await self._on_every_engine(lambda e: e.set_authorizer(authorizer_callback))
+        await self._on_every_native(lambda e: e.set_authorizer(authorizer_callback))
 
     async def iterdump(self) -> AsyncIterator[str]:
         """Yield the SQL that recreates the database, as ``sqlite3`` writes it."""
-        engine = self._engine_checked()
+        native = self._native_checked()
 
         async def query(sql: str) -> list[tuple[Any, ...]]:
-            return (await _batch(engine.execute(sql, None, str))).rows
+            return (await BatchOf(native.execute(sql, None, str))).rows
 
         async for line in _iterdump(query):
             yield line
@@ -425,9 +452,9 @@ class Connection:
         sleep: float = 0.250,
     ) -> None:
         """Copy database ``name`` into ``target`` (an aioxide or ``sqlite3`` connection)."""
-        image = await self._engine_checked().serialize(name)
+        image = await self._native_checked().serialize(name)
         if isinstance(target, Connection):
-            await target._engine_checked().restore(image)
+            await target._native_checked().restore(image)
         elif isinstance(target, sqlite3.Connection):
             _restore_stdlib(target, image)
         else:
@@ -442,11 +469,11 @@ class Connection:
 
     @property
     def in_transaction(self) -> bool:
-        return self._engine_checked().in_transaction
+        return self._native_checked().in_transaction
 
     @property
     def isolation_level(self) -> str | None:
-        return self._engine_checked().get_isolation_level()
+        return self._native_checked().get_isolation_level()
 
     @isolation_level.setter
     def isolation_level(self, value: IsolationLevel) -> None:
@@ -454,12 +481,12 @@ class Connection:
             raise TypeError("isolation_level must be str or None")
         # Switching to autocommit queues a COMMIT behind earlier work (sqlite3
         # commits at once); if it fails, in_transaction stays true.
-        self._engine_checked().set_isolation_level(value)
+        self._native_checked().set_isolation_level(value)
 
     @property
     def autocommit(self) -> bool | int:
         """Python 3.12's transaction control: True, False or ``LEGACY_TRANSACTION_CONTROL``."""
-        self._engine_checked()
+        self._native_checked()
         return self._autocommit
 
     @autocommit.setter
@@ -469,7 +496,7 @@ class Connection:
                 "autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL"
             )
         # Queued in order behind earlier work, as the isolation_level setter.
-        self._engine_checked().set_autocommit(int(value))
+        self._native_checked().set_autocommit(int(value))
         self._autocommit = value
 
     @property
@@ -490,7 +517,7 @@ class Connection:
 
     @property
     def total_changes(self) -> int:
-        return self._engine_checked().total_changes
+        return self._native_checked().total_changes
 
     def __repr__(self) -> str:
         state = "open" if self._running else "closed"
@@ -499,7 +526,7 @@ class Connection:
 
 class _Execute(Result[Cursor]):
     """``Connection.execute()``'s result: the hot path, so no coroutine, just
-    one generator that awaits the engine and wraps the rows in a cursor."""
+    one generator that awaits the native and wraps the rows in a cursor."""
 
     __slots__ = ("_conn", "_params", "_sql")
 
@@ -517,12 +544,7 @@ class _Execute(Result[Cursor]):
 
     def __await__(self) -> Generator[Any, None, Cursor]:
         conn = self._conn
-        result = conn._engine_checked().execute(
-            self._sql, self._params, conn._text_factory, conn._detect_types
-        )
-        if isinstance(result, SqliteBatch):  # it ran on this thread
-            return Cursor._from_batch(conn, result)
-        batch: SqliteBatch = yield from result  # queued to the connection thread
+        batch = yield from conn._execute_batch(self._sql, self._params).__await__()
         return Cursor._from_batch(conn, batch)
 
 

@@ -103,10 +103,7 @@ class Cursor:
         self._check()
         conn = self._connection
         try:
-            result = conn._engine_checked().execute(
-                sql, parameters, conn._text_factory, conn._detect_types
-            )
-            batch = result if isinstance(result, SqliteBatch) else await result
+            batch = await conn._execute_batch(sql, parameters)
         except BaseException:
             self._failed()
             raise
@@ -118,7 +115,7 @@ class Cursor:
         """Execute one statement once per parameter set, in one hop."""
         self._check()
         try:
-            batch = await self._connection._engine_checked().executemany(sql, parameters)
+            batch = await self._connection._native_checked().executemany(sql, parameters)
         except BaseException:
             self._failed()
             raise
@@ -129,7 +126,7 @@ class Cursor:
         """Execute several statements (committing a pending transaction first)."""
         self._check()
         try:
-            await self._connection._engine_checked().executescript(sql_script)
+            await self._connection._native_checked().executescript(sql_script)
         except BaseException:
             self._failed()
             raise

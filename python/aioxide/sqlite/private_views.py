@@ -125,16 +125,16 @@ class PendingQueueView:
         self._connection = connection
 
     def empty(self) -> bool:
-        engine = self._connection._engine
-        return engine is None or engine.pending == 0
+        native = self._connection._native
+        return native is None or native.pending == 0
 
     def qsize(self) -> int:
-        engine = self._connection._engine
-        return 0 if engine is None else engine.pending
+        native = self._connection._native
+        return 0 if native is None else native.pending
 
     def put_nowait(self, item: tuple[asyncio.Future[Any] | None, Callable[[], Any]]) -> None:
         future, function = item
-        barrier = self._connection._engine_checked().barrier()
+        barrier = self._connection._native_checked().barrier()
 
         async def run_in_order() -> None:
             await barrier
@@ -169,10 +169,10 @@ class ThreadView:
         self.name = "aioxide-sqlite"
 
     def is_alive(self) -> bool:
-        engine = self._connection._engine
-        return engine is not None and not engine.stopped
+        native = self._connection._native
+        return native is not None and not native.stopped
 
     def join(self, timeout: float | None = None) -> None:
-        engine = self._connection._engine
-        if engine is not None and engine.stopped:
-            engine.stop(wait=True)
+        native = self._connection._native
+        if native is not None and native.stopped:
+            native.stop(wait=True)

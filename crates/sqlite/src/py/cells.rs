@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::convert;
-use crate::engine::Batch;
+use crate::database::Batch;
 use crate::errors::{Kind, SqlError};
 use crate::value::Value;
 

@@ -1,4 +1,4 @@
-//! `SqliteConnection`: the Python-facing engine. Each connection owns one
+//! `NativeConnection`: the Python-facing SQLite connection. Each one owns one
 //! worker thread holding the rusqlite connection; every method queues an
 //! operation on it and returns a bridge `Completion`. The Python layer
 //! (`aioxide.sqlite`) builds aiosqlite's API on top.
@@ -21,7 +21,7 @@ use super::callbacks::{authorizer_trampoline, py_callback_error, py_to_value};
 use super::cells::{batch_to_py, value_to_py, Conversion, TextMode};
 use super::functions;
 use super::params::params_from_py;
-use crate::engine::{check_isolation_level, Autocommit, Batch, Engine, OpenOptions};
+use crate::database::{check_isolation_level, Autocommit, Batch, Database, OpenOptions};
 use crate::errors::{Kind, SqlError};
 
 /// State the loop thread reads without a hop to the connection thread.
@@ -41,11 +41,11 @@ struct Shared {
 }
 
 impl Shared {
-    fn snapshot(&self, engine: &Engine) {
+    fn snapshot(&self, db: &Database) {
         self.in_transaction
-            .store(!engine.conn.is_autocommit(), Ordering::Release);
+            .store(!db.conn.is_autocommit(), Ordering::Release);
         self.total_changes
-            .store(engine.conn.total_changes(), Ordering::Release);
+            .store(db.conn.total_changes(), Ordering::Release);
     }
 }
 
@@ -53,7 +53,7 @@ impl Shared {
 /// callbacks SQLite holds raw pointers to.
 #[derive(Default)]
 struct Thread {
-    engine: Option<Engine>,
+    db: Option<Database>,
     authorizer: Option<Box<Py<PyAny>>>,
 }
 
@@ -67,7 +67,7 @@ fn closed_error() -> SqlError {
 
 /// A SQLite connection on its own thread.
 #[pyclass(module = "aioxide._core", frozen)]
-pub struct SqliteConnection {
+pub struct NativeConnection {
     /// The connection thread; its jobs lock `cell` while they run.
     worker: Worker<Arc<Mutex<Thread>>>,
     /// Shared with the worker, so the caller's thread can run a short
@@ -78,10 +78,10 @@ pub struct SqliteConnection {
     /// to the least busy one while this connection has nothing queued and no
     /// transaction open, so reads spread over cores without ever overtaking
     /// a write queued before them.
-    readers: Mutex<Vec<Py<SqliteConnection>>>,
+    readers: Mutex<Vec<Py<NativeConnection>>>,
 }
 
-impl SqliteConnection {
+impl NativeConnection {
     /// A statement whose parameters cannot be bound: the stdlib prepares
     /// before it binds, so an error in the SQL itself wins (`insert into
     /// missing values (?)` with an unbindable value is "no such table").
@@ -94,14 +94,14 @@ impl SqliteConnection {
     ) -> PyResult<Py<PyAny>> {
         self.submit(
             py,
-            move |thread, _| engine_of(thread)?.check_prepares(&sql),
+            move |thread, _| database_of(thread)?.check_prepares(&sql),
             move |_py, ()| Err(unbindable),
         )
         .map(Py::into_any)
     }
 }
 
-impl SqliteConnection {
+impl NativeConnection {
     /// Runs a statement on this (the caller's) thread when nothing is queued
     /// ahead of it and it fits the inline budget. `None`: queue it instead.
     fn try_inline(
@@ -114,10 +114,10 @@ impl SqliteConnection {
         }
         // The worker holds the lock while it runs an operation: never wait for it.
         let mut thread = self.cell.try_lock().ok()?;
-        let engine = thread.engine.as_mut()?;
-        engine.isolation_level = self.shared.isolation_level.locked().clone();
-        let result = engine.execute_inline(sql, params);
-        self.shared.snapshot(engine);
+        let db = thread.db.as_mut()?;
+        db.isolation_level = self.shared.isolation_level.locked().clone();
+        let result = db.execute_inline(sql, params);
+        self.shared.snapshot(db);
         match result {
             Ok(Some(batch)) => Some(Ok(batch)),
             Ok(None) => None,
@@ -129,26 +129,26 @@ impl SqliteConnection {
     /// the engine's lock free); None if it must be queued.
     fn try_inline_unit(
         &self,
-        op: impl FnOnce(&mut Engine) -> Result<(), SqlError>,
+        op: impl FnOnce(&mut Database) -> Result<(), SqlError>,
     ) -> Option<Result<(), SqlError>> {
         if self.worker.pending() != 0 {
             return None;
         }
         let mut thread = self.cell.try_lock().ok()?;
-        let engine = thread.engine.as_mut()?;
-        let result = op(engine);
-        self.shared.snapshot(engine);
+        let db = thread.db.as_mut()?;
+        let result = op(db);
+        self.shared.snapshot(db);
         Some(result)
     }
 
     /// The reader to send `sql` to, if it is a plain query, readers exist,
     /// and nothing on this connection could be overtaken or not yet visible.
-    fn idle_reader_for(&self, py: Python<'_>, sql: &str) -> Option<Py<SqliteConnection>> {
+    fn idle_reader_for(&self, py: Python<'_>, sql: &str) -> Option<Py<NativeConnection>> {
         let readers = self.readers.locked();
         if readers.is_empty()
             || self.worker.pending() != 0
             || self.shared.in_transaction.load(Ordering::Acquire)
-            || !crate::engine::is_query(sql)
+            || !crate::database::is_query(sql)
         {
             return None;
         }
@@ -182,12 +182,12 @@ impl SqliteConnection {
                     }
                 });
                 *shared.running.locked() = op_id;
-                if let Some(engine) = thread.engine.as_mut() {
-                    engine.isolation_level = shared.isolation_level.locked().clone();
+                if let Some(db) = thread.db.as_mut() {
+                    db.isolation_level = shared.isolation_level.locked().clone();
                 }
                 let result = op(thread, ticket);
-                if let Some(engine) = &thread.engine {
-                    shared.snapshot(engine);
+                if let Some(db) = &thread.db {
+                    shared.snapshot(db);
                 }
                 *shared.running.locked() = 0;
                 match result {
@@ -202,22 +202,22 @@ impl SqliteConnection {
     fn submit_unit(
         &self,
         py: Python<'_>,
-        op: impl FnOnce(&mut Engine) -> Result<(), SqlError> + Send + 'static,
+        op: impl FnOnce(&mut Database) -> Result<(), SqlError> + Send + 'static,
     ) -> PyResult<Py<Completion>> {
         self.submit(
             py,
-            move |thread, _| op(engine_of(thread)?),
+            move |thread, _| op(database_of(thread)?),
             |py, ()| Ok(py.None()),
         )
     }
 }
 
-fn engine_of(thread: &mut Thread) -> Result<&mut Engine, SqlError> {
-    thread.engine.as_mut().ok_or_else(closed_error)
+fn database_of(thread: &mut Thread) -> Result<&mut Database, SqlError> {
+    thread.db.as_mut().ok_or_else(closed_error)
 }
 
 #[pymethods]
-impl SqliteConnection {
+impl NativeConnection {
     #[new]
     #[pyo3(signature = (name="aioxide-sqlite"))]
     fn new(name: &str) -> PyResult<Self> {
@@ -269,12 +269,12 @@ impl SqliteConnection {
         self.submit(
             py,
             move |thread, _| {
-                if thread.engine.is_some() {
+                if thread.db.is_some() {
                     return Err(SqlError::programming("the connection is already open"));
                 }
-                let engine = Engine::open(&options)?;
-                *shared.interrupt.locked() = Some(engine.conn.get_interrupt_handle());
-                thread.engine = Some(engine);
+                let db = Database::open(&options)?;
+                *shared.interrupt.locked() = Some(db.conn.get_interrupt_handle());
+                thread.db = Some(db);
                 Ok(())
             },
             |py, ()| Ok(py.None()),
@@ -321,14 +321,14 @@ impl SqliteConnection {
                 .get()
                 .submit(
                     py,
-                    move |thread, _| engine_of(thread)?.execute(&sql, &params),
+                    move |thread, _| database_of(thread)?.execute(&sql, &params),
                     move |py, batch| batch_to_py(py, batch, &how),
                 )
                 .map(Py::into_any);
         }
         self.submit(
             py,
-            move |thread, _| engine_of(thread)?.execute(&sql, &params),
+            move |thread, _| database_of(thread)?.execute(&sql, &params),
             move |py, batch| batch_to_py(py, batch, &how),
         )
         .map(Py::into_any)
@@ -347,13 +347,13 @@ impl SqliteConnection {
         }
         self.submit(
             py,
-            move |thread, _| engine_of(thread)?.execute_many(&sql, &sets),
+            move |thread, _| database_of(thread)?.execute_many(&sql, &sets),
             |py, batch| batch_to_py(py, batch, &Conversion::plain()),
         )
     }
 
     fn executescript(&self, py: Python<'_>, sql: String) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| engine.execute_script(&sql))
+        self.submit_unit(py, move |db| db.execute_script(&sql))
     }
 
     /// Completes once every operation queued before it has run (it does nothing itself).
@@ -362,11 +362,11 @@ impl SqliteConnection {
     }
 
     fn commit(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, Engine::commit)
+        self.submit_unit(py, Database::commit)
     }
 
     fn rollback(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, Engine::rollback)
+        self.submit_unit(py, Database::rollback)
     }
 
     /// Closes the database (idempotent); the thread then stops.
@@ -376,8 +376,8 @@ impl SqliteConnection {
             py,
             move |thread, _| {
                 shared.interrupt.locked().take();
-                if let Some(engine) = thread.engine.take() {
-                    engine.conn.close().map_err(|(_, e)| SqlError::from(e))?;
+                if let Some(db) = thread.db.take() {
+                    db.conn.close().map_err(|(_, e)| SqlError::from(e))?;
                 }
                 thread.authorizer = None;
                 Ok(())
@@ -441,10 +441,10 @@ impl SqliteConnection {
             // is idle (then in_transaction is false, or the error raised,
             // before the setter returns); behind queued work it must wait
             // its turn.
-            if let Some(done) = self.try_inline_unit(Engine::commit) {
+            if let Some(done) = self.try_inline_unit(Database::commit) {
                 return done.map(|()| None).map_err(|err| err.into_pyerr(py));
             }
-            return self.submit_unit(py, Engine::commit).map(Some);
+            return self.submit_unit(py, Database::commit).map(Some);
         }
         Ok(None)
     }
@@ -456,7 +456,7 @@ impl SqliteConnection {
                 "autocommit must be True, False, or sqlite3.LEGACY_TRANSACTION_CONTROL",
             ));
         };
-        self.submit_unit(py, move |engine| engine.set_autocommit(mode))
+        self.submit_unit(py, move |db| db.set_autocommit(mode))
     }
 
     /// Registers a Python function callable from SQL.
@@ -477,13 +477,12 @@ impl SqliteConnection {
             .ok_or_else(|| {
                 SqlError::new(Kind::Operational, "Error creating function").into_pyerr(py)
             })?;
-        self.submit_unit(py, move |engine| {
+        self.submit_unit(py, move |db| {
             let mut flags = FunctionFlags::SQLITE_UTF8;
             if deterministic {
                 flags |= FunctionFlags::SQLITE_DETERMINISTIC;
             }
-            engine
-                .conn
+            db.conn
                 .create_scalar_function(name.as_str(), narg, flags, move |ctx| {
                     Python::try_attach(|py| {
                         let args = (0..ctx.len())
@@ -515,10 +514,10 @@ impl SqliteConnection {
         n_arg: i32,
         aggregate_class: Option<Py<PyAny>>,
     ) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
+        self.submit_unit(py, move |db| {
             match aggregate_class {
-                None => engine.conn.remove_function(name.as_str(), n_arg)?,
-                Some(class) => engine.conn.create_aggregate_function(
+                None => db.conn.remove_function(name.as_str(), n_arg)?,
+                Some(class) => db.conn.create_aggregate_function(
                     name.as_str(),
                     n_arg,
                     FunctionFlags::SQLITE_UTF8,
@@ -538,10 +537,10 @@ impl SqliteConnection {
         num_params: i32,
         aggregate_class: Option<Py<PyAny>>,
     ) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
+        self.submit_unit(py, move |db| {
             match aggregate_class {
-                None => engine.conn.remove_function(name.as_str(), num_params)?,
-                Some(class) => engine.conn.create_window_function(
+                None => db.conn.remove_function(name.as_str(), num_params)?,
+                Some(class) => db.conn.create_window_function(
                     name.as_str(),
                     num_params,
                     FunctionFlags::SQLITE_UTF8,
@@ -559,10 +558,10 @@ impl SqliteConnection {
         handler: Option<Py<PyAny>>,
         n: i32,
     ) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
-            engine.set_progress(
+        self.submit_unit(py, move |db| {
+            db.set_progress(
                 n,
-                handler.map(|handler| -> crate::engine::ProgressFn {
+                handler.map(|handler| -> crate::database::ProgressFn {
                     Box::new(move || {
                         Python::try_attach(|py| match handler.bind(py).call0() {
                             Ok(r) => r.is_truthy().unwrap_or(true),
@@ -585,8 +584,8 @@ impl SqliteConnection {
         py: Python<'_>,
         callback: Option<Py<PyAny>>,
     ) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
-            engine.set_trace(callback.map(|callback| -> crate::engine::TraceFn {
+        self.submit_unit(py, move |db| {
+            db.set_trace(callback.map(|callback| -> crate::database::TraceFn {
                 Box::new(move |sql: &str| {
                     let _ = Python::try_attach(|py| {
                         if let Err(err) = callback.bind(py).call1((sql,)) {
@@ -609,7 +608,7 @@ impl SqliteConnection {
         self.submit(
             py,
             move |thread, _| {
-                let engine = thread.engine.as_ref().ok_or_else(closed_error)?;
+                let db = thread.db.as_ref().ok_or_else(closed_error)?;
                 let boxed = callback.map(Box::new);
                 let ctx = boxed.as_ref().map_or(std::ptr::null_mut(), |b| {
                     &**b as *const Py<PyAny> as *mut c_void
@@ -621,7 +620,7 @@ impl SqliteConnection {
                 // close after the connection is closed).
                 let rc = unsafe {
                     ffi::sqlite3_set_authorizer(
-                        engine.conn.handle(),
+                        db.conn.handle(),
                         boxed.as_ref().map(|_| authorizer_trampoline as _),
                         ctx,
                     )
@@ -640,15 +639,15 @@ impl SqliteConnection {
     }
 
     fn enable_load_extension(&self, py: Python<'_>, enabled: bool) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
-            engine.enable_load_extension(enabled)?;
+        self.submit_unit(py, move |db| {
+            db.enable_load_extension(enabled)?;
             Ok(())
         })
     }
 
     fn load_extension(&self, py: Python<'_>, path: String) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
-            engine.load_extension(&path)?;
+        self.submit_unit(py, move |db| {
+            db.load_extension(&path)?;
             Ok(())
         })
     }
@@ -660,8 +659,8 @@ impl SqliteConnection {
         self.submit(
             py,
             move |thread, _| {
-                let engine = engine_of(thread)?;
-                let data = engine.conn.serialize(name.as_str())?;
+                let db = database_of(thread)?;
+                let data = db.conn.serialize(name.as_str())?;
                 Ok(data.to_vec())
             },
             |py, data| Ok(PyBytes::new(py, &data).into_any().unbind()),
@@ -672,13 +671,13 @@ impl SqliteConnection {
     /// SQLite's backup API so that file databases are really written.
     #[pyo3(signature = (data, name="main".to_owned()), text_signature = "(self, data, name='main')")]
     fn restore(&self, py: Python<'_>, data: Vec<u8>, name: String) -> PyResult<Py<Completion>> {
-        self.submit_unit(py, move |engine| {
+        self.submit_unit(py, move |db| {
             let mut image = rusqlite::Connection::open_in_memory()?;
             image.deserialize_read_exact("main", std::io::Cursor::new(&data), data.len(), true)?;
             let backup = rusqlite::backup::Backup::new_with_names(
                 &image,
                 "main",
-                &mut engine.conn,
+                &mut db.conn,
                 name.as_str(),
             )?;
             backup.run_to_completion(1 << 20, Duration::ZERO, None)?;
@@ -688,7 +687,7 @@ impl SqliteConnection {
 
     /// Adds read-only connections (opened by the caller on the same WAL
     /// database) that plain queries may be routed to.
-    fn attach_readers(&self, readers: Vec<Py<SqliteConnection>>) {
+    fn attach_readers(&self, readers: Vec<Py<NativeConnection>>) {
         self.readers.locked().extend(readers);
     }
 

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict};
 
-use crate::engine::Column;
+use crate::database::Column;
 use crate::value::Value;
 
 pub const PARSE_DECLTYPES: u32 = 1;

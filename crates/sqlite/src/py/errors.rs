@@ -1,4 +1,4 @@
-//! Engine errors raised as the standard library's `sqlite3` exception
+//! Database errors raised as the standard library's `sqlite3` exception
 //! classes (on the loop thread, with the GIL), so `except
 //! sqlite3.IntegrityError` keeps working in user code.
 

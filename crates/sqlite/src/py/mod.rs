@@ -1,8 +1,8 @@
-//! The Python face of the engine: everything here needs the interpreter
-//! (built with the `python` feature). The engine itself (`crate::engine`,
+//! The Python face of the database: everything here needs the interpreter
+//! (built with the `python` feature). The database itself (`crate::database`,
 //! `crate::errors`, `crate::value`, `crate::library`) never touches Python.
 //!
-//! - [`connection`]: `SqliteConnection`, one worker thread each, and the
+//! - [`connection`]: `NativeConnection`, one worker thread each, and the
 //!   dispatch of every operation to it (inline when it cannot block);
 //! - [`params`]: parameters from Python objects, as `sqlite3` binds them;
 //! - [`cells`]: result cells and batches back to Python objects;
@@ -27,7 +27,7 @@ pub mod row;
 pub mod row_shape;
 
 pub use cells::SqliteBatch;
-pub use connection::SqliteConnection;
+pub use connection::NativeConnection;
 pub use library::sqlite_library;
 pub use row::Row;
 pub use row_shape::RowShape;

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ... import sqlite as aiosqlite
-from ..._core import SQL_CODES, SqliteBatch
+from ..._core import SQL_CODES
 from ..mapping import TEXT_STORED, RowPlan
 from .base import Connection
 from .sql import SqlEngine
@@ -57,8 +57,5 @@ class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
         # The engine builds the rows as objects while converting them.
         conn = self._live()
         shape = None if plan is None else plan.shape
-        result = conn._engine_checked().execute(
-            sql, params, conn._text_factory, conn._detect_types, shape
-        )
-        batch = result if isinstance(result, SqliteBatch) else await result
+        batch = await conn._execute_batch(sql, params, shape)
         return aiosqlite.Cursor._from_batch(conn, batch), plan is not None

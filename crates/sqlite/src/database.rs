@@ -132,7 +132,7 @@ impl Budget {
 
 unsafe extern "C" fn busy_trampoline(ctx: *mut c_void, attempt: c_int) -> c_int {
     // SAFETY: `ctx` is `Arc::as_ptr` of the engine's budget, registered in
-    // `Engine::open`; the engine keeps that Arc and closes the connection
+    // `Database::open`; the engine keeps that Arc and closes the connection
     // (its first field, dropped first) before the budget can go.
     let budget = unsafe { &*(ctx as *const Budget) };
     c_int::from(budget.retry_after_busy(usize::try_from(attempt).unwrap_or(0)))
@@ -164,7 +164,7 @@ impl Autocommit {
 }
 
 /// One open connection and its transaction mode.
-pub struct Engine {
+pub struct Database {
     pub conn: Connection,
     /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
     pub isolation_level: Option<String>,
@@ -317,7 +317,7 @@ pub fn check_isolation_level(level: &str) -> Result<(), SqlError> {
     }
 }
 
-impl Engine {
+impl Database {
     pub fn open(options: &OpenOptions) -> Result<Self, SqlError> {
         crate::library::ensure().map_err(|why| SqlError::new(Kind::Operational, why))?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -358,7 +358,7 @@ impl Engine {
                 "could not install the busy handler",
             ));
         }
-        let mut engine = Self {
+        let mut db = Self {
             conn,
             isolation_level: options.isolation_level.clone(),
             autocommit: Autocommit::Legacy,
@@ -368,8 +368,8 @@ impl Engine {
             trace: None,
             progress: None,
         };
-        engine.install_budget()?;
-        Ok(engine)
+        db.install_budget()?;
+        Ok(db)
     }
 
     /// Installs (or with None, removes) the statement-trace callback.
@@ -769,8 +769,8 @@ fn changes(conn: &Connection) -> i64 {
 mod tests {
     use super::*;
 
-    fn memory() -> Engine {
-        Engine::open(&OpenOptions {
+    fn memory() -> Database {
+        Database::open(&OpenOptions {
             path: ":memory:".into(),
             uri: false,
             timeout: Duration::from_secs(5),
@@ -976,7 +976,7 @@ mod tests {
     fn file_writes_that_commit_at_once_never_run_inline() {
         let dir = std::env::temp_dir().join(format!("aioxide-inline-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut e = Engine::open(&OpenOptions {
+        let mut e = Database::open(&OpenOptions {
             path: dir.join("t.db").to_string_lossy().into_owned(),
             uri: false,
             timeout: Duration::from_secs(5),
@@ -1006,7 +1006,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("aioxide-busy-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let open = |timeout: Duration| {
-            Engine::open(&OpenOptions {
+            Database::open(&OpenOptions {
                 path: dir.join("t.db").to_string_lossy().into_owned(),
                 uri: false,
                 timeout,
