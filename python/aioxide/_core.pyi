@@ -1,5 +1,6 @@
 """Type stubs for the Rust extension module ``aioxide._core``."""
 
+import os
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, ClassVar, Generic, SupportsIndex, TypeVar, final, overload
 
@@ -19,6 +20,7 @@ __all__ = [
     "Comparison",
     "Completion",
     "EchoWorker",
+    "GitHistory",
     "NativeConnection",
     "NativeIter",
     "Not",
@@ -252,6 +254,21 @@ class Channel:
     def closed(self) -> bool: ...
     @property
     def unsent(self) -> int: ...
+
+# -- aioxide.release: a repository's tags and history ---------------------------
+
+@final
+class GitHistory:
+    """A git repository's tags and history, read in-process (gitoxide)."""
+
+    def __new__(cls, path: str | os.PathLike[str]) -> Self: ...
+    @property
+    def shallow(self) -> bool: ...
+    def tag_names(self) -> list[str]: ...
+    def has_tag(self, name: str) -> bool: ...
+    def tag_object(self, name: str) -> str | None: ...
+    def describe(self, rev: str) -> str: ...
+    def shortlog(self, base: str | None, tip: str) -> str: ...
 
 # -- aioxide.sql: the query tree and its renderer --------------------------------
 

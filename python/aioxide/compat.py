@@ -29,6 +29,7 @@ REPLACEMENTS: dict[str, str] = {
     "aioitertools": "aioxide.itertools",
     "aiomultiprocess": "aioxide.multiprocess",
     "aql": "aioxide.sql",
+    "attribution": "aioxide.release",
 }
 
 

@@ -59,6 +59,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aioxide_itertools::register(m)?;
     m.add_class::<aioxide_pool::Channel>()?;
     aioxide_sql::register(m)?;
+    m.add_class::<aioxide_release::py::GitHistory>()?;
     m.add_function(wrap_pyfunction!(port_counts, m)?)?;
     m.add_function(wrap_pyfunction!(panic_count, m)?)?;
     m.add_function(wrap_pyfunction!(release_closed_loops, m)?)?;
