@@ -138,6 +138,6 @@ def _known(shape: tuple[str, ...]) -> bool:
         return not (set(shape[2]) & _GLOB) and not shape[2].startswith("-")
     if len(shape) == 3 and shape[:2] == ("shortlog", "-s"):
         spec = shape[2]
-        base, dots, tip = spec.rpartition("...")
+        base, _, tip = spec.rpartition("...")
         return bool(tip) and not spec.startswith("-") and ".." not in tip and ".." not in base
     return False
