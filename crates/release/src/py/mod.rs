@@ -55,12 +55,14 @@ impl GitHistory {
 
     /// `git describe --tags --abbrev=0 --always REV`.
     fn describe(&self, py: Python<'_>, rev: &str) -> PyResult<String> {
-        py.detach(|| self.history.locked().describe(rev)).map_err(raised)
+        py.detach(|| self.history.locked().describe(rev))
+            .map_err(raised)
     }
 
     /// `git shortlog -s [BASE...]TIP`.
     #[pyo3(signature = (base, tip))]
     fn shortlog(&self, py: Python<'_>, base: Option<&str>, tip: &str) -> PyResult<String> {
-        py.detach(|| self.history.locked().shortlog(base, tip)).map_err(raised)
+        py.detach(|| self.history.locked().shortlog(base, tip))
+            .map_err(raised)
     }
 }

@@ -1,0 +1,318 @@
+"""aioxide.release against attribution 1.8.0, on the same histories.
+
+Every history is built with ``git fast-import`` (tests/release_histories.py),
+then both tools run ``generate`` in it as their command lines do; the
+outputs must be equal byte for byte. hypothesis draws the histories: merges,
+several authors (non-ASCII names, names differing only in case, a bot), a
+``.mailmap``, first tags on the root commit, tags that are not versions,
+several tags on one commit, PGP-signed messages. Where attribution crashes
+(lightweight version tags) aioxide must produce the changelog instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aioxide.release.generate import render_version
+from release_histories import AUTHORS, Commit, History, Merge, TagStep, build, linear
+
+EXAMPLES = int(os.environ.get("AIOXIDE_RELEASE_EXAMPLES", "25"))
+PROFILE = settings(
+    max_examples=EXAMPLES,
+    derandomize=os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci",
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    database=None,
+)
+
+
+def run(tool: str, repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``tool`` (attribution or aioxide.release) as its command line runs."""
+    module = "attribution" if tool == "attribution" else "aioxide.release"
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=repo, capture_output=True, env=env, timeout=120
+    )
+
+
+VERSIONS = st.sampled_from(["v0.1", "v0.2", "1.0", "v1.0.1", "v2.0rc1", "v10.0", "0.3.dev1"])
+OTHER_NAMES = st.sampled_from(["latest", "feature-x", "stable"])
+
+steps = st.lists(
+    st.one_of(
+        st.builds(
+            Commit,
+            author=st.integers(0, len(AUTHORS) - 1),
+            side=st.booleans(),
+            message=st.sampled_from(["fix", "feat: thing", "docs"]),
+        ),
+        st.builds(Merge, author=st.integers(0, len(AUTHORS) - 1)),
+        st.builds(
+            TagStep,
+            name=st.one_of(VERSIONS, OTHER_NAMES),
+            message=st.sampled_from(["Release", "Big release\n\n- one\n- two\n", "  spaced  \n"]),
+            side=st.booleans(),
+            signed=st.booleans(),
+        ),
+        # Lightweight tags attribution tolerates: names that are not versions.
+        st.builds(TagStep, name=OTHER_NAMES, message=st.none()),
+    ),
+    min_size=1,
+    max_size=14,
+)
+
+
+def unique_tags(history: History) -> History:
+    seen: set[str] = set()
+    kept: list[Commit | Merge | TagStep] = []
+    for step in history.steps:
+        if isinstance(step, TagStep):
+            if step.name in seen:
+                continue
+            seen.add(step.name)
+        kept.append(step)
+    return History(kept, history.mailmap)
+
+
+histories = st.builds(
+    History,
+    steps=steps,
+    mailmap=st.sampled_from([None, "Robert <bob@example.com>\n", "Bob <BOB@example.com>\n"]),
+).map(unique_tags)
+
+
+@PROFILE
+@given(history=histories)
+def test_generate_is_byte_for_byte_attributions(
+    tmp_path_factory: pytest.TempPathFactory, history: History
+) -> None:
+    repo = build(history, tmp_path_factory.mktemp("repo"))
+    theirs = run("attribution", repo, "generate")
+    ours = run("aioxide.release", repo, "generate")
+    assert theirs.returncode == 0, theirs.stderr.decode()
+    assert ours.returncode == 0, ours.stderr.decode()
+    assert ours.stdout == theirs.stdout
+
+
+def test_this_projects_own_history_with_a_few_versions(tmp_path: Path) -> None:
+    """The real history of this repository (clone it, tag a few versions)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-local", str(root), str(clone)], check=True)
+    log = subprocess.run(
+        ["git", "-C", str(clone), "rev-list", "--first-parent", "HEAD"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    picks = [log[len(log) * k // 5] for k in (4, 3, 2, 1)] + [log[0]]
+    for number, commit in enumerate(picks):
+        subprocess.run(
+            [
+                *("git", "-C", str(clone), "-c", "user.name=R", "-c", "user.email=r@x"),
+                *("tag", "-a", f"v0.{number}", commit, "-m", f"Version 0.{number}\n\nNotes."),
+            ],
+            check=True,
+        )
+    theirs = run("attribution", clone, "generate")
+    ours = run("aioxide.release", clone, "generate")
+    assert theirs.returncode == 0, theirs.stderr.decode()
+    assert ours.stdout == theirs.stdout
+    assert ours.stdout.count(b"$ git shortlog -s") == 5
+
+
+def test_lightweight_version_tags_crash_attribution_but_not_aioxide(tmp_path: Path) -> None:
+    repo = build(
+        History(
+            [
+                Commit(0),
+                TagStep("v0.1", "First"),
+                Commit(1),
+                TagStep("v0.2", None),  # lightweight
+                Commit(2),
+            ]
+        ),
+        tmp_path,
+    )
+    assert run("attribution", repo, "generate").returncode != 0
+    ours = run("aioxide.release", repo, "generate")
+    assert ours.returncode == 0, ours.stderr.decode()
+    text = ours.stdout.decode()
+    assert "v0.2\n----\n\n\n```text\n$ git shortlog -s v0.1...v0.2\n     1\tBob\n```" in text
+
+
+def test_a_repository_without_tags(tmp_path: Path) -> None:
+    repo = build(History([Commit(0), Commit(1)]), tmp_path)
+    theirs = run("attribution", repo, "generate")
+    ours = run("aioxide.release", repo, "generate")
+    assert ours.returncode == 0
+    assert ours.stdout == theirs.stdout
+
+
+def test_a_shallow_clone_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    origin = build(linear(tags=3, commits_per_tag=3), tmp_path / "origin")
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "2", f"file://{origin}", str(shallow)], check=True
+    )
+    subprocess.run(["git", "-C", str(shallow), "fetch", "-q", "--tags"], check=True)
+    ours = run("aioxide.release", shallow, "generate")
+    assert ours.returncode == 1
+    assert b"shallow clone" in ours.stderr
+    assert b"git fetch --unshallow" in ours.stderr
+
+
+def test_generate_output_writes_the_file(tmp_path: Path) -> None:
+    repo = build(linear(tags=2, commits_per_tag=2), tmp_path)
+    printed = run("aioxide.release", repo, "generate").stdout
+    assert run("aioxide.release", repo, "generate", "--output", "CHANGES.md").returncode == 0
+    assert (repo / "CHANGES.md").read_bytes() == printed
+
+
+def test_the_version_file_text_is_attributions() -> None:
+    # In a fresh interpreter: other tests alias attribution to aioxide.
+    script = (
+        "from attribution.generate import VersionFile\n"
+        "class L: version = '1.2.3'\n"
+        "import pathlib\n"
+        "class P: latest = L(); tags = []; package = 'pkg'; root = pathlib.Path('.')\n"
+        "import sys; sys.stdout.write(VersionFile(P()).generate())\n"
+    )
+    expected = subprocess.run(
+        [sys.executable, "-c", script], check=True, capture_output=True, text=True
+    ).stdout
+    assert render_version("1.2.3") == expected
+
+
+def test_the_package_reports_aioxides_version() -> None:
+    import aioxide
+    import aioxide.release
+
+    assert aioxide.release.__version__ == aioxide.__version__
+
+
+# -- the tag flow ------------------------------------------------------------------
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def _state(repo: Path) -> tuple[str, str, str, list[str]]:
+    """Everything a failed release must leave as it was."""
+    files = sorted(
+        str(p.relative_to(repo)) + "=" + p.read_text(errors="replace")
+        for p in repo.rglob("*")
+        if p.is_file() and ".git" not in p.parts
+    )
+    return (
+        _git(repo, "rev-parse", "HEAD"),
+        _git(repo, "tag"),
+        _git(repo, "status", "--porcelain"),
+        files,
+    )
+
+
+def _project(tmp_path: Path, signed: bool = False) -> Path:
+    repo = build(linear(tags=2, commits_per_tag=2), tmp_path / "proj")
+    _git(repo, "config", "user.name", "Releaser")
+    _git(repo, "config", "user.email", "rel@example.com")
+    (repo / "pyproject.toml").write_text(
+        '[project]\nname = "proj"\n\n[tool.attribution]\nname = "proj"\npackage = "proj"\n'
+        f"signed_tags = {'true' if signed else 'false'}\nversion_file = true\n"
+    )
+    (repo / "proj").mkdir()
+    (repo / "proj" / "__init__.py").write_text("")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "project files")
+    return repo
+
+
+def test_tag_cuts_a_release_commit_with_changelog_and_version_file(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    done = run("aioxide.release", repo, "tag", "1.0.0", "-m", "The first stable release.\n")
+    assert done.returncode == 0, done.stderr.decode()
+    assert _git(repo, "describe", "--exact-match", "--tags", "HEAD").strip() == "v1.0.0"
+    assert _git(repo, "log", "-1", "--format=%s").strip() == "Version bump v1.0.0"
+    assert _git(repo, "status", "--porcelain").strip() == ""
+    assert '__version__ = "1.0.0"' in _git(repo, "show", "HEAD:proj/__version__.py")
+    changelog = _git(repo, "show", "HEAD:CHANGELOG.md")
+    assert changelog.startswith("proj\n====\n")
+    assert "v1.0.0\n------\n\nThe first stable release." in changelog
+    # The tag message is the release message, on the amended commit.
+    assert (
+        _git(repo, "tag", "-l", "--format=%(contents)", "v1.0.0").strip()
+        == "The first stable release."
+    )
+    # And the changelog in the commit is what generate prints now.
+    assert run("aioxide.release", repo, "generate").stdout.decode() == changelog + "\n"
+
+
+def test_tag_refuses_an_existing_version_with_exit_1(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    before = _state(repo)
+    done = run("aioxide.release", repo, "tag", "0.1.0", "-m", "again")
+    assert done.returncode == 1
+    assert b"already exists" in done.stdout
+    assert _state(repo) == before
+
+
+def test_a_failing_step_leaves_the_repository_exactly_as_before(tmp_path: Path) -> None:
+    repo = _project(tmp_path, signed=True)
+    # Signing fails: no gpg key (and gpg pointed at a program that fails).
+    _git(repo, "config", "gpg.program", "false")
+    before = _state(repo)
+    done = run("aioxide.release", repo, "tag", "1.0.0", "-m", "Signed, but signing fails")
+    assert done.returncode == 1
+    assert b"nothing was changed" in done.stderr
+    assert _state(repo) == before
+    saved = (
+        Path(_git(repo, "rev-parse", "--absolute-git-dir").strip()) / "aioxide-release-v1.0.0.txt"
+    )
+    assert saved.read_text() == "Signed, but signing fails"
+
+
+def test_a_commit_hook_rejecting_the_release_changes_nothing(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    hook = repo / ".git" / "hooks" / "commit-msg"
+    hook.write_text("#!/bin/sh\necho 'rejected by hook' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    before = _state(repo)
+    done = run("aioxide.release", repo, "tag", "1.0.0", "-m", "hooked")
+    assert done.returncode == 1
+    assert b"rejected by hook" in done.stderr
+    assert _state(repo) == before
+
+
+def test_a_dirty_tree_is_refused_before_anything_changes(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    (repo / "proj" / "__init__.py").write_text("x = 1\n")
+    before = _state(repo)
+    done = run("aioxide.release", repo, "tag", "1.0.0", "-m", "dirty")
+    assert done.returncode == 1
+    assert b"uncommitted changes" in done.stderr
+    assert _state(repo) == before
+
+
+def test_tag_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    before = _state(repo)
+    done = run("aioxide.release", repo, "tag", "1.0.0", "--dry-run", "-m", "x")
+    assert done.returncode == 0, done.stderr.decode()
+    out = done.stdout.decode()
+    assert "would commit: Version bump v1.0.0" in out
+    assert "would write:  CHANGELOG.md" in out
+    assert "would write:  proj/__version__.py" in out
+    assert "would tag:    v1.0.0 (annotated)" in out
+    assert _state(repo) == before
