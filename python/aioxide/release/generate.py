@@ -23,8 +23,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import tomlkit
-
 from .project import Project
 from .tag import Tag
 
@@ -172,6 +170,8 @@ class CargoFile(GeneratedFile):
     FILENAME = "{package_dir}/Cargo.toml"
 
     def generate(self) -> str:
+        import tomlkit  # format-preserving; only when a Cargo.toml is rewritten
+
         data = tomlkit.loads(self.filename.read_text())
         package = data.get("package")
         name = self.kwargs["package_name"]
@@ -184,6 +184,8 @@ class CargoFile(GeneratedFile):
         path = super().write()
         lock = path.with_suffix(".lock")
         if lock.is_file():
+            import tomlkit
+
             name = self.kwargs["package_name"]
             data = tomlkit.loads(lock.read_text())
             if data.get("version", 0) not in (3, 4):
@@ -197,6 +199,8 @@ class CargoFile(GeneratedFile):
     @classmethod
     def search(cls, project: Project, cargo_packages: list[str]) -> list[CargoFile]:
         """The ``Cargo.toml`` of each named crate under the project root."""
+        import tomlkit
+
         found = []
         for path in _search(project.root, "Cargo.toml"):
             package = tomlkit.loads(path.read_text()).get("package")

@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import os
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ __all__ = ["answer", "history", "is_shallow"]
 
 _GLOB = set("*?[\\")
 _cache: dict[str, tuple[tuple[int, ...], GitHistory]] = {}
+_git_dirs: dict[str, Path | None] = {}
 
 
 def _git_dir(start: Path) -> Path | None:
@@ -39,21 +41,22 @@ def _git_dir(start: Path) -> Path | None:
     return None
 
 
-def _fingerprint(git_dir: Path) -> tuple[int, ...]:
+def _fingerprint(git_dir: str) -> tuple[int, ...]:
     """Changes whenever a ref git could report on changes: a new commit
     (HEAD, its branch), a new or moved tag, packed refs."""
     stamps = []
-    head = git_dir / "HEAD"
-    paths = [head, git_dir / "packed-refs", git_dir / "refs" / "tags"]
+    head = os.path.join(git_dir, "HEAD")
+    paths = [head, os.path.join(git_dir, "packed-refs"), os.path.join(git_dir, "refs", "tags")]
     try:
-        text = head.read_text(encoding="utf-8").strip()
+        with open(head, encoding="utf-8") as file:
+            text = file.read().strip()
         if text.startswith("ref: "):
-            paths.append(git_dir / text[5:])
+            paths.append(os.path.join(git_dir, text[5:]))
     except OSError:
         pass
     for path in paths:
         try:
-            stat = path.stat()
+            stat = os.stat(path)
             stamps.append(stat.st_mtime_ns)
             stamps.append(stat.st_size)
         except OSError:
@@ -65,17 +68,19 @@ def _fingerprint(git_dir: Path) -> tuple[int, ...]:
 def history(cwd: Path | None = None) -> GitHistory | None:
     """The repository containing ``cwd`` (default: the current directory),
     or None outside a repository."""
-    start = (cwd or Path.cwd()).resolve()
-    git_dir = _git_dir(start)
+    where = os.getcwd() if cwd is None else str(cwd)
+    if where not in _git_dirs:
+        _git_dirs[where] = _git_dir(Path(where).resolve())
+    git_dir = _git_dirs[where]
     if git_dir is None:
         return None
     key = str(git_dir)
-    stamp = _fingerprint(git_dir)
+    stamp = _fingerprint(key)
     cached = _cache.get(key)
     if cached is not None and cached[0] == stamp:
         return cached[1]
     try:
-        opened = GitHistory(start)
+        opened = GitHistory(where)
     except ValueError:
         return None
     _cache[key] = (stamp, opened)

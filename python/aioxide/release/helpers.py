@@ -15,13 +15,12 @@ import logging
 import shlex
 import subprocess
 
-from packaging.utils import canonicalize_name
-
 from . import git
 
 __all__ = ["canonical_namespace", "sh"]
 
 LOG = logging.getLogger(__name__)
+_SHELL_SYNTAX = set("'\"\\#")
 
 
 def sh(*cmd: str, raw: bool = False) -> str:
@@ -29,8 +28,14 @@ def sh(*cmd: str, raw: bool = False) -> str:
     output, stdout and stderr together; raise
     :class:`subprocess.CalledProcessError` on a non-zero exit. With ``raw``
     the output goes to the terminal instead (and ``""`` is returned)."""
-    args = tuple(shlex.split(cmd[0])) if len(cmd) == 1 else cmd
-    LOG.debug("running $ %s", shlex.join(args))
+    if len(cmd) == 1:
+        line = cmd[0]
+        # shlex only matters for quotes and escapes; a plain split is 30x cheaper.
+        args = tuple(shlex.split(line) if _SHELL_SYNTAX & set(line) else line.split())
+    else:
+        args = cmd
+    if LOG.isEnabledFor(logging.DEBUG):
+        LOG.debug("running $ %s", shlex.join(args))
     if not raw:
         known = git.answer(args)
         if known is not None:
@@ -58,4 +63,6 @@ def canonical_namespace(name: str) -> str:
     >>> canonical_namespace("My.Project")
     'my_project'
     """
+    from packaging.utils import canonicalize_name  # only without a configured package
+
     return canonicalize_name(name).replace("-", "_")

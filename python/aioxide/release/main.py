@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import tomlkit
 
 from . import __version__, git
 from .generate import CargoFile, Changelog, GeneratedFile, NpmFile, VersionFile
@@ -48,6 +47,8 @@ def init() -> None:
     package = click.prompt("Package namespace", default=project.package)
     version_file = click.confirm("Use __version__.py file", default=project.config["version_file"])
     signed_tags = click.confirm("Use GPG signed tags", default=project.config["signed_tags"])
+
+    import tomlkit  # edits pyproject.toml keeping its formatting
 
     path = project.pyproject_path()
     existed = path.is_file()

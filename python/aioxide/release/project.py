@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import tomlkit
 
 from .helpers import canonical_namespace, sh
 from .tag import Tag, Tags
@@ -34,6 +33,20 @@ DEFAULTS: dict[str, Any] = {
     "version_file": True,
     "signed_tags": True,
 }
+
+
+def _read_toml(text: str) -> dict[str, Any]:
+    """Parsed TOML as plain values (tomllib where the interpreter has it:
+    it imports in a fraction of tomlkit's time, and reading is all a
+    changelog needs)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)
+    import tomlkit
+
+    parsed: dict[str, Any] = tomlkit.loads(text).unwrap()
+    return parsed
 
 
 def _author_list(value: Any) -> list[str]:
@@ -128,9 +141,9 @@ class Project:
         name = package = ""
         pyproject = cls.pyproject_path(path)
         if pyproject.is_file():
-            table = tomlkit.loads(pyproject.read_text()).get("tool", {}).get("attribution", {})
+            table = _read_toml(pyproject.read_text()).get("tool", {}).get("attribution", {})
             if table:
-                config.update(table.unwrap() if hasattr(table, "unwrap") else dict(table))
+                config.update(table)
                 name = str(config.get("name", ""))
                 package = str(config.get("package", ""))
                 config["ignored_authors"] = _author_list(config.get("ignored_authors", []))
