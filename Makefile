@@ -55,8 +55,8 @@ lint: $(BUILT)
 # The pure cores first, on their own: without the `python` feature they
 # build without PyO3 and must run without libpython on the library path.
 rust-test: $(DEPS)
-	env -u LD_LIBRARY_PATH cargo test -p aioxide-sqlite -p aioxide-pool --quiet
-	! cargo tree -p aioxide-sqlite -p aioxide-pool -e normal | grep -q pyo3
+	env -u LD_LIBRARY_PATH cargo test -p aioxide-sqlite -p aioxide-pool -p aioxide-release --quiet
+	! cargo tree -p aioxide-sqlite -p aioxide-pool -p aioxide-release -e normal | grep -q pyo3
 	LD_LIBRARY_PATH="$(PY_LIBDIR)$${LD_LIBRARY_PATH:+:$$LD_LIBRARY_PATH}" cargo test --workspace --quiet
 
 # A deadlock that holds the GIL stops pytest-timeout too; the outer timeout

@@ -9,7 +9,7 @@ import sys
 
 from .harness import REPORT, Suite, render_report, run_suite, save, stderr_progress
 
-SUITES = ["bridge", "sqlite", "itertools", "multiprocess", "cluster", "sql"]
+SUITES = ["bridge", "sqlite", "itertools", "multiprocess", "cluster", "sql", "release"]
 
 
 def main(argv: list[str] | None = None) -> int:

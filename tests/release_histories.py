@@ -118,12 +118,15 @@ def build(history: History, path: Path) -> Path:
 
 def linear(tags: int, commits_per_tag: int, authors: int = 4) -> History:
     """``tags`` annotated version tags, each after ``commits_per_tag``
-    commits by a rotation of ``authors`` people (the benchmark histories)."""
+    commits by a rotation of ``authors`` people (the benchmark histories).
+    Commit subjects are Conventional Commits (``feat:``/``fix:``), so tools
+    that read those (git-cliff's default configuration) see every commit."""
     steps: list[Commit | Merge | TagStep] = []
     n = 0
     for t in range(tags):
         for _ in range(commits_per_tag):
-            steps.append(Commit(author=n % authors, message=f"change {n}"))
+            kind = "feat" if n % 3 else "fix"
+            steps.append(Commit(author=n % authors, message=f"{kind}: change {n}"))
             n += 1
         steps.append(TagStep(name=f"v{t // 100}.{t % 100}.0", message=f"Release {t}\n\nNotes."))
     return History(steps)

@@ -33,10 +33,16 @@ PROFILE = settings(
 )
 
 
-def run(tool: str, repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
-    """``tool`` (attribution or aioxide.release) as its command line runs."""
+def run(
+    tool: str, repo: Path, *args: str, native: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """``tool`` (attribution or aioxide.release) as its command line runs;
+    ``native=False`` makes aioxide.release take its Python path for
+    ``generate`` too (see aioxide/release/cli.py)."""
     module = "attribution" if tool == "attribution" else "aioxide.release"
     env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    if not native:
+        env["AIOXIDE_RELEASE_NATIVE"] = "0"
     return subprocess.run(
         [sys.executable, "-m", module, *args], cwd=repo, capture_output=True, env=env, timeout=120
     )
@@ -96,9 +102,11 @@ def test_generate_is_byte_for_byte_attributions(
     repo = build(history, tmp_path_factory.mktemp("repo"))
     theirs = run("attribution", repo, "generate")
     ours = run("aioxide.release", repo, "generate")
+    python_path = run("aioxide.release", repo, "generate", native=False)
     assert theirs.returncode == 0, theirs.stderr.decode()
     assert ours.returncode == 0, ours.stderr.decode()
     assert ours.stdout == theirs.stdout
+    assert python_path.stdout == theirs.stdout
 
 
 def test_this_projects_own_history_with_a_few_versions(tmp_path: Path) -> None:
@@ -127,6 +135,7 @@ def test_this_projects_own_history_with_a_few_versions(tmp_path: Path) -> None:
     ours = run("aioxide.release", clone, "generate")
     assert theirs.returncode == 0, theirs.stderr.decode()
     assert ours.stdout == theirs.stdout
+    assert run("aioxide.release", clone, "generate", native=False).stdout == theirs.stdout
     assert ours.stdout.count(b"$ git shortlog -s") == 5
 
 
@@ -146,6 +155,7 @@ def test_lightweight_version_tags_crash_attribution_but_not_aioxide(tmp_path: Pa
     assert run("attribution", repo, "generate").returncode != 0
     ours = run("aioxide.release", repo, "generate")
     assert ours.returncode == 0, ours.stderr.decode()
+    assert run("aioxide.release", repo, "generate", native=False).stdout == ours.stdout
     text = ours.stdout.decode()
     assert "v0.2\n----\n\n\n```text\n$ git shortlog -s v0.1...v0.2\n     1\tBob\n```" in text
 

@@ -5,6 +5,7 @@
 //! gitoxide. With the `python` feature, [`py`] is its face to Python
 //! (`aioxide._core.GitHistory`).
 
+pub mod changelog;
 pub mod history;
 
 #[cfg(feature = "python")]

@@ -12,8 +12,27 @@ itself, so the user's config and hooks apply.
 """
 
 from .._core import __version__
-from .project import Project
-from .tag import Tag
+
+# Not `from typing import TYPE_CHECKING`: typing takes longer to import than
+# the whole native `generate` (cli.py); type checkers read this name alike.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .project import Project
+    from .tag import Tag
 
 __author__ = "aioxide"
 __all__ = ["Project", "Tag", "__version__"]
+
+
+def __getattr__(name: str) -> object:
+    # Imported on first use: `aioxide-release generate` starts without the
+    # Python model (see cli.py), and importing this package must not load it.
+    if name == "Project":
+        from .project import Project
+
+        return Project
+    if name == "Tag":
+        from .tag import Tag
+
+        return Tag
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 """``python -m aioxide.release``: the release command line."""
 
-from .main import main
+from .cli import run
 
 if __name__ == "__main__":
-    main(prog_name="aioxide-release")
+    run()

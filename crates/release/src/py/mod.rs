@@ -59,6 +59,12 @@ impl GitHistory {
             .map_err(raised)
     }
 
+    /// The whole changelog for `project` (attribution's text), and the
+    /// warnings attribution would log.
+    fn changelog(&self, py: Python<'_>, project: &str) -> (String, Vec<String>) {
+        py.detach(|| crate::changelog::changelog(&self.history.locked(), project))
+    }
+
     /// `git shortlog -s [BASE...]TIP`.
     #[pyo3(signature = (base, tip))]
     fn shortlog(&self, py: Python<'_>, base: Option<&str>, tip: &str) -> PyResult<String> {
