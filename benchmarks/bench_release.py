@@ -21,13 +21,16 @@ from pathlib import Path
 from .harness import Case, Suite, at_most, faster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from release_histories import build, linear  # noqa: E402
+from release_histories import build, linear
 
 AIOXIDE = "aioxide.release"
 ATTRIBUTION = "attribution 1.8.0"
 CLIFF = "git-cliff 2.14"
-SIZES = {"30 tags x 10 commits": (30, 10), "300 tags x 10 commits": (300, 10),
-         "1,000 tags x 20 commits": (1000, 20)}  # fmt: skip
+SIZES = {
+    "30 tags x 10 commits": (30, 10),
+    "300 tags x 10 commits": (300, 10),
+    "1,000 tags x 20 commits": (1000, 20),
+}
 _BIN = Path(sys.executable).parent
 _repos: dict[str, Path] = {}
 _outputs: dict[tuple[str, str], bytes] = {}
@@ -78,8 +81,10 @@ SUITE = Suite(
         "(gitoxide); attribution runs about three git subprocesses per tag; git-cliff "
         "parses every commit with its default configuration."
     ),
-    cases=[Case(case, [AIOXIDE, ATTRIBUTION, CLIFF], {ATTRIBUTION, CLIFF}, _runner(case))
-           for case in SIZES],  # fmt: skip
+    cases=[
+        Case(case, [AIOXIDE, ATTRIBUTION, CLIFF], {ATTRIBUTION, CLIFF}, _runner(case))
+        for case in SIZES
+    ],
     floors=[
         faster("300 tags x 10 commits", AIOXIDE, ATTRIBUTION, 20.0),
         *(at_most(case, AIOXIDE, CLIFF, 1.0) for case in SIZES),
