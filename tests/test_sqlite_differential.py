@@ -331,6 +331,9 @@ def compare(program: list[Step], isolation: str | None, factory: str) -> None:
         async with aiox.connect(":memory:", isolation_level=isolation) as db:
             if factory == "Row":
                 db.row_factory = sqlite3.Row
+            # Schema changes the reference accepted, to rebuild its schema
+            # on a fresh connection for the binding probes below.
+            ddl: list[tuple[str, str]] = []
             for index, step in enumerate(program):
                 expected = run_stdlib(reference, step)
                 if step.bind_probe and "error" in expected:
@@ -338,11 +341,22 @@ def compare(program: list[Step], isolation: str | None, factory: str) -> None:
                     # error instead of a binding error (OverflowError, an
                     # unsupported type) once an earlier statement on it
                     # failed: the stdlib's own answer is the one it gives on
-                    # a connection without that history (a listed deviation).
+                    # a connection without that history (a listed deviation),
+                    # with the same schema.
                     fresh = sqlite3.connect(":memory:")
-                    fresh.execute(SCHEMA)
+                    for kind, sql in ddl:
+                        if kind == "executescript":
+                            fresh.executescript(sql)
+                        else:
+                            fresh.execute(sql)
                     expected["error"] = run_stdlib(fresh, step).get("error")
                     fresh.close()
+                elif (
+                    "error" not in expected
+                    and step.kind in ("execute", "executescript")
+                    and step.sql.lstrip().lower().startswith(("create", "drop", "alter"))
+                ):
+                    ddl.append((step.kind, step.sql))
                 got = await run_aioxide(db, step)
                 assert got == expected, f"step {index}: {step}"
 
@@ -374,3 +388,17 @@ def check(program: list[Step], isolation: str | None = "", factory: str = "tuple
 
 
 Checker = Callable[[list[Step]], None]
+
+
+def test_a_binding_probe_after_the_table_was_dropped() -> None:
+    # Found by `make fuzz`: the probe's fresh connection had the table the
+    # program had dropped, so the stdlib "answer" was a binding error where
+    # both libraries report the missing table first.
+    check(
+        [
+            _execute(SCHEMA),
+            _execute("drop table if exists t"),
+            Step("execute", "insert into t (id) values (?)", [object()], bind_probe=True),
+        ],
+        isolation=None,
+    )
