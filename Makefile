@@ -12,7 +12,7 @@ RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml
 # cargo test links the interpreter's shared library; find it at run time too.
 PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-.PHONY: help demo test bench lint build rust-test py-test downstream fuzz fuzz-smoke db-servers fmt clean
+.PHONY: help demo test bench lint build rust-test py-test downstream fuzz fuzz-smoke db-servers release fmt clean
 
 help:
 	@echo "make demo   - build if needed, then run the end-to-end demo"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench  - benchmarks side by side with the anchors -> benchmarks/RESULTS.md"
 	@echo "make downstream - real clients' test suites on the originals and on aioxide"
 	@echo "make fuzz   - cargo fuzz targets (FUZZ_SECONDS=300) and long randomised differential runs"
+	@echo "make release VERSION=x.y.z [RELEASE_ARGS=--dry-run] - cut a release with aioxide.release"
 	@echo "make lint   - cargo fmt/clippy, ruff, mypy --strict"
 
 $(VENV)/bin/python:
@@ -118,6 +119,13 @@ test: $(BUILT) lint rust-test fuzz-smoke db-servers py-test downstream
 
 bench: $(BUILT)
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# Cut a release with the project's own release tool: a bump commit with the
+# regenerated CHANGELOG.md, tagged vVERSION. `make release VERSION=0.2.0
+# RELEASE_ARGS=--dry-run` shows what it would do.
+release: $(BUILT)
+	@test -n "$(VERSION)" || { echo "usage: make release VERSION=x.y.z [RELEASE_ARGS=--dry-run]"; exit 2; }
+	$(VENV)/bin/aioxide-release tag $(VERSION) $(RELEASE_ARGS)
 
 fmt: $(DEPS)
 	cargo fmt --all

@@ -326,3 +326,14 @@ def test_tag_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path) 
     assert "would write:  proj/__version__.py" in out
     assert "would tag:    v1.0.0 (annotated)" in out
     assert _state(repo) == before
+
+
+def test_this_projects_changelog_is_generated_by_aioxide_release() -> None:
+    """Dogfood: CHANGELOG.md is what `aioxide-release generate` prints here
+    (make release regenerates it with every tag)."""
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".git").exists():
+        pytest.skip("not a git checkout")
+    printed = run("aioxide.release", root, "generate")
+    assert printed.returncode == 0, printed.stderr.decode()
+    assert (root / "CHANGELOG.md").read_bytes() == printed.stdout
