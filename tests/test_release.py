@@ -330,10 +330,11 @@ def test_tag_dry_run_shows_what_it_would_do_and_changes_nothing(tmp_path: Path) 
 
 def test_this_projects_changelog_is_generated_by_aioxide_release() -> None:
     """Dogfood: CHANGELOG.md is what `aioxide-release generate` prints here
-    (make release regenerates it with every tag)."""
+    (make release writes it with every tag; the command line adds a final
+    newline, as attribution's does)."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
         pytest.skip("not a git checkout")
     printed = run("aioxide.release", root, "generate")
     assert printed.returncode == 0, printed.stderr.decode()
-    assert (root / "CHANGELOG.md").read_bytes() == printed.stdout
+    assert (root / "CHANGELOG.md").read_bytes() + b"\n" == printed.stdout
