@@ -338,3 +338,63 @@ def test_this_projects_changelog_is_generated_by_aioxide_release() -> None:
     printed = run("aioxide.release", root, "generate")
     assert printed.returncode == 0, printed.stderr.decode()
     assert (root / "CHANGELOG.md").read_bytes() + b"\n" == printed.stdout
+
+
+# -- signed releases, with keys made here (no network, no agent) ------------------
+
+
+def test_a_release_signed_with_an_ssh_key_verifies(tmp_path: Path) -> None:
+    repo = _project(tmp_path, signed=True)
+    key = tmp_path / "release_key"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "rel@example.com", "-f", str(key)],
+        check=True,
+    )
+    allowed = tmp_path / "allowed_signers"
+    allowed.write_text(f"rel@example.com {(tmp_path / 'release_key.pub').read_text()}")
+    _git(repo, "config", "gpg.format", "ssh")
+    _git(repo, "config", "user.signingkey", str(key))
+    _git(repo, "config", "gpg.ssh.allowedSignersFile", str(allowed))
+    done = run("aioxide.release", repo, "tag", "1.0.0", "-m", "Signed with ssh.\n")
+    assert done.returncode == 0, done.stderr.decode()
+    verified = subprocess.run(
+        ["git", "-C", str(repo), "tag", "-v", "v1.0.0"], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stderr
+    assert 'Good "git" signature for rel@example.com' in verified.stderr
+    # The signature is not part of the changelog's message.
+    text = run("aioxide.release", repo, "generate").stdout.decode()
+    assert "Signed with ssh.\n" in text
+    assert "SSH SIGNATURE" not in text  # attribution printed the signature block
+    assert run("aioxide.release", repo, "generate", native=False).stdout.decode() == text
+
+
+def test_a_release_signed_with_a_gpg_key_verifies(tmp_path: Path) -> None:
+    home = tmp_path / "gnupg"
+    home.mkdir(mode=0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    made = subprocess.run(
+        ["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Releaser <rel@example.com>",
+         "ed25519", "sign", "never"],
+        env=env, capture_output=True, timeout=60,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.fail(f"gpg could not make a key: {made.stderr.decode()}")
+    os.environ["GNUPGHOME"] = str(home)
+    try:
+        repo = _project(tmp_path, signed=True)
+        _git(repo, "config", "user.signingkey", "rel@example.com")
+        done = run("aioxide.release", repo, "tag", "1.0.0", "-m", "Signed with gpg.\n")
+        assert done.returncode == 0, done.stderr.decode()
+        verified = subprocess.run(
+            ["git", "-C", str(repo), "tag", "-v", "v1.0.0"], capture_output=True, text=True
+        )
+        assert verified.returncode == 0, verified.stderr
+        assert "Good signature" in verified.stderr
+        # attribution's changelog drops the PGP block from the message; so do we.
+        changelog = _git(repo, "show", "HEAD:CHANGELOG.md")
+        assert "Signed with gpg." in changelog
+        theirs = run("attribution", repo, "generate")
+        assert run("aioxide.release", repo, "generate").stdout == theirs.stdout
+    finally:
+        del os.environ["GNUPGHOME"]

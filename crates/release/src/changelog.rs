@@ -29,7 +29,11 @@ fn tag_object() -> &'static Regex {
 fn pgp_signature() -> &'static Regex {
     static PATTERN: OnceLock<Regex> = OnceLock::new();
     PATTERN.get_or_init(|| {
-        compiled(r"(?s)-----BEGIN PGP SIGNATURE-----.+-----END PGP SIGNATURE-----\n")
+        // PGP (attribution's pattern) or SSH (`gpg.format = ssh`). The regex
+        // crate has no backreferences: one alternative per kind.
+        compiled(
+            r"(?s)-----BEGIN PGP SIGNATURE-----.+-----END PGP SIGNATURE-----\n|-----BEGIN SSH SIGNATURE-----.+-----END SSH SIGNATURE-----\n",
+        )
     })
 }
 

@@ -37,9 +37,12 @@ TAG_OBJECT = re.compile(
     r"\n"
     r"(?P<message>(?s:.*))$"
 )
-#: An inline PGP signature, as ``git tag --sign`` appends it to the message.
+#: An inline signature, as ``git tag --sign`` appends it to the message: PGP
+#: (attribution's pattern) or SSH (``gpg.format = ssh``, which attribution
+#: left in the changelog).
 PGP_SIGNATURE = re.compile(
-    r"-----BEGIN PGP SIGNATURE-----.+-----END PGP SIGNATURE-----\n", re.DOTALL
+    r"-----BEGIN (?P<kind>PGP|SSH) SIGNATURE-----.+-----END (?P=kind) SIGNATURE-----\n",
+    re.DOTALL,
 )
 
 
