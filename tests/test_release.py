@@ -398,3 +398,60 @@ def test_a_release_signed_with_a_gpg_key_verifies(tmp_path: Path) -> None:
         assert run("aioxide.release", repo, "generate").stdout == theirs.stdout
     finally:
         del os.environ["GNUPGHOME"]
+
+
+# -- beyond attribution: sections and version files ---------------------------------
+
+
+def test_generate_latest_and_unreleased_sections(tmp_path: Path) -> None:
+    repo = build(
+        History(
+            [
+                Commit(0),
+                TagStep("v0.1", "First"),
+                Commit(1),
+                Commit(0),
+                TagStep("v0.2", "Second\n"),
+                Commit(1),
+                Commit(1),
+            ]
+        ),
+        tmp_path,
+    )
+    latest = run("aioxide.release", repo, "generate", "--latest")
+    assert latest.returncode == 0, latest.stderr.decode()
+    assert latest.stdout.decode() == (
+        "v0.2\n----\n\nSecond\n\n```text\n$ git shortlog -s v0.1...v0.2\n"
+        "     1\tAlice\n     1\tBob\n```\n"
+    )
+    unreleased = run("aioxide.release", repo, "generate", "--unreleased")
+    assert unreleased.stdout.decode() == (
+        "Unreleased\n----------\n\n\n```text\n$ git shortlog -s v0.2...HEAD\n     2\tBob\n```\n"
+    )
+    both = run("aioxide.release", repo, "generate", "--latest", "--unreleased")
+    assert both.returncode == 2
+
+
+def test_unreleased_right_after_a_tag_says_so(tmp_path: Path) -> None:
+    repo = build(History([Commit(0), TagStep("v1.0", "One")]), tmp_path)
+    text = run("aioxide.release", repo, "generate", "--unreleased").stdout.decode()
+    assert text == "Unreleased\n----------\n\nNo changes since v1.0.\n\n"
+
+
+def test_tag_sets_a_pep621_version_keeping_the_file_as_it_was(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(
+        '[project]\nname = "proj"\nversion = "0.0.1"  # set by the release tool\n'
+        'description = "x"\n\n[tool.attribution]\nname = "proj"\npackage = "proj"\n'
+        'signed_tags = false\nversion_file = "proj/_version.py"\nproject_version = true\n'
+    )
+    _git(repo, "commit", "-q", "-am", "configure")
+    done = run("aioxide.release", repo, "tag", "1.2.0", "-m", "Versions everywhere")
+    assert done.returncode == 0, done.stderr.decode()
+    committed = _git(repo, "show", "HEAD:pyproject.toml")
+    assert committed == pyproject.read_text()
+    assert 'version = "1.2.0"  # set by the release tool\ndescription = "x"' in committed
+    assert '__version__ = "1.2.0"' in _git(repo, "show", "HEAD:proj/_version.py")
+    assert not (repo / "proj" / "__version__.py").exists()
+    assert _git(repo, "status", "--porcelain").strip() == ""

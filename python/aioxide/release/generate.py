@@ -32,8 +32,11 @@ __all__ = [
     "Contributors",
     "GeneratedFile",
     "NpmFile",
+    "PyprojectVersion",
     "VersionFile",
     "render_changelog",
+    "render_latest",
+    "render_unreleased",
     "render_version",
 ]
 
@@ -54,18 +57,41 @@ _VERSION_HEADER = (
 _SKIPPED_DIRS = {".git", ".hg", ".venv", "venv", "target", "node_modules", "__pycache__"}
 
 
+def _section(title: str, message: str, shortlog_cmd: str, shortlog: str) -> list[str]:
+    parts = [title, "\n", "-" * len(title), "\n\n", message, "\n"]
+    if shortlog:
+        parts += ["```text\n$ ", shortlog_cmd, "\n", shortlog, "\n```"]
+    return parts
+
+
 def render_changelog(name: str, tags: Iterable[Tag]) -> str:
     """The changelog text for ``tags`` (newest first), as attribution's
     built-in template renders it."""
     parts = [name, "\n", "=" * len(name), "\n\n", _BADGE, "\n\n"]
     for tag in tags:
-        parts += ["\n", tag.name, "\n", "-" * len(tag.name), "\n\n", tag.message or "", "\n"]
-        shortlog = tag.shortlog
-        if shortlog:
-            parts += ["```text\n$ ", tag.shortlog_cmd, "\n", shortlog, "\n```"]
+        parts.append("\n")
+        parts += _section(tag.name, tag.message or "", tag.shortlog_cmd, tag.shortlog)
         parts.append("\n\n")
     parts.append(_LINKS)
     return "".join(parts)
+
+
+def render_latest(tag: Tag) -> str:
+    """One tag's section on its own (release notes): title, message, shortlog."""
+    shortlog = tag.shortlog
+    return "".join(_section(tag.name, tag.message or "", tag.shortlog_cmd, shortlog))
+
+
+def render_unreleased(project: Project) -> str:
+    """A section for the commits since the latest tag (all of them without a
+    tag): who made how many, as a tag's section shows them."""
+    from .helpers import sh
+
+    tags = project.tags
+    spec = f"{tags[0].name}...HEAD" if tags else "HEAD"
+    shortlog = sh(f"git shortlog -s {spec}").rstrip()
+    message = "" if shortlog else f"No changes since {tags[0].name}." if tags else "No commits."
+    return "".join(_section("Unreleased", message, f"git shortlog -s {spec}", shortlog))
 
 
 def render_version(version: str) -> str:
@@ -138,14 +164,39 @@ class Contributors(GeneratedFile):
 
 
 class VersionFile(GeneratedFile):
-    """``<package>/__version__.py`` with the latest version."""
+    """``<package>/__version__.py`` with the latest version; a path given as
+    ``version_file = "src/pkg/_version.py"`` is written instead."""
 
     FILENAME = "{project.package}/__version__.py"
+
+    def __init__(self, project: Project, **kwargs: str) -> None:
+        super().__init__(project, **kwargs)
+        configured = project.config.get("version_file")
+        if isinstance(configured, str) and configured:
+            self.filename = project.root / configured
 
     def generate(self) -> str:
         if type(self).TEMPLATE is not GeneratedFile.TEMPLATE:
             return super().generate()
         return render_version(str(self.project.latest.version))
+
+
+class PyprojectVersion(GeneratedFile):
+    """``[project].version`` in ``pyproject.toml`` set to the latest version,
+    edited in place (comments and formatting stay); with
+    ``project_version = true``. A dynamic version is left alone."""
+
+    FILENAME = "pyproject.toml"
+
+    def generate(self) -> str:
+        import tomlkit
+
+        document = tomlkit.loads(self.filename.read_text())
+        table = document.get("project")
+        if table is None or "version" not in table:
+            raise ValueError(f"{self.filename} has no static [project].version to set")
+        table["version"] = str(self.project.latest.version)
+        return tomlkit.dumps(document)
 
 
 def _search(root: Path, filename: str) -> Iterable[Path]:

@@ -20,7 +20,16 @@ from typing import Any
 import click
 
 from . import __version__, git
-from .generate import CargoFile, Changelog, GeneratedFile, NpmFile, VersionFile
+from .generate import (
+    CargoFile,
+    Changelog,
+    GeneratedFile,
+    NpmFile,
+    PyprojectVersion,
+    VersionFile,
+    render_latest,
+    render_unreleased,
+)
 from .helpers import sh
 from .project import Project
 from .tag import Tag
@@ -119,12 +128,23 @@ def _refuse_shallow() -> None:
     default=None,
     help="Write the changelog to this file instead of printing it",
 )
-def generate(output: Path | None) -> None:
+@click.option("--latest", is_flag=True, help="Only the newest tag's section")
+@click.option("--unreleased", is_flag=True, help="Only a section for commits since the newest tag")
+def generate(output: Path | None, latest: bool, unreleased: bool) -> None:
     """Regenerate changelog from existing tags"""
+    if latest and unreleased:
+        raise click.UsageError("--latest and --unreleased are two different sections: pick one")
     _refuse_shallow()
     project = Project.load()
     LOG.debug("project: %s", project)
-    text = Changelog(project).generate()
+    if latest:
+        if not project.tags:
+            raise click.ClickException("no version tags yet: there is no latest section")
+        text = render_latest(project.tags[0])
+    elif unreleased:
+        text = render_unreleased(project)
+    else:
+        text = Changelog(project).generate()
     if output is None:
         click.echo(text)
     else:
@@ -147,6 +167,8 @@ class _Release:
         config = self.project.config
         if config.get("version_file"):
             files.append(VersionFile(self.project))
+        if config.get("project_version"):
+            files.append(PyprojectVersion(self.project))
         if config.get("cargo_packages"):
             files += CargoFile.search(self.project, config["cargo_packages"])
         if config.get("npm_packages"):
