@@ -455,3 +455,31 @@ def test_tag_sets_a_pep621_version_keeping_the_file_as_it_was(tmp_path: Path) ->
     assert '__version__ = "1.2.0"' in _git(repo, "show", "HEAD:proj/_version.py")
     assert not (repo / "proj" / "__version__.py").exists()
     assert _git(repo, "status", "--porcelain").strip() == ""
+
+
+def test_co_authors_are_credited_as_git_shortlog_groups_them(tmp_path: Path) -> None:
+    trailer = "\n\nCo-authored-by: Carol <carol@example.com>\nco-authored-by: Bob <BOB@example.com>"
+    repo = build(
+        History(
+            [
+                Commit(0, message="one"),
+                TagStep("v0.1", "First"),
+                Commit(0, message="pair work" + trailer),
+                Commit(1, message="with myself\n\nCo-authored-by: Bob <bob@example.com>"),
+                Commit(3, message="not a trailer: Co-authored-by: X <x@y>"),
+                TagStep("v0.2", "Second"),
+            ],
+            mailmap="Robert <bob@example.com>\n",
+        ),
+        tmp_path / "repo",
+    )
+    (repo / "pyproject.toml").write_text('[tool.attribution]\nname = "p"\nco_authors = true\n')
+    text = run("aioxide.release", repo, "generate").stdout.decode()
+    cmd = "git shortlog -s --group=author --group=trailer:co-authored-by v0.1...v0.2"
+    assert f"$ {cmd}\n" in text
+    expected = subprocess.run(
+        cmd.split(), cwd=repo, capture_output=True, text=True, check=True
+    ).stdout.rstrip()
+    assert f"$ {cmd}\n{expected}\n```" in text
+    assert "     1\tCarol" in expected  # the trailer counted
+    assert "     2\tRobert" in expected  # mailmapped, once per commit

@@ -140,6 +140,19 @@ impl History {
     /// `.mailmap`), as `%6d\t%s` lines sorted bytewise by name. With a base,
     /// the commits reachable from exactly one of the two (git's `...`).
     pub fn shortlog(&self, base: Option<&str>, tip: &str) -> Result<String, Error> {
+        self.shortlog_grouped(base, tip, false)
+    }
+
+    /// [`Self::shortlog`], crediting `Co-authored-by:` trailers too when
+    /// `co_authors` (git's `--group=author --group=trailer:co-authored-by`:
+    /// each commit counts once for each distinct person, names mapped by
+    /// `.mailmap`).
+    pub fn shortlog_grouped(
+        &self,
+        base: Option<&str>,
+        tip: &str,
+        co_authors: bool,
+    ) -> Result<String, Error> {
         let tip_id = self.commit_of(tip)?;
         let mut commits = Vec::new();
         match base {
@@ -160,8 +173,24 @@ impl History {
             let author = commit
                 .author()
                 .map_err(|e| fail(format_args!("commit {id} has no author"), e))?;
-            let mapped = mailmap.resolve(author);
-            *counts.entry(mapped.name.to_vec()).or_default() += 1;
+            let mut people = vec![mailmap.resolve(author).name.to_vec()];
+            if co_authors {
+                let message = commit.message_raw_sloppy().to_vec();
+                for (name, email) in co_authored_by(&message) {
+                    let ident = gix::actor::SignatureRef {
+                        name: name.as_bstr(),
+                        email: email.as_bstr(),
+                        time: "0 +0000",
+                    };
+                    let mapped = mailmap.resolve(ident).name.to_vec();
+                    if !people.contains(&mapped) {
+                        people.push(mapped);
+                    }
+                }
+            }
+            for person in people {
+                *counts.entry(person).or_default() += 1;
+            }
         }
         let mut out = String::new();
         for (name, count) in counts {
@@ -184,6 +213,33 @@ impl History {
         }
         Ok(())
     }
+}
+
+/// The `Co-authored-by: Name <email>` trailers of a commit message: lines of
+/// its last paragraph, the key matched case-insensitively as git does.
+fn co_authored_by(message: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let text = message.trim_end();
+    let last = text.rfind(b"\n\n").map_or(text, |at| &text[at + 2..]);
+    let mut found = Vec::new();
+    for line in last.lines() {
+        let Some((key, value)) = line.split_once_str(":") else {
+            continue;
+        };
+        if !key.trim().eq_ignore_ascii_case(b"co-authored-by") {
+            continue;
+        }
+        let value = value.trim();
+        let (Some(open), Some(close)) = (value.rfind_byte(b'<'), value.rfind_byte(b'>')) else {
+            continue;
+        };
+        if close < open {
+            continue;
+        }
+        let name = value[..open].trim().to_vec();
+        let email = value[open + 1..close].to_vec();
+        found.push((name, email));
+    }
+    found
 }
 
 fn read_tags(repo: &gix::Repository) -> Result<BTreeMap<String, TagRef>, Error> {
@@ -243,4 +299,37 @@ fn describe_names(tags: &BTreeMap<String, TagRef>) -> HashMap<ObjectId, BString>
         .into_iter()
         .map(|(tag, commit)| (commit, BString::from(tag.name.as_str())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn co_author_trailers_are_read_from_the_last_paragraph_only() {
+        let message = b"subject\n\nCo-authored-by: Not <a@trailer>\nbody\n\n\
+                        Co-authored-by: Carol <carol@x>\nco-AUTHORED-by:  Bob Smith  <b@x> \n\
+                        Signed-off-by: Other <o@x>\nCo-authored-by: broken\n";
+        let found = co_authored_by(message);
+        assert_eq!(
+            found,
+            vec![
+                (b"Carol".to_vec(), b"carol@x".to_vec()),
+                (b"Bob Smith".to_vec(), b"b@x".to_vec()),
+            ]
+        );
+        assert!(co_authored_by(b"no trailers").is_empty());
+    }
+
+    #[test]
+    fn a_directory_outside_any_repository_is_an_error() {
+        let dir = std::env::temp_dir().join(format!("aioxide-no-repo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // GIT_CEILING_DIRECTORIES keeps discovery from climbing into a repo above.
+        std::env::set_var("GIT_CEILING_DIRECTORIES", std::env::temp_dir());
+        let opened = History::open(&dir);
+        std::env::remove_var("GIT_CEILING_DIRECTORIES");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(opened.is_err());
+    }
 }

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +57,17 @@ _VERSION_HEADER = (
 _SKIPPED_DIRS = {".git", ".hg", ".venv", "venv", "target", "node_modules", "__pycache__"}
 
 
-def _section(title: str, message: str, shortlog_cmd: str, shortlog: str) -> list[str]:
+def _section(title: str, message: str, shortlog: str, shortlog_cmd: Callable[[], str]) -> list[str]:
+    # The command is only asked for when there is a shortlog: for a tag on
+    # the root commit, working it out fails (as in attribution's template).
     parts = [title, "\n", "-" * len(title), "\n\n", message, "\n"]
     if shortlog:
-        parts += ["```text\n$ ", shortlog_cmd, "\n", shortlog, "\n```"]
+        parts += ["```text\n$ ", shortlog_cmd(), "\n", shortlog, "\n```"]
     return parts
+
+
+def _command_of(tag: Tag) -> Callable[[], str]:
+    return lambda: tag.shortlog_cmd
 
 
 def render_changelog(name: str, tags: Iterable[Tag]) -> str:
@@ -70,7 +76,8 @@ def render_changelog(name: str, tags: Iterable[Tag]) -> str:
     parts = [name, "\n", "=" * len(name), "\n\n", _BADGE, "\n\n"]
     for tag in tags:
         parts.append("\n")
-        parts += _section(tag.name, tag.message or "", tag.shortlog_cmd, tag.shortlog)
+        message = tag.message or ""
+        parts += _section(tag.name, message, tag.shortlog, _command_of(tag))
         parts.append("\n\n")
     parts.append(_LINKS)
     return "".join(parts)
@@ -78,8 +85,8 @@ def render_changelog(name: str, tags: Iterable[Tag]) -> str:
 
 def render_latest(tag: Tag) -> str:
     """One tag's section on its own (release notes): title, message, shortlog."""
-    shortlog = tag.shortlog
-    return "".join(_section(tag.name, tag.message or "", tag.shortlog_cmd, shortlog))
+    message = tag.message or ""
+    return "".join(_section(tag.name, message, tag.shortlog, _command_of(tag)))
 
 
 def render_unreleased(project: Project) -> str:
@@ -91,7 +98,7 @@ def render_unreleased(project: Project) -> str:
     spec = f"{tags[0].name}...HEAD" if tags else "HEAD"
     shortlog = sh(f"git shortlog -s {spec}").rstrip()
     message = "" if shortlog else f"No changes since {tags[0].name}." if tags else "No commits."
-    return "".join(_section("Unreleased", message, f"git shortlog -s {spec}", shortlog))
+    return "".join(_section("Unreleased", message, shortlog, lambda: f"git shortlog -s {spec}"))
 
 
 def render_version(version: str) -> str:

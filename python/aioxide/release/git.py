@@ -126,10 +126,11 @@ def answer(cmd: Sequence[str]) -> str | None:
     if shape[:2] == ("tag", "-l"):
         name = shape[2]
         return f"{name}\n" if repo.has_tag(name) else ""
-    # ("shortlog", "-s", spec)
-    base, _, tip = shape[2].rpartition("...")
+    # ("shortlog", "-s", [the co-author groups,] spec)
+    co_authors = len(shape) == 5
+    base, _, tip = shape[-1].rpartition("...")
     try:
-        return repo.shortlog(base or None, tip)
+        return repo.shortlog(base or None, tip, co_authors)
     except ValueError as err:
         raise _failed(args, str(err)) from None
 
@@ -141,6 +142,9 @@ def _known(shape: tuple[str, ...]) -> bool:
         return not shape[4].startswith("-")
     if len(shape) == 3 and shape[:2] == ("tag", "-l"):
         return not (set(shape[2]) & _GLOB) and not shape[2].startswith("-")
+    co_author_groups = ("--group=author", "--group=trailer:co-authored-by")
+    if len(shape) == 5 and shape[:2] == ("shortlog", "-s") and shape[2:4] == co_author_groups:
+        shape = shape[:2] + shape[4:]
     if len(shape) == 3 and shape[:2] == ("shortlog", "-s"):
         spec = shape[2]
         base, _, tip = spec.rpartition("...")

@@ -89,6 +89,9 @@ class Project:
         """The version tags, newest first (read once)."""
         if not self._tags:
             self._tags = Tag.all_tags()
+            if self.config.get("co_authors"):
+                for tag in self._tags:
+                    tag._co_authors = True
         return self._tags
 
     def get_tag(self, version: Version) -> Tag | None:

@@ -23,7 +23,10 @@ from typing import Any
 from .helpers import sh
 from .types import InvalidVersion, Version
 
-__all__ = ["Tag", "Tags"]
+__all__ = ["CO_AUTHOR_GROUPS", "Tag", "Tags"]
+
+#: git's options for a shortlog that also credits co-authors.
+CO_AUTHOR_GROUPS = "--group=author --group=trailer:co-authored-by"
 
 LOG = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class Tag:
     _signature: str | None = None
     _shortlog_cmd: str | None = None
     _shortlog: str | None = None
+    #: Credit ``Co-authored-by:`` trailers too (``co_authors = true``).
+    _co_authors: bool = False
 
     def __eq__(self, other: Any) -> bool:
         if isinstance(other, Tag):
@@ -113,7 +118,8 @@ class Tag:
             except InvalidVersion:
                 base = sh(f"git tag -l {base}").strip()
             spec = f"{base}...{self.name}" if base else self.name
-            self._shortlog_cmd = f"git shortlog -s {spec}"
+            groups = CO_AUTHOR_GROUPS + " " if self._co_authors else ""
+            self._shortlog_cmd = f"git shortlog -s {groups}{spec}"
         return self._shortlog_cmd
 
     @property

@@ -65,10 +65,22 @@ impl GitHistory {
         py.detach(|| crate::changelog::changelog(&self.history.locked(), project))
     }
 
-    /// `git shortlog -s [BASE...]TIP`.
-    #[pyo3(signature = (base, tip))]
-    fn shortlog(&self, py: Python<'_>, base: Option<&str>, tip: &str) -> PyResult<String> {
-        py.detach(|| self.history.locked().shortlog(base, tip))
-            .map_err(raised)
+    /// `git shortlog -s [BASE...]TIP`; with `co_authors`, also counting
+    /// `Co-authored-by:` trailers (`--group=author
+    /// --group=trailer:co-authored-by`).
+    #[pyo3(signature = (base, tip, co_authors = false))]
+    fn shortlog(
+        &self,
+        py: Python<'_>,
+        base: Option<&str>,
+        tip: &str,
+        co_authors: bool,
+    ) -> PyResult<String> {
+        py.detach(|| {
+            self.history
+                .locked()
+                .shortlog_grouped(base, tip, co_authors)
+        })
+        .map_err(raised)
     }
 }
