@@ -483,3 +483,31 @@ def test_co_authors_are_credited_as_git_shortlog_groups_them(tmp_path: Path) -> 
     assert f"$ {cmd}\n{expected}\n```" in text
     assert "     1\tCarol" in expected  # the trailer counted
     assert "     2\tRobert" in expected  # mailmapped, once per commit
+
+
+def test_tag_sets_a_cargo_workspace_version_and_its_lock(tmp_path: Path) -> None:
+    repo = _project(tmp_path)
+    (repo / "Cargo.toml").write_text(
+        '[workspace]\nmembers = ["crates/core"]\n\n[workspace.package]\n'
+        'version = "0.0.1"  # the crates share it\nedition = "2021"\n'
+    )
+    (repo / "crates" / "core").mkdir(parents=True)
+    member = '[package]\nname = "proj-core"\nversion.workspace = true\nedition.workspace = true\n'
+    (repo / "crates" / "core" / "Cargo.toml").write_text(member)
+    (repo / "Cargo.lock").write_text(
+        'version = 4\n\n[[package]]\nname = "proj-core"\nversion = "0.0.1"\n\n'
+        '[[package]]\nname = "other"\nversion = "9.9.9"\n'
+    )
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'cargo_packages = ["proj-core"]\n')
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "a workspace")
+    done = run("aioxide.release", repo, "tag", "2.0.0", "-m", "Workspace release")
+    assert done.returncode == 0, done.stderr.decode()
+    assert _git(repo, "status", "--porcelain").strip() == ""
+    root = _git(repo, "show", "HEAD:Cargo.toml")
+    assert 'version = "2.0.0"  # the crates share it' in root
+    assert _git(repo, "show", "HEAD:crates/core/Cargo.toml") == member  # still inherits
+    lock = _git(repo, "show", "HEAD:Cargo.lock")
+    assert 'name = "proj-core"\nversion = "2.0.0"' in lock
+    assert 'name = "other"\nversion = "9.9.9"' in lock

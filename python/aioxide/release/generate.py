@@ -147,6 +147,10 @@ class GeneratedFile:
         self.filename.write_text(self.generate())
         return self.filename
 
+    def touched(self) -> list[Path]:
+        """Every file ``write`` changes (for ``git add``)."""
+        return [self.filename]
+
 
 class Changelog(GeneratedFile):
     """``CHANGELOG.md``: every tag's message and shortlog, newest first."""
@@ -222,10 +226,32 @@ def _search(root: Path, filename: str) -> Iterable[Path]:
 
 class CargoFile(GeneratedFile):
     """A crate's ``Cargo.toml`` (and ``Cargo.lock``) at the latest version,
-    edited in place so formatting and comments stay."""
+    edited in place so formatting and comments stay. A crate that inherits
+    its version (``version.workspace = true``) is left as it is and the
+    workspace's ``[workspace.package].version`` is set instead; the lock file
+    is the one beside the crate or, in a workspace, at its root."""
 
     EXPECTS = ("package_name", "package_dir")
     FILENAME = "{package_dir}/Cargo.toml"
+
+    def _version(self) -> str:
+        return str(self.project.latest.version)
+
+    def _inherits(self, package: Any) -> bool:
+        version = package.get("version")
+        return hasattr(version, "get") and bool(version.get("workspace"))
+
+    def _workspace_root(self) -> Path | None:
+        import tomlkit
+
+        directory = self.filename.parent
+        for candidate in [directory, *directory.parents]:
+            manifest = candidate / "Cargo.toml"
+            if manifest.is_file() and "workspace" in tomlkit.loads(manifest.read_text()):
+                return manifest
+            if candidate == self.project.root:
+                break
+        return None
 
     def generate(self) -> str:
         import tomlkit  # format-preserving; only when a Cargo.toml is rewritten
@@ -235,22 +261,55 @@ class CargoFile(GeneratedFile):
         name = self.kwargs["package_name"]
         if package is None or package.get("name", "") != name:
             raise ValueError(f"{self.filename} has no [package] named {name!r}")
-        package["version"] = str(self.project.latest.version)
+        if not self._inherits(package):
+            package["version"] = self._version()
         return tomlkit.dumps(data)
 
-    def write(self) -> Path:
-        path = super().write()
-        lock = path.with_suffix(".lock")
-        if lock.is_file():
-            import tomlkit
+    def _locks(self) -> list[Path]:
+        """The lock files to update: beside the crate, and at the workspace root."""
+        root = self._workspace_root()
+        candidates = [self.filename.with_suffix(".lock")]
+        if root is not None:
+            candidates.append(root.with_suffix(".lock"))
+        return [p for i, p in enumerate(candidates) if p.is_file() and p not in candidates[:i]]
 
-            name = self.kwargs["package_name"]
+    def touched(self) -> list[Path]:
+        """Every file ``write`` changes (for ``git add``)."""
+        paths = [self.filename]
+        root = self._workspace_root()
+        if self._inherits_here() and root is not None and root != self.filename:
+            paths.append(root)
+        return paths + self._locks()
+
+    def _inherits_here(self) -> bool:
+        import tomlkit
+
+        package = tomlkit.loads(self.filename.read_text()).get("package")
+        return package is not None and self._inherits(package)
+
+    def write(self) -> Path:
+        import tomlkit
+
+        inherits = self._inherits_here()
+        path = super().write()
+        root = self._workspace_root()
+        if inherits:
+            if root is None:
+                raise ValueError(f"{path} inherits its version but no workspace is above it")
+            data = tomlkit.loads(root.read_text())
+            table = data.get("workspace", {}).get("package")
+            if table is None or "version" not in table:
+                raise ValueError(f"{root} has no [workspace.package].version to set")
+            table["version"] = self._version()
+            root.write_text(tomlkit.dumps(data))
+        name = self.kwargs["package_name"]
+        for lock in self._locks():
             data = tomlkit.loads(lock.read_text())
             if data.get("version", 0) not in (3, 4):
                 raise ValueError(f"{lock}: unsupported Cargo.lock version {data.get('version')}")
             for package in data.get("package", ()):
                 if package.get("name", "") == name:
-                    package["version"] = str(self.project.latest.version)
+                    package["version"] = self._version()
             lock.write_text(tomlkit.dumps(data))
         return path
 
@@ -307,6 +366,10 @@ class NpmFile(GeneratedFile):
                     entry["version"] = version
             lock.write_text(json.dumps(data, indent=4) + "\n")
         return path
+
+    def touched(self) -> list[Path]:
+        lock = self.filename.with_name("package-lock.json")
+        return [self.filename, *([lock] if lock.is_file() else [])]
 
     @classmethod
     def search(cls, project: Project, npm_packages: list[str]) -> list[NpmFile]:

@@ -183,13 +183,8 @@ class _Release:
         project = Project.load(self.project.root)
         self.project = project
         for generated in self.files():
-            path = generated.write()
-            extra = []
-            if isinstance(generated, CargoFile) and path.with_suffix(".lock").is_file():
-                extra.append(path.with_suffix(".lock"))
-            if isinstance(generated, NpmFile) and path.with_name("package-lock.json").is_file():
-                extra.append(path.with_name("package-lock.json"))
-            sh("git", "add", "--", str(path), *map(str, extra))
+            generated.write()
+            sh("git", "add", "--", *map(str, generated.touched()))
         sh("git", "commit", "--amend", "--no-edit")
         tag = project.get_tag(self.version) or Tag(self.name, self.version)
         tag.update(message=self.message, signed=bool(project.config["signed_tags"]))
