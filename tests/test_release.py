@@ -511,3 +511,19 @@ def test_tag_sets_a_cargo_workspace_version_and_its_lock(tmp_path: Path) -> None
     lock = _git(repo, "show", "HEAD:Cargo.lock")
     assert 'name = "proj-core"\nversion = "2.0.0"' in lock
     assert 'name = "other"\nversion = "9.9.9"' in lock
+
+
+def test_a_users_jinja_template_renders_the_changelog(tmp_path: Path) -> None:
+    repo = build(
+        History([Commit(0), TagStep("v0.1", "First\n"), Commit(1), TagStep("v0.2", "Second\n")]),
+        tmp_path / "repo",
+    )
+    (repo / "notes.md.j2").write_text(
+        "# {{ project.name }}\n{% for tag in tags %}* {{ tag.name }} ({{ tag.version }}): "
+        "{{ tag.message.strip() }}\n{% endfor %}"
+    )
+    by_option = run("aioxide.release", repo, "generate", "--template", "notes.md.j2")
+    assert by_option.returncode == 0, by_option.stderr.decode()
+    assert by_option.stdout.decode() == "# repo\n* v0.2 (0.2): Second\n* v0.1 (0.1): First\n\n"
+    (repo / "pyproject.toml").write_text('[tool.attribution]\ntemplate = "notes.md.j2"\n')
+    assert run("aioxide.release", repo, "generate").stdout == by_option.stdout

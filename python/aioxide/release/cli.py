@@ -36,8 +36,8 @@ def _project_name(cwd: str) -> str | None:
                 table = tomllib.load(file).get("tool", {}).get("attribution", {})
         except (OSError, ValueError):
             return None
-        if table and table.get("co_authors"):
-            return None  # co-author credits: the full path renders them
+        if table and (table.get("co_authors") or table.get("template")):
+            return None  # co-author credits, a user's template: the full path renders them
         name = str(table.get("name", "")) if table else ""
         return name or os.path.basename(cwd)
     return None  # no tomllib (Python 3.10): the full path reads it with tomlkit

@@ -153,13 +153,23 @@ class GeneratedFile:
 
 
 class Changelog(GeneratedFile):
-    """``CHANGELOG.md``: every tag's message and shortlog, newest first."""
+    """``CHANGELOG.md``: every tag's message and shortlog, newest first; with
+    ``template = "path.md.j2"`` (or ``generate --template``) a Jinja template
+    of the user's renders it instead, with attribution's variables
+    (``project``, ``tags``, ``len``; each tag has ``name``, ``version``,
+    ``message``, ``shortlog_cmd``, ``shortlog``)."""
 
     FILENAME = "CHANGELOG.md"
 
     def generate(self) -> str:
         if type(self).TEMPLATE is not GeneratedFile.TEMPLATE:
             return super().generate()
+        template = self.kwargs.get("template") or self.project.config.get("template")
+        if template:
+            from jinja2 import Template
+
+            source = (self.project.root / str(template)).read_text()
+            return Template(source).render(project=self.project, tags=self.project.tags, len=len)
         return render_changelog(self.project.name, self.project.tags)
 
 

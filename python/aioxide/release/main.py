@@ -128,9 +128,15 @@ def _refuse_shallow() -> None:
     default=None,
     help="Write the changelog to this file instead of printing it",
 )
+@click.option(
+    "--template",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Render with this Jinja template instead of attribution's",
+)
 @click.option("--latest", is_flag=True, help="Only the newest tag's section")
 @click.option("--unreleased", is_flag=True, help="Only a section for commits since the newest tag")
-def generate(output: Path | None, latest: bool, unreleased: bool) -> None:
+def generate(output: Path | None, template: str | None, latest: bool, unreleased: bool) -> None:
     """Regenerate changelog from existing tags"""
     if latest and unreleased:
         raise click.UsageError("--latest and --unreleased are two different sections: pick one")
@@ -143,6 +149,8 @@ def generate(output: Path | None, latest: bool, unreleased: bool) -> None:
         text = render_latest(project.tags[0])
     elif unreleased:
         text = render_unreleased(project)
+    elif template is not None:
+        text = Changelog(project, template=str(Path(template).resolve())).generate()
     else:
         text = Changelog(project).generate()
     if output is None:
