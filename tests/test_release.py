@@ -527,3 +527,37 @@ def test_a_users_jinja_template_renders_the_changelog(tmp_path: Path) -> None:
     assert by_option.stdout.decode() == "# repo\n* v0.2 (0.2): Second\n* v0.1 (0.1): First\n\n"
     (repo / "pyproject.toml").write_text('[tool.attribution]\ntemplate = "notes.md.j2"\n')
     assert run("aioxide.release", repo, "generate").stdout == by_option.stdout
+
+
+def test_conventional_commit_sections_are_listed_under_a_tags_message(tmp_path: Path) -> None:
+    repo = build(
+        History(
+            [
+                Commit(0, message="initial"),
+                TagStep("v0.1", "First"),
+                Commit(0, message="feat(api): add the thing"),
+                Commit(1, message="fix: stop the crash\n\nLonger text."),
+                Commit(1, message="chore: tidy"),
+                Commit(0, message="feat!: drop Python 3.9"),
+                TagStep("v0.2", "Second\n"),
+            ]
+        ),
+        tmp_path / "repo",
+    )
+    plain = run("aioxide.release", repo, "generate").stdout.decode()
+    assert "### " not in plain  # off by default: attribution's output
+    (repo / "pyproject.toml").write_text("[tool.attribution]\nconventional_commits = true\n")
+    text = run("aioxide.release", repo, "generate").stdout.decode()
+    ids = {
+        subject: commit[:7]
+        for commit, subject in (
+            line.split(" ", 1) for line in _git(repo, "log", "--format=%H %s").splitlines()
+        )
+    }
+    section = text[text.index("v0.2\n----") : text.index("```text\n$ git shortlog -s v0.1...v0.2")]
+    assert section == (
+        "v0.2\n----\n\nSecond\n\n"
+        f"### Breaking changes\n\n- drop Python 3.9 ({ids['feat!: drop Python 3.9']})\n\n"
+        f"### Features\n\n- **api:** add the thing ({ids['feat(api): add the thing']})\n\n"
+        f"### Fixes\n\n- stop the crash ({ids['fix: stop the crash']})\n\n"
+    )

@@ -199,6 +199,42 @@ impl History {
         Ok(out)
     }
 
+    /// The commits of `[BASE...]TIP` as `(id, subject)`, newest first by
+    /// commit time (`git log --format='%H %s' [BASE...]TIP`).
+    pub fn subjects(&self, base: Option<&str>, tip: &str) -> Result<Vec<(String, String)>, Error> {
+        let tip_id = self.commit_of(tip)?;
+        let mut ids = Vec::new();
+        match base {
+            None => self.walk(tip_id, None, &mut ids)?,
+            Some(base) => {
+                let base_id = self.commit_of(base)?;
+                self.walk(tip_id, Some(base_id), &mut ids)?;
+                self.walk(base_id, Some(tip_id), &mut ids)?;
+            }
+        }
+        let mut found = Vec::with_capacity(ids.len());
+        for id in ids {
+            let commit = self
+                .repo
+                .find_commit(id)
+                .map_err(|e| fail(format_args!("cannot read commit {id}"), e))?;
+            let time = commit.time().map(|t| t.seconds).unwrap_or(0);
+            let message = commit.message_raw_sloppy();
+            let subject = message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_str_lossy()
+                .into_owned();
+            found.push((time, id.to_hex().to_string(), subject));
+        }
+        found.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(found
+            .into_iter()
+            .map(|(_, id, subject)| (id, subject))
+            .collect())
+    }
+
     /// Appends every commit reachable from `tip` and not from `hidden`.
     fn walk(
         &self,

@@ -36,7 +36,8 @@ def _project_name(cwd: str) -> str | None:
                 table = tomllib.load(file).get("tool", {}).get("attribution", {})
         except (OSError, ValueError):
             return None
-        if table and (table.get("co_authors") or table.get("template")):
+        options = ("co_authors", "template", "conventional_commits")
+        if table and any(table.get(option) for option in options):
             return None  # co-author credits, a user's template: the full path renders them
         name = str(table.get("name", "")) if table else ""
         return name or os.path.basename(cwd)

@@ -18,6 +18,7 @@ __version__ = "1.2"
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -57,10 +58,66 @@ _VERSION_HEADER = (
 _SKIPPED_DIRS = {".git", ".hg", ".venv", "venv", "target", "node_modules", "__pycache__"}
 
 
-def _section(title: str, message: str, shortlog: str, shortlog_cmd: Callable[[], str]) -> list[str]:
+#: Conventional Commit types shown, in this order, and their headings.
+CONVENTIONAL = {
+    "breaking": "Breaking changes",
+    "feat": "Features",
+    "fix": "Fixes",
+    "perf": "Performance",
+    "refactor": "Refactoring",
+    "docs": "Documentation",
+}
+_CONVENTIONAL_SUBJECT = re.compile(
+    r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?: (?P<text>.+)$"
+)
+
+
+def conventional_sections(subjects: Iterable[tuple[str, str]]) -> str:
+    """Markdown sections listing Conventional Commit subjects by type
+    (``feat(api)!: ...``: scope in bold, ``!`` under breaking changes).
+
+    >>> print(conventional_sections([("abc1234ff", "feat(api): add x"), ("0f0f0f0", "chore: y")]))
+    ### Features
+    <BLANKLINE>
+    - **api:** add x (abc1234)
+    <BLANKLINE>
+    """
+    groups: dict[str, list[str]] = {kind: [] for kind in CONVENTIONAL}
+    for commit, subject in subjects:
+        found = _CONVENTIONAL_SUBJECT.match(subject)
+        if found is None:
+            continue
+        kind = "breaking" if found["bang"] else found["type"].lower()
+        if kind not in groups:
+            continue
+        scope = f"**{found['scope']}:** " if found["scope"] else ""
+        groups[kind].append(f"- {scope}{found['text']} ({commit[:7]})\n")
+    return "".join(
+        f"### {CONVENTIONAL[kind]}\n\n{''.join(lines)}\n" for kind, lines in groups.items() if lines
+    )
+
+
+def _conventional_for(tag: Tag) -> str:
+    from . import git
+
+    history = git.history()
+    if history is None:
+        return ""
+    spec = tag.shortlog_cmd.split()[-1]
+    base, _, tip = spec.rpartition("...")
+    return conventional_sections(history.subjects(base or None, tip))
+
+
+def _section(
+    title: str,
+    message: str,
+    shortlog: str,
+    shortlog_cmd: Callable[[], str],
+    extra: str = "",
+) -> list[str]:
     # The command is only asked for when there is a shortlog: for a tag on
     # the root commit, working it out fails (as in attribution's template).
-    parts = [title, "\n", "-" * len(title), "\n\n", message, "\n"]
+    parts = [title, "\n", "-" * len(title), "\n\n", message, "\n", extra]
     if shortlog:
         parts += ["```text\n$ ", shortlog_cmd(), "\n", shortlog, "\n```"]
     return parts
@@ -70,14 +127,17 @@ def _command_of(tag: Tag) -> Callable[[], str]:
     return lambda: tag.shortlog_cmd
 
 
-def render_changelog(name: str, tags: Iterable[Tag]) -> str:
+def render_changelog(name: str, tags: Iterable[Tag], conventional: bool = False) -> str:
     """The changelog text for ``tags`` (newest first), as attribution's
-    built-in template renders it."""
+    built-in template renders it; with ``conventional``, each tag's
+    Conventional Commits listed by type under its message."""
     parts = [name, "\n", "=" * len(name), "\n\n", _BADGE, "\n\n"]
     for tag in tags:
         parts.append("\n")
         message = tag.message or ""
-        parts += _section(tag.name, message, tag.shortlog, _command_of(tag))
+        shortlog = tag.shortlog
+        extra = _conventional_for(tag) if conventional and shortlog else ""
+        parts += _section(tag.name, message, shortlog, _command_of(tag), extra)
         parts.append("\n\n")
     parts.append(_LINKS)
     return "".join(parts)
@@ -170,7 +230,8 @@ class Changelog(GeneratedFile):
 
             source = (self.project.root / str(template)).read_text()
             return Template(source).render(project=self.project, tags=self.project.tags, len=len)
-        return render_changelog(self.project.name, self.project.tags)
+        conventional = bool(self.project.config.get("conventional_commits"))
+        return render_changelog(self.project.name, self.project.tags, conventional)
 
 
 class Contributors(GeneratedFile):

@@ -59,6 +59,18 @@ impl GitHistory {
             .map_err(raised)
     }
 
+    /// `(id, subject)` of every commit in `[BASE...]TIP`, newest first.
+    #[pyo3(signature = (base, tip))]
+    fn subjects(
+        &self,
+        py: Python<'_>,
+        base: Option<&str>,
+        tip: &str,
+    ) -> PyResult<Vec<(String, String)>> {
+        py.detach(|| self.history.locked().subjects(base, tip))
+            .map_err(raised)
+    }
+
     /// The whole changelog for `project` (attribution's text), and the
     /// warnings attribution would log.
     fn changelog(&self, py: Python<'_>, project: &str) -> (String, Vec<String>) {
