@@ -228,7 +228,7 @@ impl History {
                 .into_owned();
             found.push((time, id.to_hex().to_string(), subject));
         }
-        found.sort_by(|a, b| b.0.cmp(&a.0));
+        found.sort_by_key(|(time, _, _)| std::cmp::Reverse(*time));
         Ok(found
             .into_iter()
             .map(|(_, id, subject)| (id, subject))

@@ -76,7 +76,8 @@ def conventional_sections(subjects: Iterable[tuple[str, str]]) -> str:
     """Markdown sections listing Conventional Commit subjects by type
     (``feat(api)!: ...``: scope in bold, ``!`` under breaking changes).
 
-    >>> print(conventional_sections([("abc1234ff", "feat(api): add x"), ("0f0f0f0", "chore: y")]))
+    >>> text = conventional_sections([("abc1234ff", "feat(api): add x"), ("0f0f0f0", "chore: y")])
+    >>> print(text, end="")
     ### Features
     <BLANKLINE>
     - **api:** add x (abc1234)
