@@ -109,11 +109,20 @@ def test_generate_is_byte_for_byte_attributions(
     assert python_path.stdout == theirs.stdout
 
 
-def test_this_projects_own_history_with_a_few_versions(tmp_path: Path) -> None:
-    """The real history of this repository (clone it, tag a few versions)."""
+def _checkout() -> Path:
+    """This repository's root. Only a source archive has no .git; CI always
+    runs in a clone, so there the test must not be skipped."""
     root = Path(__file__).resolve().parent.parent
     if not (root / ".git").exists():
-        pytest.skip("not a git checkout")
+        if os.environ.get("CI"):
+            pytest.fail("CI runs in a git clone: .git is missing")
+        pytest.skip("not a git checkout (a source archive)")
+    return root
+
+
+def test_this_projects_own_history_with_a_few_versions(tmp_path: Path) -> None:
+    """The real history of this repository (clone it, tag a few versions)."""
+    root = _checkout()
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", "--no-local", str(root), str(clone)], check=True)
     log = subprocess.run(
@@ -332,9 +341,7 @@ def test_this_projects_changelog_is_generated_by_aioxide_release() -> None:
     """Dogfood: CHANGELOG.md is what `aioxide-release generate` prints here
     (make release writes it with every tag; the command line adds a final
     newline, as attribution's does)."""
-    root = Path(__file__).resolve().parent.parent
-    if not (root / ".git").exists():
-        pytest.skip("not a git checkout")
+    root = _checkout()
     printed = run("aioxide.release", root, "generate")
     assert printed.returncode == 0, printed.stderr.decode()
     assert (root / "CHANGELOG.md").read_bytes() + b"\n" == printed.stdout
@@ -561,3 +568,17 @@ def test_conventional_commit_sections_are_listed_under_a_tags_message(tmp_path: 
         f"### Features\n\n- **api:** add the thing ({ids['feat(api): add the thing']})\n\n"
         f"### Fixes\n\n- stop the crash ({ids['fix: stop the crash']})\n\n"
     )
+
+
+def test_generate_outside_a_repository_is_a_clear_error(tmp_path: Path) -> None:
+    env_dir = tmp_path / "not-a-repo"
+    env_dir.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "aioxide.release", "generate"],
+        cwd=env_dir,
+        capture_output=True,
+        env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
+    )
+    assert done.returncode == 1
+    assert b"not a git repository" in done.stderr
+    assert b"Traceback" not in done.stderr

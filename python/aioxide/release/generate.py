@@ -22,7 +22,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .project import Project
 from .tag import Tag
@@ -264,6 +264,23 @@ class VersionFile(GeneratedFile):
         return render_version(str(self.project.latest.version))
 
 
+_Located = TypeVar("_Located", bound=GeneratedFile)
+
+
+def _located(
+    cls: type[_Located], project: Project, found: list[tuple[str, Path]]
+) -> list[_Located]:
+    """One file per found ``(package name, directory)``, relative to the root."""
+    return [
+        cls(
+            project,
+            package_name=name,
+            package_dir=directory.relative_to(project.root).as_posix(),
+        )
+        for name, directory in found
+    ]
+
+
 class PyprojectVersion(GeneratedFile):
     """``[project].version`` in ``pyproject.toml`` set to the latest version,
     edited in place (comments and formatting stay); with
@@ -395,14 +412,7 @@ class CargoFile(GeneratedFile):
             package = tomlkit.loads(path.read_text()).get("package")
             if package is not None and package.get("name", "") in cargo_packages:
                 found.append((str(package["name"]), path.parent))
-        return [
-            CargoFile(
-                project,
-                package_name=name,
-                package_dir=directory.relative_to(project.root).as_posix(),
-            )
-            for name, directory in found
-        ]
+        return _located(cls, project, found)
 
 
 class NpmFile(GeneratedFile):
@@ -451,11 +461,4 @@ class NpmFile(GeneratedFile):
             name = json.loads(path.read_text()).get("name", "")
             if name in npm_packages:
                 found.append((name, path.parent))
-        return [
-            NpmFile(
-                project,
-                package_name=name,
-                package_dir=directory.relative_to(project.root).as_posix(),
-            )
-            for name, directory in found
-        ]
+        return _located(cls, project, found)

@@ -112,7 +112,12 @@ def show_log(version: Version | None) -> None:
     sh(*project.log_since_tag_cmd(tag), raw=True)
 
 
-def _refuse_shallow() -> None:
+def _need_full_history() -> None:
+    """A repository with its whole history, or a clear error."""
+    if git.history() is None:
+        raise click.ClickException(
+            f"not a git repository (or any parent up to the mount point): {Path.cwd()}"
+        )
     if git.is_shallow():
         raise click.ClickException(
             "this is a shallow clone: its history is cut off, so every shortlog would be "
@@ -140,7 +145,7 @@ def generate(output: Path | None, template: str | None, latest: bool, unreleased
     """Regenerate changelog from existing tags"""
     if latest and unreleased:
         raise click.UsageError("--latest and --unreleased are two different sections: pick one")
-    _refuse_shallow()
+    _need_full_history()
     project = Project.load()
     LOG.debug("project: %s", project)
     if latest:
@@ -230,13 +235,13 @@ def _edit_message(project: Project, version: Version) -> str | None:
 @click.argument("version", type=Version)
 def tag_release(version: Version, message: str | None, dry_run: bool) -> None:
     """Create new tagged release with changelog"""
+    _need_full_history()
     project = Project.load()
     LOG.debug("project: %s", project)
     for existing in project.tags:
         if existing.version == version:
             click.secho(f"abort: tag {existing.name!r} already exists!", fg="yellow")
             click.get_current_context().exit(1)
-    _refuse_shallow()
     dirty = sh("git", "status", "--porcelain", "--untracked-files=no").strip()
     if dirty:
         raise click.ClickException(
