@@ -21,6 +21,24 @@ except ImportError:  # pragma: no cover - CI installs uvloop
 LOOP_KINDS = ["asyncio", "uvloop"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--start-method",
+        default=None,
+        choices=["spawn", "forkserver", "fork"],
+        help="aioxide.multiprocess start method for the whole run (default: its own, spawn); "
+        "make py-matrix runs the pool suites under forkserver, Python 3.14's default",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    method = config.getoption("--start-method")
+    if method is not None:
+        from aioxide.multiprocess import set_start_method
+
+        set_start_method(method)
+
+
 @pytest.fixture(autouse=True)
 def no_rust_panic() -> Any:
     """Fails any test during which aioxide's Rust code panicked, on any

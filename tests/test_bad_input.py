@@ -23,6 +23,7 @@ from aioxide import sqlite as aiox
 from aioxide.sql import Column, Primary, Table, raw, table
 from aioxide.sql.engines import SqliteEngine
 from aioxide.sql.errors import BuildError, InvalidIdentifier, InvalidValue, UnsafeQuery
+from sqlite3_rules import UNSUPPORTED_PARAMETERS
 
 Run = Callable[[Coroutine[Any, Any, Any]], Any]
 
@@ -45,7 +46,7 @@ SQLITE_CASES: list[tuple[str, Callable[[Any, Any], Any], type[BaseException], st
     ("executemany(sql, 5)", lambda db, cur: db.executemany("insert into t values (?)", 5),
      TypeError, "not iterable"),
     ("executemany(sql, [5])", lambda db, cur: db.executemany("insert into t values (?)", [5]),
-     sqlite3.ProgrammingError, "unsupported type"),
+     UNSUPPORTED_PARAMETERS, "unsupported type"),
     ("fetchmany('x')", lambda db, cur: cur.fetchmany("x"), TypeError, "integer"),
     ("create_function(narg=10**12)", lambda db, cur: db.create_function("f", 10**12, abs),
      sqlite3.OperationalError, "Error creating function"),

@@ -31,6 +31,8 @@ pub struct Batch {
     /// `sqlite3_last_insert_rowid` after the statement; None when there was
     /// no statement (the cursor keeps its previous `lastrowid`).
     pub lastrowid: Option<i64>,
+    /// `DeprecationWarning`s the Python face issues (see `NamedByPosition`).
+    pub deprecations: Vec<String>,
 }
 
 impl Batch {
@@ -54,6 +56,18 @@ pub struct OpenOptions {
     pub timeout: Duration,
     pub isolation_level: Option<String>,
     pub statement_cache: usize,
+    pub named_by_position: NamedByPosition,
+}
+
+/// What a sequence of parameters given to named placeholders (`:a`, `$a`,
+/// `@a`) does, as the interpreter's `sqlite3` has it: bound in order up to
+/// Python 3.11, bound with a `DeprecationWarning` in 3.12 and 3.13, and a
+/// `ProgrammingError` from 3.14 on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedByPosition {
+    Allow,
+    Warn,
+    Refuse,
 }
 
 /// The VM-step allowance of a statement run inline on the event loop's
@@ -164,6 +178,16 @@ impl Autocommit {
 }
 
 /// One open connection and its transaction mode.
+/// When `execute_many` refuses a statement that is not DML, as the
+/// interpreter's `sqlite3` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DmlCheck {
+    /// Python 3.11+: before running it, when SQLite calls it read-only.
+    BeforeRunning,
+    /// Python 3.10: only when a run returns a row (that run's effects stay).
+    OnFirstRow,
+}
+
 pub struct Database {
     pub conn: Connection,
     /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
@@ -175,6 +199,7 @@ pub struct Database {
     /// Write statements (by SQL text) whose last run stayed under
     /// `CHEAP_WRITE_STEPS`: the only writes allowed to run inline.
     cheap_writes: HashSet<String>,
+    named_by_position: NamedByPosition,
     /// The statement-trace callback SQLite holds a pointer to; declared
     /// after `conn` so it outlives the connection that calls it.
     trace: Option<Box<TraceFn>>,
@@ -282,7 +307,7 @@ pub fn is_dml(sql: &str) -> bool {
 /// prepares nothing, and the stdlib returns an empty cursor.
 pub fn has_statement(sql: &str) -> Result<bool, SqlError> {
     if sql.contains('\0') {
-        return Err(SqlError::programming("the query contains a null character"));
+        return Err(SqlError::nul_in_query());
     }
     let mut rest = sql;
     loop {
@@ -365,6 +390,7 @@ impl Database {
             budget,
             in_memory,
             cheap_writes: HashSet::new(),
+            named_by_position: options.named_by_position,
             trace: None,
             progress: None,
         };
@@ -518,7 +544,7 @@ impl Database {
             }
             self.begin_if_needed(sql)?;
         }
-        run_prepared(&self.conn, &mut stmt, sql, params).map(Some)
+        run_prepared(&self.conn, &mut stmt, sql, params, self.named_by_position).map(Some)
     }
 
     /// Remembers whether a write statement is cheap enough to run inline.
@@ -580,7 +606,8 @@ impl Database {
         // prepare must not leave an implicit transaction open.
         let mut stmt = self.conn.prepare_cached(sql)?;
         self.begin_if_needed(sql)?;
-        let (batch, write_steps) = run_prepared(&self.conn, &mut stmt, sql, params)?;
+        let (batch, write_steps) =
+            run_prepared(&self.conn, &mut stmt, sql, params, self.named_by_position)?;
         drop(stmt);
         if let Some(steps) = write_steps {
             self.learn_write_cost(sql, steps);
@@ -589,22 +616,49 @@ impl Database {
     }
 
     /// Runs one statement once per parameter set; `rowcount` is the sum.
-    pub fn execute_many(&mut self, sql: &str, sets: &[Params]) -> Result<Batch, SqlError> {
+    /// `check` says when a statement that is not DML is refused (the
+    /// stdlib's rule changed in Python 3.11).
+    pub fn execute_many(
+        &mut self,
+        sql: &str,
+        sets: &[Params],
+        check: DmlCheck,
+    ) -> Result<Batch, SqlError> {
         let not_dml = || SqlError::programming("executemany() can only execute DML statements.");
         if !has_statement(sql)? {
-            return Err(not_dml());
+            if check == DmlCheck::BeforeRunning {
+                return Err(not_dml());
+            }
+            // 3.10 binds each set to the empty statement: only an empty
+            // sequence (or a mapping, which names nothing) fits.
+            for params in sets {
+                if let Params::Positional(given) = params {
+                    if !given.is_empty() {
+                        return Err(rusqlite::Error::InvalidParameterCount(given.len(), 0).into());
+                    }
+                }
+            }
+            return Ok(self.no_statement());
         }
         let dml = is_dml(sql);
         let mut stmt = self.conn.prepare_cached(sql)?;
-        if stmt.column_count() > 0 {
+        // As the stdlib: SQLite's own read-only test (SELECT, VALUES, BEGIN
+        // are refused; INSERT ... RETURNING runs, its rows dropped).
+        if check == DmlCheck::BeforeRunning && stmt.readonly() {
             return Err(not_dml());
         }
         self.begin_if_needed(sql)?;
         let mut rowcount = 0i64;
+        let mut deprecations = Vec::new();
         for params in sets {
-            bind(&mut stmt, params)?;
+            bind(&mut stmt, params, self.named_by_position, &mut deprecations)?;
             let mut rows = stmt.raw_query();
-            while rows.next()?.is_some() {}
+            if rows.next()?.is_some() {
+                if check == DmlCheck::OnFirstRow {
+                    return Err(not_dml());
+                }
+                while rows.next()?.is_some() {}
+            }
             drop(rows);
             if dml {
                 rowcount = rowcount.saturating_add(changes(&self.conn));
@@ -616,6 +670,7 @@ impl Database {
             cells: Vec::new(),
             rowcount: if dml { rowcount } else { -1 },
             lastrowid: Some(self.conn.last_insert_rowid()),
+            deprecations,
         })
     }
 
@@ -634,6 +689,7 @@ impl Database {
             cells: Vec::new(),
             rowcount: -1,
             lastrowid: None,
+            deprecations: Vec::new(),
         }
     }
 
@@ -679,11 +735,13 @@ fn run_prepared(
     stmt: &mut rusqlite::Statement<'_>,
     sql: &str,
     params: &Params,
+    named_by_position: NamedByPosition,
 ) -> Result<(Batch, Option<i32>), SqlError> {
     // SQLite counts VM steps per statement across executions: count this run
     // alone (for the inline budget and the write-cost estimate).
     stmt.reset_status(StatementStatus::VmStep);
-    bind(stmt, params)?;
+    let mut deprecations = Vec::new();
+    bind(stmt, params, named_by_position, &mut deprecations)?;
     // The column count is read once the statement has stepped: a cached
     // statement whose table changed shape is prepared again by that step,
     // and before it still reports the old columns.
@@ -714,11 +772,18 @@ fn run_prepared(
         cells,
         rowcount,
         lastrowid: Some(conn.last_insert_rowid()),
+        deprecations,
     };
     Ok((batch, write_steps))
 }
 
-fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), SqlError> {
+/// Binds one parameter set; deprecation messages go to `deprecations`.
+fn bind(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &Params,
+    named_by_position: NamedByPosition,
+    deprecations: &mut Vec<String>,
+) -> Result<(), SqlError> {
     let expected = stmt.parameter_count();
     match params {
         Params::Positional(values) => {
@@ -729,7 +794,24 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), SqlEr
                 )));
             }
             for (i, param) in values.iter().enumerate() {
-                stmt.raw_bind_parameter(i + 1, bindable(param)?)?;
+                let index = i + 1;
+                if named_by_position != NamedByPosition::Allow {
+                    // `?NNN` is numbered, not named; `?` has no name at all.
+                    let named = stmt.parameter_name(index).filter(|n| !n.starts_with('?'));
+                    if let Some(name) = named {
+                        let problem = format!(
+                            "Binding {index} ('{name}') is a named parameter, but you supplied a \
+                             sequence which requires nameless (qmark) placeholders."
+                        );
+                        if named_by_position == NamedByPosition::Refuse {
+                            return Err(SqlError::programming(problem));
+                        }
+                        deprecations.push(format!(
+                            "{problem} Starting with Python 3.14 an sqlite3.ProgrammingError will be raised."
+                        ));
+                    }
+                }
+                stmt.raw_bind_parameter(index, bindable(param)?)?;
             }
         }
         Params::Named(values) => {
@@ -755,7 +837,7 @@ fn bind(stmt: &mut rusqlite::Statement<'_>, params: &Params) -> Result<(), SqlEr
 fn bindable(param: &Param) -> Result<&Value, SqlError> {
     match param {
         Param::Value(v) => Ok(v),
-        Param::Unsupported(message) => Err(SqlError::programming(message.clone())),
+        Param::Unsupported(error) => Err(error.clone()),
     }
 }
 
@@ -776,6 +858,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             isolation_level: Some(String::new()),
             statement_cache: 16,
+            named_by_position: NamedByPosition::Allow,
         })
         .unwrap()
     }
@@ -911,10 +994,95 @@ mod tests {
         e.execute("create table t (a integer)", &Params::empty())
             .unwrap();
         let sets: Vec<Params> = (0..10).map(|i| ints(&[i])).collect();
-        let b = e.execute_many("insert into t values (?)", &sets).unwrap();
+        let b = e
+            .execute_many("insert into t values (?)", &sets, DmlCheck::BeforeRunning)
+            .unwrap();
         assert_eq!(b.rowcount, 10);
-        let err = e.execute_many("select ?", &sets).unwrap_err();
+        let err = e
+            .execute_many("select ?", &sets, DmlCheck::BeforeRunning)
+            .unwrap_err();
         assert!(err.message.contains("DML"));
+    }
+
+    #[test]
+    fn executemany_checks_dml_as_each_python_did() {
+        let count = |e: &mut Database| {
+            e.execute("select count(*) from t", &Params::empty())
+                .unwrap()
+                .cells
+        };
+        for check in [DmlCheck::BeforeRunning, DmlCheck::OnFirstRow] {
+            let mut e = memory();
+            e.execute("create table t (a integer)", &Params::empty())
+                .unwrap();
+            let one = [ints(&[1])];
+            // 3.11+ refuses text without a statement; 3.10 binds to it.
+            let err = e.execute_many("-- x", &one, check).unwrap_err();
+            let expected = match check {
+                DmlCheck::BeforeRunning => "can only execute DML",
+                DmlCheck::OnFirstRow => "uses 0, and there are 1 supplied",
+            };
+            assert!(err.message.contains(expected), "{check:?}: {}", err.message);
+            // A write that returns rows: 3.11+ runs it (rows dropped), 3.10
+            // stops at its first row, after the first run took effect.
+            let returning = e.execute_many("insert into t values (?) returning a", &one, check);
+            assert_eq!(returning.is_err(), check == DmlCheck::OnFirstRow);
+            assert_eq!(count(&mut e), vec![Value::Integer(1)]);
+            let begin = e.execute_many("begin", &one, check).unwrap_err();
+            let expected = match check {
+                DmlCheck::BeforeRunning => "can only execute DML",
+                DmlCheck::OnFirstRow => "uses 0, and there are 1 supplied",
+            };
+            assert!(
+                begin.message.contains(expected),
+                "{check:?}: {}",
+                begin.message
+            );
+        }
+        let mut e = memory();
+        let nul = e.execute("select 1\0", &Params::empty()).unwrap_err();
+        assert_eq!(nul.kind, Kind::NulInQuery);
+        let two = e
+            .execute("select 1; select 2", &Params::empty())
+            .unwrap_err();
+        assert_eq!(two.kind, Kind::MultipleStatements);
+    }
+
+    #[test]
+    fn named_placeholders_given_a_sequence_follow_the_rule() {
+        let sql = "select :a, ?2, $b";
+        for rule in [
+            NamedByPosition::Allow,
+            NamedByPosition::Warn,
+            NamedByPosition::Refuse,
+        ] {
+            let mut e = memory();
+            e.named_by_position = rule;
+            let got = e.execute(sql, &ints(&[1, 2, 3]));
+            match rule {
+                NamedByPosition::Allow => assert!(got.unwrap().deprecations.is_empty()),
+                NamedByPosition::Warn => {
+                    let warned = got.unwrap().deprecations;
+                    // `?2` is numbered, not named: two warnings, not three.
+                    assert_eq!(warned.len(), 2, "{warned:?}");
+                    assert!(warned[0].starts_with("Binding 1 (':a') is a named parameter"));
+                    assert!(warned[1].starts_with("Binding 3 ('$b')"));
+                }
+                NamedByPosition::Refuse => {
+                    let err = got.unwrap_err();
+                    assert_eq!(err.kind, Kind::Programming);
+                    assert!(err
+                        .message
+                        .ends_with("requires nameless (qmark) placeholders."));
+                }
+            }
+            // A mapping binds named placeholders under every rule.
+            let named = Params::Named(vec![
+                ("a".into(), Param::Value(Value::Integer(1))),
+                ("b".into(), Param::Value(Value::Integer(2))),
+            ]);
+            assert!(e.execute("select :a, $b", &named).is_ok());
+        }
     }
 
     #[test]
@@ -982,6 +1150,7 @@ mod tests {
             timeout: Duration::from_secs(5),
             isolation_level: None,
             statement_cache: 16,
+            named_by_position: NamedByPosition::Allow,
         })
         .unwrap();
         e.execute("create table t (a)", &Params::empty()).unwrap();
@@ -1012,6 +1181,7 @@ mod tests {
                 timeout,
                 isolation_level: Some(String::new()),
                 statement_cache: 16,
+                named_by_position: NamedByPosition::Allow,
             })
             .unwrap()
         };

@@ -17,6 +17,12 @@ pub enum Kind {
     NotSupported,
     Memory,
     Value,
+    /// SQL text with a NUL in it. `ProgrammingError` from Python 3.11 on;
+    /// the 3.10 stdlib raised `ValueError` (the Python face decides).
+    NulInQuery,
+    /// More than one statement given to `execute`. `ProgrammingError` from
+    /// Python 3.11 on, `sqlite3.Warning` before (the Python face decides).
+    MultipleStatements,
 }
 
 impl Kind {
@@ -26,7 +32,7 @@ impl Kind {
             Kind::Operational => "OperationalError",
             Kind::Integrity => "IntegrityError",
             Kind::Internal => "InternalError",
-            Kind::Programming => "ProgrammingError",
+            Kind::Programming | Kind::NulInQuery | Kind::MultipleStatements => "ProgrammingError",
             Kind::Interface => "InterfaceError",
             Kind::Data => "DataError",
             Kind::NotSupported => "NotSupportedError",
@@ -55,6 +61,10 @@ impl SqlError {
 
     pub fn programming(message: impl Into<String>) -> Self {
         Self::new(Kind::Programming, message)
+    }
+
+    pub fn nul_in_query() -> Self {
+        Self::new(Kind::NulInQuery, "the query contains a null character")
     }
 
     pub fn is_busy(&self) -> bool {
@@ -240,11 +250,14 @@ impl From<rusqlite::Error> for SqlError {
                 message: msg,
                 code: Some(error.extended_code),
             },
-            E::MultipleStatement => SqlError::programming("You can only execute one statement at a time."),
+            E::MultipleStatement => SqlError::new(
+                Kind::MultipleStatements,
+                "You can only execute one statement at a time.",
+            ),
             E::InvalidParameterCount(given, expected) => SqlError::programming(format!(
                 "Incorrect number of bindings supplied. The current statement uses {expected}, and there are {given} supplied."
             )),
-            E::NulError(_) => SqlError::programming("the query contains a null character"),
+            E::NulError(_) => SqlError::nul_in_query(),
             E::ToSqlConversionFailure(e) => SqlError::new(Kind::Interface, e.to_string()),
             E::Utf8Error(..) => SqlError::new(Kind::Operational, "Could not decode to UTF-8"),
             other => SqlError::new(Kind::Database, other.to_string()),

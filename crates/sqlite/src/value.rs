@@ -2,6 +2,7 @@
 //! and result cells, plain Rust values (`py::params` makes them from Python
 //! objects on the loop thread, `py::cells` turns cells back into Python).
 
+use crate::errors::SqlError;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::ToSql;
 
@@ -52,7 +53,9 @@ impl Value {
 #[derive(Debug, Clone)]
 pub enum Param {
     Value(Value),
-    Unsupported(String),
+    /// The error binding it raises (its class and words depend on the
+    /// Python version, so the Python face builds it).
+    Unsupported(SqlError),
 }
 
 /// Parameters for one execution.

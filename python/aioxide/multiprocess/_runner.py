@@ -23,7 +23,11 @@ from typing import Any
 
 from . import _wire
 
-_YIELD_VALUE = dis.opmap["YIELD_VALUE"]
+# The opcodes through which a coroutine hands control to the loop: `await`
+# compiles to YIELD_VALUE from 3.11 on and to YIELD_FROM on 3.10.
+_SUSPENDING = frozenset(
+    dis.opmap[name] for name in ("YIELD_VALUE", "YIELD_FROM") if name in dis.opmap
+)
 _never_suspends: dict[CodeType, bool] = {}
 
 
@@ -34,10 +38,13 @@ def never_suspends(code: CodeType) -> bool:
     >>> async def plain(x): return x
     >>> never_suspends(plain.__code__)
     True
+    >>> async def waits(x): return await x
+    >>> never_suspends(waits.__code__)
+    False
     """
     known = _never_suspends.get(code)
     if known is None:
-        known = not any(ins.opcode == _YIELD_VALUE for ins in dis.get_instructions(code))
+        known = not any(ins.opcode in _SUSPENDING for ins in dis.get_instructions(code))
         _never_suspends[code] = known
     return known
 

@@ -10,6 +10,7 @@ Manager process.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import multiprocessing
 import multiprocessing.connection
 import multiprocessing.context
@@ -140,11 +141,11 @@ class Process:
         loop_initializer: LoopInitializer | None = None,
         process_target: Callable[..., Any] | None = None,
     ) -> None:
-        if target is not None and not asyncio.iscoroutinefunction(target):
+        if target is not None and not inspect.iscoroutinefunction(target):
             raise ValueError("target must be coroutine function")
-        if initializer is not None and asyncio.iscoroutinefunction(initializer):
+        if initializer is not None and inspect.iscoroutinefunction(initializer):
             raise ValueError("initializer must be synchronous function")
-        if loop_initializer is not None and asyncio.iscoroutinefunction(loop_initializer):
+        if loop_initializer is not None and inspect.iscoroutinefunction(loop_initializer):
             raise ValueError("loop_initializer must be synchronous function")
         self.unit = Unit(
             target=target or not_implemented,

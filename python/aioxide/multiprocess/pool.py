@@ -171,7 +171,7 @@ class Pool:
             raise ValueError(f"processes must be at least 1, not {processes}")
         if childconcurrency is not None and childconcurrency < 0:
             raise ValueError(f"childconcurrency must be at least 1, not {childconcurrency}")
-        if initializer is not None and asyncio.iscoroutinefunction(initializer):
+        if initializer is not None and inspect.iscoroutinefunction(initializer):
             raise ValueError("initializer must be synchronous function")
         self.context = get_context()
         self.scheduler = scheduler or LeastLoaded()

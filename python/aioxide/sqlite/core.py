@@ -11,6 +11,7 @@ import operator
 import os
 import sqlite3
 import sys
+import tempfile
 import types
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
@@ -76,21 +77,39 @@ class _Opener:
 
 
 def _serialize_stdlib(conn: sqlite3.Connection) -> bytes:
+    """The main database of a stdlib connection as one image."""
     if sys.version_info >= (3, 11):
         return conn.serialize()
-    raise sqlite3.NotSupportedError("copying an in-memory sqlite3 database needs Python 3.11+")
+    # 3.10's sqlite3 has no serialize(): back it up into a scratch file.
+    with tempfile.TemporaryDirectory(prefix="aioxide-") as scratch:
+        path = os.path.join(scratch, "image.sqlite")
+        copy = sqlite3.connect(path)
+        try:
+            conn.backup(copy)
+        finally:
+            copy.close()
+        return Path(path).read_bytes()
 
 
 def _restore_stdlib(target: sqlite3.Connection, image: bytes) -> None:
     """Write a serialized database into a stdlib connection through its backup API."""
-    if sys.version_info < (3, 11):
-        raise sqlite3.NotSupportedError("backup into a sqlite3 connection needs Python 3.11+")
-    source = sqlite3.connect(":memory:")
-    try:
-        source.deserialize(image)
-        source.backup(target)
-    finally:
-        source.close()
+    if sys.version_info >= (3, 11):
+        source = sqlite3.connect(":memory:")
+        try:
+            source.deserialize(image)
+            source.backup(target)
+        finally:
+            source.close()
+        return
+    # 3.10's sqlite3 has no deserialize(): the image goes through a scratch file.
+    with tempfile.TemporaryDirectory(prefix="aioxide-") as scratch:
+        path = os.path.join(scratch, "image.sqlite")
+        Path(path).write_bytes(image)
+        source = sqlite3.connect(path)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
 
 
 @types.coroutine

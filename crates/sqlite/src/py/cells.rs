@@ -143,6 +143,12 @@ impl Conversion {
 }
 
 pub(super) fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<PyAny>> {
+    for message in &batch.deprecations {
+        let text = std::ffi::CString::new(message.as_str())
+            .map_err(|_| pyo3::exceptions::PyValueError::new_err("warning text with a NUL"))?;
+        let category = py.get_type::<pyo3::exceptions::PyDeprecationWarning>();
+        PyErr::warn(py, &category, &text, 1)?;
+    }
     let width = batch.width();
     let rows = PyList::empty(py);
     if width > 0 {

@@ -21,7 +21,9 @@ use super::callbacks::{authorizer_trampoline, py_callback_error, py_to_value};
 use super::cells::{batch_to_py, value_to_py, Conversion, TextMode};
 use super::functions;
 use super::params::params_from_py;
-use crate::database::{check_isolation_level, Autocommit, Batch, Database, OpenOptions};
+use crate::database::{
+    check_isolation_level, Autocommit, Batch, Database, DmlCheck, NamedByPosition, OpenOptions,
+};
 use crate::errors::{Kind, SqlError};
 
 /// State the loop thread reads without a hop to the connection thread.
@@ -264,6 +266,11 @@ impl NativeConnection {
             timeout: Duration::try_from_secs_f64(timeout).unwrap_or(Duration::MAX),
             isolation_level,
             statement_cache: cached_statements,
+            named_by_position: match py.version_info() {
+                v if v >= (3, 14) => NamedByPosition::Refuse,
+                v if v >= (3, 12) => NamedByPosition::Warn,
+                _ => NamedByPosition::Allow,
+            },
         };
         let shared = self.shared.clone();
         self.submit(
@@ -345,9 +352,14 @@ impl NativeConnection {
         for params in seq_of_parameters.try_iter()? {
             sets.push(params_from_py(Some(&params?))?);
         }
+        let check = if py.version_info() >= (3, 11) {
+            DmlCheck::BeforeRunning
+        } else {
+            DmlCheck::OnFirstRow
+        };
         self.submit(
             py,
-            move |thread, _| database_of(thread)?.execute_many(&sql, &sets),
+            move |thread, _| database_of(thread)?.execute_many(&sql, &sets, check),
             |py, batch| batch_to_py(py, batch, &Conversion::plain()),
         )
     }

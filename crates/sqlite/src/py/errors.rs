@@ -10,13 +10,22 @@ use crate::errors::{error_name, Kind, SqlError};
 impl SqlError {
     /// Converts to the `sqlite3` exception (needs the GIL).
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        // Two classes changed in Python 3.11's sqlite3; follow the running one.
+        let before_311 = py.version_info() < (3, 11);
         match self.kind {
             Kind::Memory => return pyo3::exceptions::PyMemoryError::new_err(self.message),
             Kind::Value => return pyo3::exceptions::PyValueError::new_err(self.message),
+            Kind::NulInQuery if before_311 => {
+                return pyo3::exceptions::PyValueError::new_err(self.message)
+            }
             _ => {}
         }
+        let class_name = match self.kind {
+            Kind::MultipleStatements if before_311 => "Warning",
+            kind => kind.class_name(),
+        };
         let raised = (|| -> PyResult<PyErr> {
-            let class = sqlite3_module(py)?.getattr(self.kind.class_name())?;
+            let class = sqlite3_module(py)?.getattr(class_name)?;
             let exc = class.call1((self.message.as_str(),))?;
             if let Some(code) = self.code {
                 exc.setattr("sqlite_errorcode", code)?;

@@ -8,6 +8,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use super::errors::programming_error;
+use crate::errors::{Kind, SqlError};
 use crate::value::{Param, Params, Value};
 
 fn adapters(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -87,9 +88,19 @@ pub fn param_from_py(obj: &Bound<'_, PyAny>, position: usize) -> PyResult<Param>
     let candidate = adapted.as_ref().unwrap_or(obj);
     match plain_value(candidate)? {
         Some(v) => Ok(Param::Value(v)),
-        None => Ok(Param::Unsupported(format!(
-            "Error binding parameter {position}: type '{}' is not supported",
-            candidate.get_type().name()?
+        None if py.version_info() >= (3, 11) => {
+            Ok(Param::Unsupported(SqlError::programming(format!(
+                "Error binding parameter {position}: type '{}' is not supported",
+                candidate.get_type().name()?
+            ))))
+        }
+        // 3.10's sqlite3 counted from 0 and raised InterfaceError.
+        None => Ok(Param::Unsupported(SqlError::new(
+            Kind::Interface,
+            format!(
+                "Error binding parameter {} - probably unsupported type.",
+                position.saturating_sub(1)
+            ),
         ))),
     }
 }
@@ -127,10 +138,7 @@ pub fn params_from_py(parameters: Option<&Bound<'_, PyAny>>) -> PyResult<Params>
             .map(Params::Positional);
     }
     if parameters.is_instance_of::<PyString>() || parameters.is_instance_of::<PyBytes>() {
-        return Err(programming_error(
-            parameters.py(),
-            "parameters are of unsupported type",
-        ));
+        return Err(unsupported_parameters(parameters.py()));
     }
     // Any other sequence (or a mapping that is not a dict, via its keys).
     if parameters.hasattr("keys")? && parameters.hasattr("__getitem__")? {
@@ -152,9 +160,17 @@ pub fn params_from_py(parameters: Option<&Bound<'_, PyAny>>) -> PyResult<Params>
             }
             Ok(Params::Positional(values))
         }
-        _ => Err(programming_error(
-            parameters.py(),
-            "parameters are of unsupported type",
-        )),
+        _ => Err(unsupported_parameters(parameters.py())),
+    }
+}
+
+/// A parameter argument that is neither a sequence nor a mapping: the
+/// interpreter's class for it (ValueError before Python 3.11).
+fn unsupported_parameters(py: Python<'_>) -> PyErr {
+    let message = "parameters are of unsupported type";
+    if py.version_info() >= (3, 11) {
+        programming_error(py, message)
+    } else {
+        pyo3::exceptions::PyValueError::new_err(message)
     }
 }
