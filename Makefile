@@ -8,11 +8,13 @@ VENV := .venv
 PY := $(VENV)/bin/python
 DEPS := $(VENV)/.deps-installed
 BUILT := target/.aioxide-built
+DIST := dist/.built
+PY_SOURCES := $(shell find python -name '*.py' -o -name '*.pyi' -o -name py.typed)
 RUST_SOURCES := $(shell find crates -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock pyproject.toml
 # cargo test links the interpreter's shared library; find it at run time too.
 PY_LIBDIR = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR") or "")')
 
-.PHONY: help demo test bench lint build rust-test py-test downstream fuzz fuzz-smoke db-servers release fmt clean
+.PHONY: help demo test bench lint build rust-test py-test py-matrix dist dist-test docs docs-test downstream fuzz fuzz-smoke db-servers release fmt clean
 
 help:
 	@echo "make demo   - build if needed, then run the end-to-end demo"
@@ -22,11 +24,13 @@ help:
 	@echo "make fuzz   - cargo fuzz targets (FUZZ_SECONDS=300) and long randomised differential runs"
 	@echo "make release VERSION=x.y.z [RELEASE_ARGS=--dry-run] - cut a release with aioxide.release"
 	@echo "make lint   - cargo fmt/clippy, ruff, mypy --strict"
+	@echo "make dist   - sdist + a manylinux wheel per supported Python -> dist/"
+	@echo "make docs   - the documentation site -> docs/_build/html"
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(DEPS): requirements-dev.txt | $(VENV)/bin/python
+$(DEPS): requirements-dev.txt requirements-test.txt | $(VENV)/bin/python
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
@@ -62,8 +66,49 @@ rust-test: $(DEPS)
 
 # A deadlock that holds the GIL stops pytest-timeout too; the outer timeout
 # (SIGABRT, so faulthandler prints every thread) keeps CI from hanging.
+# The `dist` tests (fresh venvs from the built wheels) run in dist-test.
 py-test: $(BUILT)
-	timeout -s ABRT 1500 $(PY) -m pytest -q
+	timeout -s ABRT 1500 $(PY) -m pytest -q -m "not dist and not docs"
+
+# The same suite on every other supported CPython found here (all of
+# 3.10-3.13 when CI=true), each from the wheel `make dist` built for it.
+py-matrix: $(DIST)
+	bash scripts/py-matrix.sh
+
+# sdist and one manylinux2014 wheel per supported Python, linked by zig so
+# they run on glibc 2.17+; auditwheel must accept each. Rebuilt when a
+# Rust or Python source changes.
+$(DIST): $(RUST_SOURCES) $(PY_SOURCES) README.md LICENSE $(DEPS)
+	rm -rf dist
+	interpreters="$$(bash scripts/pythons.sh | cut -d' ' -f2 | tr '\n' ' ')"; \
+	  PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/maturin build --release --zig \
+	    --compatibility manylinux2014 --quiet -o dist -i $$interpreters
+	$(VENV)/bin/maturin sdist --quiet -o dist
+	for wheel in dist/*.whl; do $(VENV)/bin/auditwheel show "$$wheel" | tr '\n' ' ' | grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' \
+	  || { $(VENV)/bin/auditwheel show "$$wheel"; echo "$$wheel is not manylinux2014"; exit 1; }; done
+	ls -l dist
+	touch $@
+
+dist: $(DIST)
+
+# The documentation site: guides (docs/*.md), the API reference from the
+# sources and stubs (sphinx-autoapi), warnings as errors.
+DOCS := docs/_build/html/index.html
+$(DOCS): $(BUILT) $(wildcard docs/*.md docs/conf.py docs/favicon.svg) README.md CHANGELOG.md benchmarks/RESULTS.md tests/upstream/DEVIATIONS.md $(PY_SOURCES)
+	rm -rf docs/_build
+	$(VENV)/bin/sphinx-build -q -W --keep-going -b html docs docs/_build/html
+
+docs: $(DOCS)
+
+# Links and anchors of the built site, and its pages in headless Chromium.
+docs-test: $(DOCS)
+	bash scripts/install-browser.sh
+	timeout -s ABRT 600 $(PY) -m pytest -q -m docs tests/test_docs_site.py
+
+# Each wheel in a fresh venv with no Rust toolchain on PATH (imports every
+# module, runs a smoke job), and the sdist built and installed in a fresh venv.
+dist-test: $(DIST)
+	timeout -s ABRT 2400 $(PY) -m pytest -q -m dist tests/test_dist.py
 
 # Real clients' own test suites (pinned, a venv each under .venv-downstream)
 # on the originals and through aioxide.compat, compared test by test.
@@ -115,7 +160,7 @@ fuzz: $(BUILT) $(CARGO_FUZZ)
 db-servers:
 	bash scripts/install-db-servers.sh
 
-test: $(BUILT) lint rust-test fuzz-smoke db-servers py-test downstream
+test: $(BUILT) lint rust-test fuzz-smoke db-servers py-test py-matrix dist-test docs-test downstream
 
 bench: $(BUILT)
 	$(PY) -m benchmarks $(BENCH_ARGS)
@@ -133,4 +178,4 @@ fmt: $(DEPS)
 	$(VENV)/bin/ruff check --fix python tests benchmarks examples
 
 clean:
-	rm -rf target $(VENV) .venv-downstream python/aioxide/_core*.so
+	rm -rf target dist docs/_build $(VENV) .venv-downstream .venv-py3.* python/aioxide/_core*.so

@@ -6,10 +6,12 @@ connection still works afterwards."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -508,6 +510,7 @@ def test_double_await_is_refused(run: Run) -> None:
 def test_interpreter_exit_with_open_connections_does_not_hang(tmp_path: Path) -> None:
     script = f"""
 import asyncio
+import gc
 from aioxide import sqlite
 DB = None
 CURSOR = None
@@ -727,3 +730,60 @@ def test_what_a_cancelled_write_rolls_back(run: Run) -> None:
             assert await db.execute_fetchall("select count(*) from t") == [(1,)]
 
     run(main())
+
+
+def _sqlite_threads() -> int:
+    """Connection threads alive in this process (Rust threads carry their name)."""
+    names = [p.read_text().strip() for p in Path("/proc/self/task").glob("*/comm")]
+    return sum(1 for name in names if name.startswith("aioxide-sqlite"))
+
+
+def test_a_connection_collected_unclosed_warns_and_stops_its_thread(run: Run) -> None:
+    # As aiosqlite 0.22 and the stdlib (3.13): a ResourceWarning naming the
+    # fix, and the connection is closed anyway, so nothing leaks or hangs.
+    async def main() -> None:
+        before = _sqlite_threads()
+        held = [await aiox.connect(":memory:")]
+        await held[0].execute("create table t (x)")
+        assert _sqlite_threads() == before + 1
+        with pytest.warns(ResourceWarning, match="deleted before being closed"):
+            held.clear()  # the last reference: collected here
+        for _ in range(200):  # the thread finishes its queue, then exits
+            if _sqlite_threads() == before:
+                break
+            await asyncio.sleep(0.01)
+        assert _sqlite_threads() == before
+        # A closed connection says nothing when collected.
+        async with aiox.connect(":memory:") as closed:
+            await closed.execute("select 1")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            del closed
+            gc.collect()
+
+    run(main())
+
+
+def test_an_unclosed_connection_does_not_hold_up_interpreter_exit() -> None:
+    script = (
+        "import asyncio, aioxide.sqlite as aiox\n"
+        "leak = []\n"
+        "async def main():\n"
+        "    db = await aiox.connect(':memory:')\n"
+        "    await db.execute('create table t (x)')\n"
+        "    leak.append(db)\n"
+        "asyncio.run(main())\n"
+        "del leak[:]\n"
+        "print('exiting')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "always::ResourceWarning", "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "exiting\n"
+    assert "ResourceWarning" in done.stderr
+    assert "deleted before being closed" in done.stderr

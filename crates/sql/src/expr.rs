@@ -131,7 +131,7 @@ fn operand_at<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>, top: bool) -> Py
         }
         Node::Comparison | Node::And | Node::Or | Node::Not => clause(w, ob),
         Node::Other => {
-            w.param(ob.clone());
+            w.param(ob.clone())?;
             Ok(())
         }
     }
@@ -174,7 +174,7 @@ pub fn raw<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>) -> PyResult<()> {
                         params.len()
                     )));
                 };
-                w.param(p.clone());
+                w.param(p.clone())?;
                 used += 1;
             }
             None => chunk.push(c),
@@ -391,7 +391,7 @@ fn like<'py>(
             operand(w, left, false)?;
             w.kw(not);
             w.kw(" GLOB ");
-            w.param(PyString::new(w.py, &glob).into_any());
+            w.param(PyString::new(w.py, &glob).into_any())?;
             Ok(())
         }
     }

@@ -55,12 +55,12 @@ fn where_clause<'py>(
     Ok(())
 }
 
-fn limit_offset(w: &mut Writer<'_>, q: &QueryCore) {
+fn limit_offset(w: &mut Writer<'_>, q: &QueryCore) -> PyResult<()> {
     let py = w.py;
     match (&q._limit, &q._offset) {
         (Some(limit), _) => {
             w.kw(" LIMIT ");
-            w.param(limit.bind(py).clone());
+            w.param(limit.bind(py).clone())?;
         }
         (None, Some(_)) => {
             if let Some(all) = w.dialect.no_limit() {
@@ -72,8 +72,9 @@ fn limit_offset(w: &mut Writer<'_>, q: &QueryCore) {
     }
     if let Some(offset) = &q._offset {
         w.kw(" OFFSET ");
-        w.param(offset.bind(py).clone());
+        w.param(offset.bind(py).clone())?;
     }
+    Ok(())
 }
 
 /// The statement's table name, put in scope for its column references.
@@ -188,7 +189,7 @@ pub fn select<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
             });
         }
     }
-    limit_offset(w, &q);
+    limit_offset(w, &q)?;
     w.pop_scope();
     Ok(())
 }
@@ -394,7 +395,7 @@ pub fn insert<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
             if v.is_none() && c.auto && w.dialect == Dialect::Postgres {
                 w.kw("DEFAULT"); // an identity column numbers the row
             } else {
-                w.param(v);
+                w.param(v)?;
             }
         }
         w.kw(")");
@@ -493,7 +494,7 @@ fn filtered(w: &mut Writer<'_>, q: &QueryCore, table: &str, verb: &str) -> PyRes
             w.kw(" FROM ");
             w.ident(table)?;
             where_clause(w, groups, " WHERE ")?;
-            limit_offset(w, q);
+            limit_offset(w, q)?;
             w.kw(")");
         }
         _ => {
@@ -505,7 +506,7 @@ fn filtered(w: &mut Writer<'_>, q: &QueryCore, table: &str, verb: &str) -> PyRes
                         format!("{} has no OFFSET for {verb}", w.dialect.name()),
                     ));
                 }
-                limit_offset(w, q);
+                limit_offset(w, q)?;
             }
         }
     }

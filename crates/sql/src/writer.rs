@@ -1,8 +1,9 @@
 //! The output of a render: SQL text and the parameters its placeholders bind.
 
 use pyo3::exceptions::PyRecursionError;
+use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDate, PyDateTime, PyFloat, PyInt, PyString};
 
 use crate::dialect::Dialect;
 use crate::py_modules::{build_error, classes, error, Classes};
@@ -109,8 +110,22 @@ impl<'py> Writer<'py> {
         self.ident(s.to_str()?)
     }
 
-    /// Bind a value: push it and write the dialect's placeholder.
-    pub fn param(&mut self, value: Bound<'py, PyAny>) {
+    /// Bind a value: push it and write the dialect's placeholder. For
+    /// SQLite a date or datetime is bound as its ISO text here — what the
+    /// stdlib's default adapters stored, which Python 3.12 deprecated —
+    /// and read back by the column's conversion (`mapping.TEXT_STORED`).
+    pub fn param(&mut self, value: Bound<'py, PyAny>) -> PyResult<()> {
+        let value = if self.dialect == Dialect::Sqlite {
+            if value.is_instance_of::<PyDateTime>() {
+                value.call_method1(intern!(self.py, "isoformat"), (" ",))?
+            } else if value.is_instance_of::<PyDate>() {
+                value.call_method0(intern!(self.py, "isoformat"))?
+            } else {
+                value
+            }
+        } else {
+            value
+        };
         self.params.push(value);
         match self.dialect {
             Dialect::Generic | Dialect::Sqlite => self.sql.push('?'),
@@ -120,6 +135,7 @@ impl<'py> Writer<'py> {
                 self.sql.push_str(&self.params.len().to_string());
             }
         }
+        Ok(())
     }
 
     /// Renders one nested expression with `render`, refusing past

@@ -178,14 +178,19 @@ impl Autocommit {
 }
 
 /// One open connection and its transaction mode.
-/// When `execute_many` refuses a statement that is not DML, as the
-/// interpreter's `sqlite3` does.
+/// How `execute_many` treats a statement that is not DML and rows that a
+/// run returns, as the interpreter's `sqlite3` does (both changed twice).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DmlCheck {
-    /// Python 3.11+: before running it, when SQLite calls it read-only.
-    BeforeRunning,
-    /// Python 3.10: only when a run returns a row (that run's effects stay).
-    OnFirstRow,
+pub enum ManyRules {
+    /// Python 3.10: a statement that is not DML is noticed only when a run
+    /// returns a row (that run's effects stay); text without a statement
+    /// is bound like one without placeholders.
+    Python310,
+    /// Python 3.11: refused before running when SQLite calls it read-only
+    /// (SELECT, VALUES, BEGIN); rows a write returns (RETURNING) are dropped.
+    Python311,
+    /// Python 3.12+: as 3.11, but the last run's rows stay fetchable.
+    Python312,
 }
 
 pub struct Database {
@@ -616,17 +621,15 @@ impl Database {
     }
 
     /// Runs one statement once per parameter set; `rowcount` is the sum.
-    /// `check` says when a statement that is not DML is refused (the
-    /// stdlib's rule changed in Python 3.11).
     pub fn execute_many(
         &mut self,
         sql: &str,
         sets: &[Params],
-        check: DmlCheck,
+        rules: ManyRules,
     ) -> Result<Batch, SqlError> {
         let not_dml = || SqlError::programming("executemany() can only execute DML statements.");
         if !has_statement(sql)? {
-            if check == DmlCheck::BeforeRunning {
+            if rules != ManyRules::Python310 {
                 return Err(not_dml());
             }
             // 3.10 binds each set to the empty statement: only an empty
@@ -642,32 +645,43 @@ impl Database {
         }
         let dml = is_dml(sql);
         let mut stmt = self.conn.prepare_cached(sql)?;
-        // As the stdlib: SQLite's own read-only test (SELECT, VALUES, BEGIN
-        // are refused; INSERT ... RETURNING runs, its rows dropped).
-        if check == DmlCheck::BeforeRunning && stmt.readonly() {
+        if rules != ManyRules::Python310 && stmt.readonly() {
             return Err(not_dml());
         }
         self.begin_if_needed(sql)?;
         let mut rowcount = 0i64;
         let mut deprecations = Vec::new();
-        for params in sets {
+        let mut cells = Vec::new();
+        let last = sets.len().checked_sub(1);
+        for (index, params) in sets.iter().enumerate() {
             bind(&mut stmt, params, self.named_by_position, &mut deprecations)?;
+            let keep = rules == ManyRules::Python312 && Some(index) == last;
             let mut rows = stmt.raw_query();
-            if rows.next()?.is_some() {
-                if check == DmlCheck::OnFirstRow {
-                    return Err(not_dml());
+            while let Some(row) = rows.next()? {
+                match rules {
+                    ManyRules::Python310 => return Err(not_dml()),
+                    _ if keep => {
+                        for i in 0..row.as_ref().column_count() {
+                            cells.push(Value::from_ref(row.get_ref(i)?));
+                        }
+                    }
+                    _ => {}
                 }
-                while rows.next()?.is_some() {}
             }
             drop(rows);
             if dml {
                 rowcount = rowcount.saturating_add(changes(&self.conn));
             }
         }
+        let columns = if rules == ManyRules::Python312 && last.is_some() {
+            columns_of(&stmt)
+        } else {
+            None
+        };
         drop(stmt);
         Ok(Batch {
-            columns: None,
-            cells: Vec::new(),
+            columns,
+            cells,
             rowcount: if dml { rowcount } else { -1 },
             lastrowid: Some(self.conn.last_insert_rowid()),
             deprecations,
@@ -757,14 +771,7 @@ fn run_prepared(
         }
     }
     let width = width.unwrap_or_else(|| stmt.column_count());
-    let columns = (width > 0).then(|| {
-        stmt.columns()
-            .map(|c| Column {
-                name: c.name().to_owned(),
-                decltype: c.decl_type().map(str::to_owned),
-            })
-            .collect::<Vec<_>>()
-    });
+    let columns = if width > 0 { columns_of(stmt) } else { None };
     let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
     let rowcount = if is_dml(sql) { changes(conn) } else { -1 };
     let batch = Batch {
@@ -775,6 +782,18 @@ fn run_prepared(
         deprecations,
     };
     Ok((batch, write_steps))
+}
+
+/// The statement's result columns (`None` when it has none).
+fn columns_of(stmt: &rusqlite::Statement<'_>) -> Option<Vec<Column>> {
+    let columns: Vec<Column> = stmt
+        .columns()
+        .map(|c| Column {
+            name: c.name().to_owned(),
+            decltype: c.decl_type().map(str::to_owned),
+        })
+        .collect();
+    (!columns.is_empty()).then_some(columns)
 }
 
 /// Binds one parameter set; deprecation messages go to `deprecations`.
@@ -995,11 +1014,11 @@ mod tests {
             .unwrap();
         let sets: Vec<Params> = (0..10).map(|i| ints(&[i])).collect();
         let b = e
-            .execute_many("insert into t values (?)", &sets, DmlCheck::BeforeRunning)
+            .execute_many("insert into t values (?)", &sets, ManyRules::Python311)
             .unwrap();
         assert_eq!(b.rowcount, 10);
         let err = e
-            .execute_many("select ?", &sets, DmlCheck::BeforeRunning)
+            .execute_many("select ?", &sets, ManyRules::Python311)
             .unwrap_err();
         assert!(err.message.contains("DML"));
     }
@@ -1011,7 +1030,11 @@ mod tests {
                 .unwrap()
                 .cells
         };
-        for check in [DmlCheck::BeforeRunning, DmlCheck::OnFirstRow] {
+        for check in [
+            ManyRules::Python310,
+            ManyRules::Python311,
+            ManyRules::Python312,
+        ] {
             let mut e = memory();
             e.execute("create table t (a integer)", &Params::empty())
                 .unwrap();
@@ -1019,20 +1042,27 @@ mod tests {
             // 3.11+ refuses text without a statement; 3.10 binds to it.
             let err = e.execute_many("-- x", &one, check).unwrap_err();
             let expected = match check {
-                DmlCheck::BeforeRunning => "can only execute DML",
-                DmlCheck::OnFirstRow => "uses 0, and there are 1 supplied",
+                ManyRules::Python310 => "uses 0, and there are 1 supplied",
+                _ => "can only execute DML",
             };
             assert!(err.message.contains(expected), "{check:?}: {}", err.message);
-            // A write that returns rows: 3.11+ runs it (rows dropped), 3.10
-            // stops at its first row, after the first run took effect.
-            let returning = e.execute_many("insert into t values (?) returning a", &one, check);
-            assert_eq!(returning.is_err(), check == DmlCheck::OnFirstRow);
-            assert_eq!(count(&mut e), vec![Value::Integer(1)]);
+            // A write that returns rows: 3.10 stops at its first row, after
+            // the first run took effect; 3.11 drops the rows; 3.12+ keeps
+            // the last run's.
+            let two = [ints(&[1]), ints(&[2])];
+            let returning = e.execute_many("insert into t values (?) returning a", &two, check);
+            match check {
+                ManyRules::Python310 => assert!(returning.is_err()),
+                ManyRules::Python311 => assert!(returning.unwrap().cells.is_empty()),
+                ManyRules::Python312 => {
+                    let batch = returning.unwrap();
+                    assert_eq!(batch.cells, vec![Value::Integer(2)]);
+                    assert_eq!(batch.columns.map(|c| c.len()), Some(1));
+                }
+            }
+            let inserted = if check == ManyRules::Python310 { 1 } else { 2 };
+            assert_eq!(count(&mut e), vec![Value::Integer(inserted)]);
             let begin = e.execute_many("begin", &one, check).unwrap_err();
-            let expected = match check {
-                DmlCheck::BeforeRunning => "can only execute DML",
-                DmlCheck::OnFirstRow => "uses 0, and there are 1 supplied",
-            };
             assert!(
                 begin.message.contains(expected),
                 "{check:?}: {}",

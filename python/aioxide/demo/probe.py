@@ -8,20 +8,21 @@ import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TypeAlias
 from urllib.parse import urlsplit
 
 from ..itertools import asyncio as aio
 from .fleet import PROBE_TIMEOUT
 
 #: One stored result: url, status (None on error), latency in ms, error, pid.
-Row = tuple[str, "int | None", float, "str | None", int]
+ProbeRow: TypeAlias = tuple[str, "int | None", float, "str | None", int]
 
 
 @dataclass
 class Report:
     """Probe results of some shards, merged (the map-reduce value)."""
 
-    rows: list[Row] = field(default_factory=list)
+    rows: list[ProbeRow] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
     shards: int = 0
 
@@ -39,7 +40,7 @@ async def _get(host: str, port: int, path: str, netloc: str) -> int:
         writer.close()
 
 
-async def fetch(url: str) -> Row:
+async def fetch(url: str) -> ProbeRow:
     """GET ``url`` with a bounded wait; never raises."""
     parts = urlsplit(url)
     start = time.perf_counter()

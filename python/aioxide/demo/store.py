@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..sql import AutoIncrement, Index, Primary, connect, fn, raw, table
-from .probe import Row
+from . import probe
 
 # table(...)(cls) rather than @table: type checkers do not apply a class
 # decorator's return type, and these names are the tables.
@@ -44,7 +44,7 @@ class Summary:
     by_child: list[tuple[int, int, float]]
 
 
-async def store_and_query(path: Path, rows: Sequence[Row]) -> Summary:
+async def store_and_query(path: Path, rows: Sequence[probe.ProbeRow]) -> Summary:
     """Stores one run's rows, then reads the summary back with queries."""
     async with connect(f"sqlite://{path}") as db:
         await db.execute(Run.create(if_not_exists=True))

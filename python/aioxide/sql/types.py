@@ -54,6 +54,8 @@ _JOINS = SQL_CODES["join"]
 
 
 class QueryAction(IntEnum):
+    """What a query does (its codes are the renderer's, from ``_core.SQL_CODES``)."""
+
     unset = _ACTIONS["unset"]
     create = _ACTIONS["create"]
     insert = _ACTIONS["insert"]
@@ -82,22 +84,30 @@ class Operator(IntEnum):
 
 
 class Boolean(Enum):
+    """How a group of conditions combines."""
+
     and_ = "and"
     or_ = "or"
 
 
 class Select(IntEnum):
+    """``SELECT`` or ``SELECT DISTINCT``."""
+
     all = 0
     distinct = 1
 
 
 class Join(IntEnum):
+    """The kind of a join (its codes are the renderer's, from ``_core.SQL_CODES``)."""
+
     inner = _JOINS["inner"]
     left = _JOINS["left"]
     right = _JOINS["right"]
 
 
 class Order(Enum):
+    """Sort direction of an ``ORDER BY`` term."""
+
     asc = "asc"
     desc = "desc"
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-Query = Callable[[str], Awaitable[list[tuple[Any, ...]]]]
+RunQuery = Callable[[str], Awaitable[list[tuple[Any, ...]]]]
 
 
 def _ident(name: str) -> str:
     return name.replace('"', '""')
 
 
-async def iterdump(query: Query) -> AsyncIterator[str]:
+async def iterdump(query: RunQuery) -> AsyncIterator[str]:
     """Yield the statements that recreate the database read through ``query``."""
     yield "BEGIN TRANSACTION;"
     tables = await query(

@@ -22,7 +22,7 @@ use super::cells::{batch_to_py, value_to_py, Conversion, TextMode};
 use super::functions;
 use super::params::params_from_py;
 use crate::database::{
-    check_isolation_level, Autocommit, Batch, Database, DmlCheck, NamedByPosition, OpenOptions,
+    check_isolation_level, Autocommit, Batch, Database, ManyRules, NamedByPosition, OpenOptions,
 };
 use crate::errors::{Kind, SqlError};
 
@@ -352,14 +352,14 @@ impl NativeConnection {
         for params in seq_of_parameters.try_iter()? {
             sets.push(params_from_py(Some(&params?))?);
         }
-        let check = if py.version_info() >= (3, 11) {
-            DmlCheck::BeforeRunning
-        } else {
-            DmlCheck::OnFirstRow
+        let rules = match py.version_info() {
+            v if v >= (3, 12) => ManyRules::Python312,
+            v if v >= (3, 11) => ManyRules::Python311,
+            _ => ManyRules::Python310,
         };
         self.submit(
             py,
-            move |thread, _| database_of(thread)?.execute_many(&sql, &sets, check),
+            move |thread, _| database_of(thread)?.execute_many(&sql, &sets, rules),
             |py, batch| batch_to_py(py, batch, &Conversion::plain()),
         )
     }
