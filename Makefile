@@ -83,7 +83,7 @@ $(DIST): $(RUST_SOURCES) $(PY_SOURCES) README.md LICENSE $(DEPS)
 	interpreters="$$(bash scripts/pythons.sh | cut -d' ' -f2 | tr '\n' ' ')"; \
 	  PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/maturin build --release --zig \
 	    --compatibility manylinux2014 --quiet -o dist -i $$interpreters
-	$(VENV)/bin/maturin sdist --quiet -o dist
+	$(VENV)/bin/maturin sdist -o dist
 	for wheel in dist/*.whl; do $(VENV)/bin/auditwheel show "$$wheel" | tr '\n' ' ' | grep -q 'consistent with the following platform tag: "manylinux_2_17_x86_64"' \
 	  || { $(VENV)/bin/auditwheel show "$$wheel"; echo "$$wheel is not manylinux2014"; exit 1; }; done
 	ls -l dist

@@ -2,7 +2,10 @@
 ProcessPoolExecutor, two worker processes each, in one run.
 
 Every measurement starts its own pool (outside the timed part), warms it up
-with one call, times the workload and shuts the pool down.
+until every one of its processes has answered (a batch of short sleeps that
+returns each child's pid, repeated until all pids are seen: one warm-up call
+left the second child of a spawn pool still starting while the timed part
+ran), times the workload and shuts the pool down.
 """
 
 from __future__ import annotations
@@ -31,6 +34,42 @@ PPE = "ProcessPoolExecutor"
 PROCESSES = 2
 
 
+WARM_UP_ROUNDS = 50
+
+
+def _warm_sync(run_batch: Callable[[list[float]], list[int]]) -> None:
+    """Runs batches of ``pid_after_sync`` until every process answered."""
+    seen: set[int] = set()
+    for _ in range(WARM_UP_ROUNDS):
+        seen.update(run_batch([0.02] * (4 * PROCESSES)))
+        if len(seen) >= PROCESSES:
+            return
+    raise RuntimeError(f"only {len(seen)} of {PROCESSES} workers answered the warm-up")
+
+
+async def _warm_async(pool: Any) -> None:
+    seen: set[int] = set()
+    # One call per task (aiomultiprocess' map sends each call on its own).
+    chunking = {"chunksize": 1} if isinstance(pool, aiox.Pool) else {}
+    for _ in range(WARM_UP_ROUNDS):
+        seen.update(await pool.map(mp_work.pid_after, [0.02] * (4 * PROCESSES), **chunking))
+        if len(seen) >= PROCESSES:
+            return
+    raise RuntimeError(f"only {len(seen)} of {PROCESSES} children answered the warm-up")
+
+
+def _mp_pool() -> Any:
+    pool = multiprocessing.get_context("spawn").Pool(PROCESSES)
+    _warm_sync(lambda delays: pool.map(mp_work.pid_after_sync, delays, chunksize=1))
+    return pool
+
+
+def _executor() -> ProcessPoolExecutor:
+    ex = ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn"))
+    _warm_sync(lambda delays: list(ex.map(mp_work.pid_after_sync, delays, chunksize=1)))
+    return ex
+
+
 def _pool(contender: str, **kwargs: Any) -> Any:
     if contender == AIOXIDE:
         return aiox.Pool(PROCESSES, **kwargs)
@@ -43,8 +82,7 @@ def _async_case(
     async def main() -> float:
         pool = _pool(contender, **kwargs)
         try:
-            await pool.apply(mp_work.nothing)
-            await asyncio.sleep(0.5)  # every child started, not just the first
+            await _warm_async(pool)
             return await body(pool)
         finally:
             pool.terminate()
@@ -83,8 +121,7 @@ def apply_round_trip(contender: str, quick: bool) -> float:
     if contender in (AIOXIDE, AMP):
         return _async_case(body, contender)
     if contender == MP_POOL:
-        with multiprocessing.get_context("spawn").Pool(PROCESSES) as mp_pool:
-            mp_pool.apply(mp_work.nothing_sync)
+        with _mp_pool() as mp_pool:
             latencies = []
             for _ in range(calls):
                 start = time.perf_counter()
@@ -94,8 +131,7 @@ def apply_round_trip(contender: str, quick: bool) -> float:
 
     async def executor() -> float:
         loop = asyncio.get_running_loop()
-        with ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn")) as ex:
-            await loop.run_in_executor(ex, mp_work.nothing_sync)
+        with _executor() as ex:
             latencies = []
             for _ in range(calls):
                 start = time.perf_counter()
@@ -114,15 +150,13 @@ def map_trivial(contender: str, quick: bool) -> float:
     if contender in (AIOXIDE, AMP):
         return _async_case(timed_map(mp_work.double, n), contender)
     if contender == MP_POOL:
-        with multiprocessing.get_context("spawn").Pool(PROCESSES) as mp_pool:
-            mp_pool.apply(mp_work.nothing_sync)
+        with _mp_pool() as mp_pool:
             start = time.perf_counter()
             results = mp_pool.map(mp_work.double_sync, range(n))
             elapsed = time.perf_counter() - start
             assert len(results) == n
             return elapsed / n
-    with ProcessPoolExecutor(PROCESSES, mp_context=multiprocessing.get_context("spawn")) as ex:
-        ex.submit(mp_work.nothing_sync).result()
+    with _executor() as ex:
         chunksize = math.ceil(n / (4 * PROCESSES))  # what multiprocessing.Pool.map picks
         start = time.perf_counter()
         results = list(ex.map(mp_work.double_sync, range(n), chunksize=chunksize))

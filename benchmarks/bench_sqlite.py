@@ -35,16 +35,35 @@ ASYNC_MODULES: dict[str, Any] = {
 }
 
 
-def _sync_db(rows: int) -> sqlite3.Connection:
-    db = sqlite3.connect(":memory:")
+#: Where the database lives: in memory, or a file in WAL or rollback-journal mode.
+STORAGES = {"memory": None, "WAL file": "wal", "rollback-journal file": "delete"}
+
+
+def _location(storage: str, scratch: Path) -> str:
+    return ":memory:" if STORAGES[storage] is None else str(scratch / "bench.sqlite")
+
+
+def _file_pragmas(storage: str) -> list[str]:
+    mode = STORAGES[storage]
+    return [] if mode is None else [f"pragma journal_mode = {mode}", "pragma synchronous = normal"]
+
+
+def _sync_db(rows: int, storage: str = "memory", scratch: Path | None = None) -> sqlite3.Connection:
+    db = sqlite3.connect(":memory:" if scratch is None else _location(storage, scratch))
+    for pragma in _file_pragmas(storage) if scratch is not None else []:
+        db.execute(pragma)
     db.execute("create table t (id integer primary key, v integer, s text)")
     db.executemany("insert into t (v, s) values (?, ?)", ((i, f"row {i}") for i in range(rows)))
     db.commit()
     return db
 
 
-async def _async_db(module: Any, rows: int) -> Any:
-    db = await module.connect(":memory:")
+async def _async_db(
+    module: Any, rows: int, storage: str = "memory", scratch: Path | None = None
+) -> Any:
+    db = await module.connect(":memory:" if scratch is None else _location(storage, scratch))
+    for pragma in _file_pragmas(storage) if scratch is not None else []:
+        await db.execute(pragma)
     await db.execute("create table t (id integer primary key, v integer, s text)")
     await db.executemany(
         "insert into t (v, s) values (?, ?)", [(i, f"row {i}") for i in range(rows)]
@@ -53,51 +72,90 @@ async def _async_db(module: Any, rows: int) -> Any:
     return db
 
 
-def sequential_inserts(contender: str, quick: bool) -> float:
-    n = 2_000 if quick else 20_000
-    if contender == SYNC:
-        db = _sync_db(0)
-        start = time.perf_counter()
-        for i in range(n):
-            db.execute("insert into t (v, s) values (?, ?)", (i, "x"))
-        elapsed = time.perf_counter() - start
-        db.close()
-        return elapsed / n
+def inserts_one_commit(storage: str) -> Callable[[str, bool], float]:
+    """20,000 inserts, one after the other, in the implicit transaction the
+    first one opens; the timed part ends with its commit."""
 
-    async def main() -> float:
-        db = await _async_db(ASYNC_MODULES[contender], 0)
-        start = time.perf_counter()
-        for i in range(n):
-            await db.execute("insert into t (v, s) values (?, ?)", (i, "x"))
-        elapsed = time.perf_counter() - start
-        await db.close()
-        return elapsed / n
+    def run(contender: str, quick: bool) -> float:
+        n = 2_000 if quick else 20_000
+        with tempfile.TemporaryDirectory() as scratch:
+            if contender == SYNC:
+                db = _sync_db(0, storage, Path(scratch))
+                start = time.perf_counter()
+                for i in range(n):
+                    db.execute("insert into t (v, s) values (?, ?)", (i, "x"))
+                db.commit()
+                elapsed = time.perf_counter() - start
+                db.close()
+                return elapsed / n
 
-    return asyncio.run(main())
+            async def main() -> float:
+                db = await _async_db(ASYNC_MODULES[contender], 0, storage, Path(scratch))
+                start = time.perf_counter()
+                for i in range(n):
+                    await db.execute("insert into t (v, s) values (?, ?)", (i, "x"))
+                await db.commit()
+                elapsed = time.perf_counter() - start
+                await db.close()
+                return elapsed / n
+
+            return asyncio.run(main())
+
+    return run
 
 
-def point_selects(contender: str, quick: bool) -> float:
-    n = 2_000 if quick else 20_000
-    if contender == SYNC:
-        db = _sync_db(n)
-        start = time.perf_counter()
-        for i in range(n):
-            db.execute("select v, s from t where id = ?", (i + 1,)).fetchone()
-        elapsed = time.perf_counter() - start
-        db.close()
-        return elapsed / n
+#: The three ways people write a point select (the sync twin of each in brackets).
+IDIOMS = {
+    "cur = await execute(); await cur.fetchone()": "fetchone",
+    "async with execute() as cur: await cur.fetchone()": "fetchone",
+    "await execute_fetchall()": "fetchall",
+}
 
-    async def main() -> float:
-        db = await _async_db(ASYNC_MODULES[contender], n)
-        start = time.perf_counter()
-        for i in range(n):
-            cursor = await db.execute("select v, s from t where id = ?", (i + 1,))
-            await cursor.fetchone()
-        elapsed = time.perf_counter() - start
-        await db.close()
-        return elapsed / n
 
-    return asyncio.run(main())
+async def _select_once(db: Any, idiom: str, key: int) -> Any:
+    q = "select v, s from t where id = ?"
+    if idiom.startswith("cur ="):
+        cursor = await db.execute(q, (key,))
+        return await cursor.fetchone()
+    if idiom.startswith("async with"):
+        async with db.execute(q, (key,)) as cursor:
+            return await cursor.fetchone()
+    return await db.execute_fetchall(q, (key,))
+
+
+def point_selects(idiom: str, storage: str) -> Callable[[str, bool], float]:
+    """20,000 point selects in a row, written as ``idiom``; the sync twin
+    is ``execute(q, p).fetchone()`` (or ``.fetchall()``)."""
+
+    def run(contender: str, quick: bool) -> float:
+        n = 2_000 if quick else 20_000
+        with tempfile.TemporaryDirectory() as scratch:
+            if contender == SYNC:
+                db = _sync_db(n, storage, Path(scratch))
+                fetch = IDIOMS[idiom]
+                start = time.perf_counter()
+                if fetch == "fetchone":
+                    for i in range(n):
+                        db.execute("select v, s from t where id = ?", (i + 1,)).fetchone()
+                else:
+                    for i in range(n):
+                        db.execute("select v, s from t where id = ?", (i + 1,)).fetchall()
+                elapsed = time.perf_counter() - start
+                db.close()
+                return elapsed / n
+
+            async def main() -> float:
+                db = await _async_db(ASYNC_MODULES[contender], n, storage, Path(scratch))
+                start = time.perf_counter()
+                for i in range(n):
+                    await _select_once(db, idiom, i + 1)
+                elapsed = time.perf_counter() - start
+                await db.close()
+                return elapsed / n
+
+            return asyncio.run(main())
+
+    return run
 
 
 def shared_connection_selects(contender: str, quick: bool) -> float:
@@ -250,8 +308,18 @@ def _ratio_floor(case: str, against: str, limit: float, at_most: bool) -> Floor:
     return Floor(f"{case}: {word} {unit}", check)
 
 
-INSERTS = "20,000 sequential inserts (await execute)"
-SELECTS = "20,000 sequential point selects (execute + fetchone)"
+INSERTS = "20,000 sequential inserts, one commit"
+SELECTS = "20,000 sequential point selects"
+
+
+def _insert_case(storage: str) -> str:
+    return f"{INSERTS} ({storage})"
+
+
+def _select_case(idiom: str, storage: str) -> str:
+    return f"{SELECTS}: {idiom} ({storage})"
+
+
 SHARED = "64 tasks sharing one connection, point selects"
 FETCHALL = "fetch 100,000 rows: fetchall"
 ITERATE = "fetch 100,000 rows: async for"
@@ -263,13 +331,21 @@ SUITE = Suite(
     module="sqlite",
     title="SQLite: aioxide.sqlite vs aiosqlite vs sqlite3",
     notes=(
-        "In-memory databases unless noted. Per operation, or per row for the fetch "
+        "In-memory databases unless noted; file databases use synchronous=normal. "
+        "Per operation, or per row for the fetch "
         "cases; the stall case reports the worst delay of a 1 ms ticker. "
         "rapsqlite is a Rust-backed aiosqlite alternative, run as a peer."
     ),
     cases=[
-        Case(INSERTS, CONTENDERS, ANCHORS, sequential_inserts),
-        Case(SELECTS, CONTENDERS, ANCHORS, point_selects),
+        *(
+            Case(_insert_case(storage), CONTENDERS, ANCHORS, inserts_one_commit(storage))
+            for storage in STORAGES
+        ),
+        *(
+            Case(_select_case(idiom, storage), CONTENDERS, ANCHORS, point_selects(idiom, storage))
+            for storage in STORAGES
+            for idiom in IDIOMS
+        ),
         Case(SHARED, CONTENDERS, ANCHORS, shared_connection_selects),
         Case(FETCHALL, CONTENDERS, ANCHORS, fetch_rows("fetchall")),
         Case(
@@ -279,10 +355,16 @@ SUITE = Suite(
         Case(GAP, [AIOXIDE, AIOSQLITE], {AIOSQLITE}, loop_gap_during_long_query),
     ],
     floors=[
-        _ratio_floor(INSERTS, SYNC, 2.0, at_most=True),
-        _ratio_floor(INSERTS, AIOSQLITE, 10.0, at_most=False),
-        _ratio_floor(SELECTS, SYNC, 2.0, at_most=True),
-        _ratio_floor(SELECTS, AIOSQLITE, 10.0, at_most=False),
+        # Performance round 2 (#18): every idiom and the inserts at most
+        # 1.2x sync sqlite3, in memory and on a WAL file.
+        *(_ratio_floor(_insert_case(storage), SYNC, 1.2, at_most=True) for storage in STORAGES),
+        *(
+            _ratio_floor(_select_case(idiom, storage), SYNC, 1.2, at_most=True)
+            for storage in STORAGES
+            for idiom in IDIOMS
+        ),
+        _ratio_floor(_insert_case("memory"), AIOSQLITE, 10.0, at_most=False),
+        _ratio_floor(_select_case(next(iter(IDIOMS)), "memory"), AIOSQLITE, 10.0, at_most=False),
         _ratio_floor(SHARED, AIOSQLITE, 10.0, at_most=False),
         _ratio_floor(FETCHALL, SYNC, 1.2, at_most=True),
         _ceiling_floor(GAP, 0.005),

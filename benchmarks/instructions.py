@@ -8,7 +8,10 @@ per-item cost with start-up and imports cancelled out. Cases:
 - ``chain``: an item of ``chain`` over two async generators (aioxide,
   aioitertools, and the bare source loop without any chain);
 - ``sql-lookup``: a primary-key lookup through aioxide.sql (build, render,
-  run, one object) next to the same statement as plain aioxide.sqlite calls.
+  run, one object) next to the same statement as plain aioxide.sqlite calls;
+- ``sqlite-idioms``: one point select on aioxide.sqlite written each of the
+  three ways people write it, next to the stdlib ``sqlite3`` doing it
+  synchronously (``execute().fetchone()``).
 
     .venv/bin/python -m benchmarks.instructions [chain|sql-lookup ...]
 
@@ -76,6 +79,41 @@ async def main(kind, n):
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
 
+SQLITE_IDIOMS = """
+import asyncio, sqlite3, sys
+import aioxide.sqlite as aiox
+
+Q = "select v, s from t where id = ?"
+
+def sync(n):
+    db = sqlite3.connect(":memory:")
+    db.execute("create table t (id integer primary key, v, s)")
+    db.executemany("insert into t (v, s) values (?, ?)", [(i, str(i)) for i in range(1000)])
+    for i in range(n):
+        db.execute(Q, (i % 1000 + 1,)).fetchone()
+
+async def main(kind, n):
+    async with aiox.connect(":memory:") as db:
+        await db.execute("create table t (id integer primary key, v, s)")
+        rows = [(i, str(i)) for i in range(1000)]
+        await db.executemany("insert into t (v, s) values (?, ?)", rows)
+        for i in range(n):
+            key = (i % 1000 + 1,)
+            if kind == "await":
+                cursor = await db.execute(Q, key)
+                await cursor.fetchone()
+            elif kind == "async-with":
+                async with db.execute(Q, key) as cursor:
+                    await cursor.fetchone()
+            else:
+                await db.execute_fetchall(Q, key)
+
+if sys.argv[1] == "sync":
+    sync(int(sys.argv[2]))
+else:
+    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
 #: case -> (program, contenders with their labels, small size, large size,
 #: items per unit of size)
 CASES = {
@@ -98,6 +136,18 @@ CASES = {
         },
         100,
         5_100,
+        1,
+    ),
+    "sqlite-idioms": (
+        SQLITE_IDIOMS,
+        {
+            "sync": "sqlite3 (sync): execute().fetchone()",
+            "await": "aioxide: cur = await execute(); await cur.fetchone()",
+            "async-with": "aioxide: async with execute() as cur: await cur.fetchone()",
+            "fetchall": "aioxide: await execute_fetchall()",
+        },
+        1_000,
+        11_000,
         1,
     ),
 }

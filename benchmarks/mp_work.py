@@ -24,3 +24,20 @@ async def nothing() -> None:
 
 def nothing_sync() -> None:
     return None
+
+
+def pid_after_sync(delay: float) -> int:
+    """Busy for ``delay`` seconds, then this process's pid: a batch of these
+    reaches every worker, which is how the warm-up knows all are running."""
+    import os
+    import time
+
+    time.sleep(delay)
+    return os.getpid()
+
+
+async def pid_after(delay: float) -> int:
+    import os
+
+    await asyncio.sleep(delay)
+    return os.getpid()

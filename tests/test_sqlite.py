@@ -732,10 +732,17 @@ def test_what_a_cancelled_write_rolls_back(run: Run) -> None:
     run(main())
 
 
-def _sqlite_threads() -> int:
-    """Connection threads alive in this process (Rust threads carry their name)."""
-    names = [p.read_text().strip() for p in Path("/proc/self/task").glob("*/comm")]
-    return sum(1 for name in names if name.startswith("aioxide-sqlite"))
+def _sqlite_threads() -> set[str]:
+    """Ids of the connection threads alive in this process (Rust threads
+    carry their name)."""
+    alive = set()
+    for comm in Path("/proc/self/task").glob("*/comm"):
+        try:
+            if comm.read_text().startswith("aioxide-sqlite"):
+                alive.add(comm.parent.name)
+        except FileNotFoundError:  # a thread that just exited
+            continue
+    return alive
 
 
 def test_a_connection_collected_unclosed_warns_and_stops_its_thread(run: Run) -> None:
@@ -745,14 +752,14 @@ def test_a_connection_collected_unclosed_warns_and_stops_its_thread(run: Run) ->
         before = _sqlite_threads()
         held = [await aiox.connect(":memory:")]
         await held[0].execute("create table t (x)")
-        assert _sqlite_threads() == before + 1
+        [thread] = _sqlite_threads() - before  # this connection's thread
         with pytest.warns(ResourceWarning, match="deleted before being closed"):
             held.clear()  # the last reference: collected here
         for _ in range(200):  # the thread finishes its queue, then exits
-            if _sqlite_threads() == before:
+            if thread not in _sqlite_threads():
                 break
             await asyncio.sleep(0.01)
-        assert _sqlite_threads() == before
+        assert thread not in _sqlite_threads()
         # A closed connection says nothing when collected.
         async with aiox.connect(":memory:") as closed:
             await closed.execute("select 1")
@@ -787,3 +794,45 @@ def test_an_unclosed_connection_does_not_hold_up_interpreter_exit() -> None:
     assert done.stdout == "exiting\n"
     assert "ResourceWarning" in done.stderr
     assert "deleted before being closed" in done.stderr
+
+
+def test_execute_as_a_context_manager_and_execute_fetchall_keep_their_semantics(run: Run) -> None:
+    # Both have fast paths of their own (no coroutine per call): the cursor
+    # is closed on leaving, also on an error; row factories get the cursor.
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            await db.execute("create table t (a, b)")
+            await db.executemany("insert into t values (?, ?)", [(1, "x"), (2, "y")])
+            async with db.execute("select a, b from t order by a") as cursor:
+                assert await cursor.fetchone() == (1, "x")
+            with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+                await cursor.fetchone()
+            with pytest.raises(ZeroDivisionError):
+                async with db.execute("select 1") as failing:
+                    _ = 1 / 0
+            with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+                await failing.fetchall()
+            assert await db.execute_fetchall("select a from t order by a") == [(1,), (2,)]
+            assert await asyncio.create_task(db.execute_fetchall("select count(*) from t")) == [
+                (2,)
+            ]
+            seen: list[Any] = []
+
+            def factory(cursor: Any, row: tuple[Any, ...]) -> dict[str, Any]:
+                seen.append(cursor)
+                return {d[0]: v for d, v in zip(cursor.description, row, strict=True)}
+
+            db.row_factory = factory
+            assert await db.execute_fetchall("select a, b from t where a = 2") == [
+                {"a": 2, "b": "y"}
+            ]
+            assert isinstance(seen[0], aiox.Cursor)
+            db.row_factory = aiox.Row
+            [row] = await db.execute_fetchall("select a, b from t where a = 1")
+            assert (row["a"], row["b"]) == (1, "x")
+            with pytest.raises(sqlite3.OperationalError, match="no such table"):
+                await db.execute_fetchall("select * from missing")
+            async with db.execute_fetchall("select a from t") as rows:  # as aiosqlite allows
+                assert len(list(rows)) == 2
+
+    run(main())

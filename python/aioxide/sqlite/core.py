@@ -380,11 +380,9 @@ class Connection:
         cursor._load(_LastRowId(cursor.lastrowid))
         return await cursor.fetchone()
 
-    @contextmanager
-    async def execute_fetchall(self, sql: str, parameters: Any = None) -> Iterable[Any]:
+    def execute_fetchall(self, sql: str, parameters: Any = None) -> Result[Iterable[Any]]:
         """Execute a statement and return all its rows, in one hop."""
-        cursor = await self.execute(sql, parameters)
-        return await cursor.fetchall()
+        return _ExecuteFetchall(self, sql, parameters)
 
     @contextmanager
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
@@ -573,9 +571,74 @@ class _Execute(Result[Cursor]):
         # statement ~1,500 more instructions (+9% on a point select,
         # counted with callgrind), and this is the hot path.
         if isinstance(result, SqliteBatch):
-            return Cursor._from_batch(conn, result)
-        batch: SqliteBatch = yield from result
-        return Cursor._from_batch(conn, batch)
+            cursor = Cursor._from_batch(conn, result)
+        else:
+            batch: SqliteBatch = yield from result
+            cursor = Cursor._from_batch(conn, batch)
+        self._obj = cursor  # for __aexit__
+        return cursor
+
+    # `async with db.execute(...) as cursor`: entering awaits this object
+    # itself and leaving closes the cursor in place, with no coroutine of
+    # their own (two coroutines cost ~16,000 instructions per statement,
+    # more than the statement; callgrind, benchmarks/instructions.py).
+    def __aenter__(self) -> Any:
+        return self
+
+    def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Any:
+        cursor = self._obj
+        if cursor is not None:
+            cursor._close_now()
+        return _DONE
+
+
+class _Done:
+    """An awaitable that is already finished (its result is None)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return iter(())  # type: ignore[return-value]
+
+
+_DONE = _Done()
+
+
+class _ExecuteFetchall(Result[Iterable[Any]]):
+    """``Connection.execute_fetchall()``'s result: the rows of one statement,
+    without a cursor in between unless a row factory needs one."""
+
+    __slots__ = ("_conn", "_params", "_sql")
+
+    def __init__(self, conn: Connection, sql: str, parameters: Any) -> None:
+        self._coro = None
+        self._obj = None
+        self._conn = conn
+        self._sql = sql
+        self._params = parameters
+
+    def _steps(self) -> Any:
+        if self._coro is None:
+            self._coro = self.__await__()
+        return self._coro
+
+    def __await__(self) -> Generator[Any, None, Iterable[Any]]:
+        conn = self._conn
+        result = conn._submit(self._sql, self._params)
+        if isinstance(result, SqliteBatch):
+            batch = result
+        else:
+            batch = yield from result
+        if conn._row_factory is None:
+            return list(batch.rows)
+        # Row factories are called with the cursor, as the stdlib's are.
+        cursor = Cursor._from_batch(conn, batch)
+        return cursor._shape(list(batch.rows))
 
 
 class _LastRowId:

@@ -192,6 +192,11 @@ class Cursor:
 
     async def close(self) -> None:
         """Close the cursor; further use raises ``sqlite3.ProgrammingError``."""
+        self._close_now()
+
+    def _close_now(self) -> None:
+        # Closing needs no I/O (the rows are already here), so the
+        # context-manager exit of Connection.execute() does it in place.
         self._closed = True
         self._batch = _NO_ROWS
 
