@@ -142,27 +142,44 @@ def apply_round_trip(contender: str, quick: bool) -> float:
     return asyncio.run(executor())
 
 
-# -- map of 20,000 trivial calls ---------------------------------------------------
+# -- map: trivial calls at two sizes, and calls carrying 10 KB each way --------------
 
 
-def map_trivial(contender: str, quick: bool) -> float:
-    n = 20_000
-    if contender in (AIOXIDE, AMP):
-        return _async_case(timed_map(mp_work.double, n), contender)
-    if contender == MP_POOL:
-        with _mp_pool() as mp_pool:
+def map_calls(n: int, payload: int = 0) -> Callable[[str, bool], float]:
+    """Seconds per call of a map over ``n`` items; with ``payload``, each
+    item is ``payload`` bytes and so is each result (``mp_work.echo``)."""
+
+    def run(contender: str, quick: bool) -> float:
+        items: list[Any] = [bytes(payload)] * n if payload else list(range(n))
+        func, func_sync = (
+            (mp_work.echo, mp_work.echo_sync) if payload else (mp_work.double, mp_work.double_sync)
+        )
+
+        async def body(pool: Any) -> float:
             start = time.perf_counter()
-            results = mp_pool.map(mp_work.double_sync, range(n))
+            results = await pool.map(func, items)
             elapsed = time.perf_counter() - start
             assert len(results) == n
             return elapsed / n
-    with _executor() as ex:
-        chunksize = math.ceil(n / (4 * PROCESSES))  # what multiprocessing.Pool.map picks
-        start = time.perf_counter()
-        results = list(ex.map(mp_work.double_sync, range(n), chunksize=chunksize))
-        elapsed = time.perf_counter() - start
-        assert len(results) == n
-        return elapsed / n
+
+        if contender in (AIOXIDE, AMP):
+            return _async_case(body, contender)
+        if contender == MP_POOL:
+            with _mp_pool() as mp_pool:
+                start = time.perf_counter()
+                results = mp_pool.map(func_sync, items)
+                elapsed = time.perf_counter() - start
+                assert len(results) == n
+                return elapsed / n
+        with _executor() as ex:
+            chunksize = math.ceil(n / (4 * PROCESSES))  # what multiprocessing.Pool.map picks
+            start = time.perf_counter()
+            results = list(ex.map(func_sync, items, chunksize=chunksize))
+            elapsed = time.perf_counter() - start
+            assert len(results) == n
+            return elapsed / n
+
+    return run
 
 
 # -- async for over results --------------------------------------------------------
@@ -266,6 +283,11 @@ def _apply_floor(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool
     return format_time(median), median <= 0.5e-3
 
 
+def _apply_floor_100us(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
+    median = results[(APPLY, AIOXIDE)].median
+    return format_time(median), median <= 100e-6
+
+
 def _sleep_floor(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool]:
     total = results[(SLEEP, AIOXIDE)].median * SLEEPERS
     ratio = total / SLEEP_FLOOR
@@ -280,6 +302,8 @@ def _idle_report(results: dict[tuple[str, str], Measurement]) -> tuple[str, bool
 
 APPLY = "apply round trip (median of sequential calls)"
 MAP = "map of 20,000 trivial coroutines (per call)"
+MAP_LARGE = "map of 200,000 trivial coroutines (per call)"
+MAP_10KB = "map of 2,000 calls taking and returning 10 KB (per call)"
 ASYNC_FOR = "async for over map results (per item)"
 SLEEP = f"{SLEEPERS:,} coroutines awaiting sleep(0.01), childconcurrency={CONCURRENCY} (per call)"
 START = "pool start-up to first result (spawn)"
@@ -301,7 +325,9 @@ SUITE = Suite(
     ),
     cases=[
         Case(APPLY, [AIOXIDE, AMP, MP_POOL, PPE], {AMP, MP_POOL, PPE}, apply_round_trip),
-        Case(MAP, [AIOXIDE, AMP, MP_POOL, PPE], {AMP, MP_POOL, PPE}, map_trivial),
+        Case(MAP, [AIOXIDE, AMP, MP_POOL, PPE], {AMP, MP_POOL, PPE}, map_calls(20_000)),
+        Case(MAP_LARGE, [AIOXIDE, MP_POOL, PPE], {MP_POOL, PPE}, map_calls(200_000)),
+        Case(MAP_10KB, [AIOXIDE, MP_POOL, PPE], {MP_POOL, PPE}, map_calls(2_000, 10_000)),
         Case(ASYNC_FOR, [AIOXIDE, AMP], {AMP}, async_for),
         Case(SLEEP, [AIOXIDE, AMP], {AMP}, sleepers),
         Case(START, [AIOXIDE, AMP, MP_POOL], {AMP, MP_POOL}, start_up),
@@ -310,8 +336,12 @@ SUITE = Suite(
     ],
     floors=[
         Floor(f"{APPLY}: at most 0.5 ms", _apply_floor),
+        # Performance round 2 (#18): apply at most 100 µs; map at most 1.0x
+        # ProcessPoolExecutor and 2.0x multiprocessing.Pool, same chunking.
+        Floor(f"{APPLY}: at most 100 µs", _apply_floor_100us),
         faster(MAP, AIOXIDE, AMP, 10.0),
-        at_most(MAP, AIOXIDE, MP_POOL, 3.0),
+        *(at_most(case, AIOXIDE, PPE, 1.0) for case in (MAP, MAP_LARGE, MAP_10KB)),
+        *(at_most(case, AIOXIDE, MP_POOL, 2.0) for case in (MAP, MAP_LARGE, MAP_10KB)),
         faster(ASYNC_FOR, AIOXIDE, AMP, 100.0),
         Floor(f"{SLEEP}: within 1.3x of work / total concurrency", _sleep_floor),
         Floor(f"{IDLE}: ~0% (reported)", _idle_report),

@@ -41,3 +41,11 @@ async def pid_after(delay: float) -> int:
 
     await asyncio.sleep(delay)
     return os.getpid()
+
+
+async def echo(data: bytes) -> bytes:
+    return data
+
+
+def echo_sync(data: bytes) -> bytes:
+    return data

@@ -2,6 +2,7 @@
 
 import os
 from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
+from types import CodeType
 from typing import Any, ClassVar, Generic, SupportsIndex, TypeVar, final, overload
 
 from typing_extensions import Self, disjoint_base
@@ -54,6 +55,7 @@ __all__ = [
     "panic_count",
     "port_counts",
     "release_closed_loops",
+    "run_ready_calls",
     "sql_render",
     "sql_render_clause",
     "sql_render_join",
@@ -101,6 +103,14 @@ def port_counts() -> tuple[int, int]: ...
 def release_closed_loops() -> int: ...
 def sqlite_library() -> dict[str, object]: ...
 def panic_count() -> int: ...
+def run_ready_calls(
+    func: Callable[..., Any],
+    calls: list[Any],
+    code: CodeType,
+    single: bool,
+) -> tuple[list[Any], list[tuple[int, BaseException]], list[tuple[int, Any]]]:
+    """Runs a pool batch of calls whose coroutines cannot suspend, natively:
+    ``(values, failures, rest)`` (see ``multiprocess._runner``)."""
 @final
 class SqliteBatch:
     """One execution's result: rows as tuples, DB-API description, counters."""

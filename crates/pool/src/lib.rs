@@ -14,4 +14,4 @@ pub mod link;
 pub mod py;
 
 #[cfg(feature = "python")]
-pub use py::Channel;
+pub use py::{run_ready_calls, Channel};

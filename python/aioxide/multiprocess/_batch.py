@@ -46,13 +46,19 @@ class Batch:
     queue: QueueID
     #: The backend's handle on where the batch runs (a child), once sent.
     runner: Any = None
+    #: ``calls`` holds each call's one positional argument (map), not
+    #: ``(args, kwargs)`` pairs.
+    single: bool = False
 
     @property
     def size(self) -> int:
         return len(self.calls)
 
     def describe(self) -> str:
-        first = self.calls[0][0] if self.calls else ()
+        if not self.calls:
+            first: tuple[Any, ...] = ()
+        else:
+            first = (self.calls[0],) if self.single else tuple(self.calls[0][0])
         text = _wire.describe_call(self.func, first)
         if self.size > 1:
             text += f" and {self.size - 1} more call{'s' if self.size > 2 else ''}"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
+from .._core import run_ready_calls
 from . import _wire
 
 # The opcodes through which a coroutine hands control to the loop: `await`
@@ -29,6 +30,15 @@ _SUSPENDING = frozenset(
     dis.opmap[name] for name in ("YIELD_VALUE", "YIELD_FROM") if name in dis.opmap
 )
 _never_suspends: dict[CodeType, bool] = {}
+_NOT_CALLED: Any = object()
+
+
+def _ready_code(func: Any) -> CodeType | None:
+    """The code of ``func`` if it is a coroutine function that never suspends."""
+    code = getattr(func, "__code__", None)
+    if isinstance(code, CodeType) and inspect.iscoroutinefunction(func) and never_suspends(code):
+        return code
+    return None
 
 
 def never_suspends(code: CodeType) -> bool:
@@ -64,13 +74,19 @@ class ChildOptions:
 class _Batch:
     ident: int
     func: Callable[..., Any]
-    calls: list[tuple[tuple[Any, ...], dict[str, Any] | None]]
+    #: ``(args, kwargs)`` per call, or with ``single`` each call's one argument.
+    calls: list[Any]
     reducer: Callable[[Any, Any], Any] | None
     values: list[Any]
     errors: dict[int, tuple[bytes | None, str, str, str]] = field(default_factory=dict)
     left: int = 0
     tasks: dict[int, asyncio.Task[Any]] = field(default_factory=dict)
     cancelled: bool = False
+    single: bool = False
+
+    def args_of(self, index: int) -> tuple[Any, ...]:
+        """Call ``index``'s positional arguments."""
+        return (self.calls[index],) if self.single else tuple(self.calls[index][0])
 
 
 class BatchRunner:
@@ -100,18 +116,39 @@ class BatchRunner:
 
     def start_batch(self, ident: int, payload: bytes) -> None:
         try:
-            func, calls, reducer = _wire.loads(payload)
+            func, calls, reducer, single = _wire.loads(payload)
         except BaseException as exc:
             failure = RuntimeError(f"the task could not be unpickled in the child process: {exc!r}")
             failure.__cause__ = exc
             self.reply(ident, _wire.dumps(("failed", _wire.pack_exception(failure))))
             return
-        batch = _Batch(ident, func, calls, reducer, [None] * len(calls), left=len(calls))
+        batch = _Batch(
+            ident, func, calls, reducer, [None] * len(calls), left=len(calls), single=single
+        )
         self.batches[ident] = batch
         if not calls:
             self._finish_batch(batch)
             return
+        code = _ready_code(func)
+        if code is not None and not self.waiting and self.running < self.concurrency:
+            # Nothing queued ahead and a slot free: pump() would run these
+            # calls one after the other right now, each finishing at once.
+            # The native loop does exactly that, ~4x cheaper per call.
+            self._run_ready(batch, code)
+            return
         self.waiting.extend((batch, index) for index in range(len(calls)))
+
+    def _run_ready(self, batch: _Batch, code: CodeType) -> None:
+        values, failures, rest = run_ready_calls(batch.func, batch.calls, code, batch.single)
+        batch.values = values
+        batch.left = len(failures) + len(rest)
+        if batch.left == 0:
+            self._finish_batch(batch)
+            return
+        for index, exc in failures:
+            self._call_failed(batch, index, exc)
+        for index, returned in rest:
+            self._start_call(batch, index, returned)
 
     def cancel_batch(self, ident: int) -> None:
         batch = self.batches.get(ident)
@@ -130,13 +167,20 @@ class BatchRunner:
                 continue
             self._start_call(batch, index)
 
-    def _start_call(self, batch: _Batch, index: int) -> None:
-        args, kwargs = batch.calls[index]
-        try:
-            coro = batch.func(*args, **(kwargs or {}))
-        except BaseException as exc:
-            self._call_failed(batch, index, exc)
-            return
+    def _start_call(self, batch: _Batch, index: int, returned: Any = _NOT_CALLED) -> None:
+        """Starts call ``index`` (``returned``: what calling it gave, if it
+        was called already)."""
+        if returned is _NOT_CALLED:
+            try:
+                if batch.single:
+                    returned = batch.func(batch.calls[index])
+                else:
+                    args, kwargs = batch.calls[index]
+                    returned = batch.func(*args, **(kwargs or {}))
+            except BaseException as exc:
+                self._call_failed(batch, index, exc)
+                return
+        coro = returned
         if not inspect.iscoroutine(coro):
             if inspect.isawaitable(coro):
                 coro = _await(coro)
@@ -145,7 +189,8 @@ class BatchRunner:
                     batch,
                     index,
                     TypeError(
-                        f"{_wire.describe_call(batch.func, args)} returned {type(coro).__name__}, "
+                        f"{_wire.describe_call(batch.func, batch.args_of(index))} returned "
+                        f"{type(coro).__name__}, "
                         "not a coroutine: pool tasks must be coroutine functions (async def)"
                     ),
                 )
@@ -242,9 +287,9 @@ def _dumps_result(result: tuple[Any, ...], batch: _Batch) -> bytes:
         try:
             _wire.dumps(value)
         except Exception as exc:
-            args, _ = batch.calls[index]
             failure = TypeError(
-                f"the result of {_wire.describe_call(batch.func, args)} could not be pickled "
+                f"the result of {_wire.describe_call(batch.func, batch.args_of(index))} "
+                "could not be pickled "
                 f"to send it back: {exc}"
             )
             errors[index] = _wire.pack_exception(failure)

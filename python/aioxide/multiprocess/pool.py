@@ -62,6 +62,14 @@ def _call_with(func: Callable[[Any], None], arg: Any, _future: Any) -> None:
     func(arg)
 
 
+def _first_args(calls: list[Any], single: bool) -> tuple[Any, ...]:
+    """The positional arguments of a batch's first call (for messages and
+    the scheduler)."""
+    if not calls:
+        return ()
+    return (calls[0],) if single else tuple(calls[0][0])
+
+
 class PoolResult(Awaitable[list[_T]], AsyncIterable[_T]):
     """The results of ``map`` / ``starmap``: await it for the list (input
     order), iterate it with ``async for`` (input order, as soon as each is
@@ -264,28 +272,32 @@ class Pool:
         self,
         loop: asyncio.AbstractEventLoop,
         func: Callable[..., Any],
-        calls: list[Call],
+        calls: list[Any],
         reducer: Callable[[Any, Any], Any] | None = None,
+        single: bool = False,
     ) -> Batch:
+        """One batch of calls to ``func``: ``(args, kwargs)`` pairs, or with
+        ``single`` the one positional argument of each call."""
         if not callable(func):
             raise TypeError(f"{func!r} is not callable; pool tasks must be coroutine functions")
         try:
-            payload = _wire.dumps((func, calls, reducer), by_value=func)
+            payload = _wire.dumps((func, calls, reducer, single), by_value=func)
         except Exception as exc:
             raise TypeError(
-                f"cannot send {_wire.describe_call(func, calls[0][0] if calls else ())} "
+                f"cannot send {_wire.describe_call(func, _first_args(calls, single))} "
                 f"to a child process: {exc}"
             ) from exc
         ident = next(self._ids)
         self.last_id = ident
         task_id = TaskID(ident)
-        first_args, first_kwargs = calls[0] if calls else ((), None)
+        first_args = _first_args(calls, single)
+        first_kwargs = None if single or not calls else calls[0][1]
         qid = self.scheduler.schedule_task(task_id, func, first_args, first_kwargs or {})
         if qid not in self.queues:
             self.scheduler.complete_task(task_id)
             raise ValueError(f"the scheduler chose queue {qid!r}, which this pool does not have")
         future: asyncio.Future[BatchOutcome] = loop.create_future()
-        batch = Batch(ident, func, calls, reducer, payload, future, task_id, qid)
+        batch = Batch(ident, func, calls, reducer, payload, future, task_id, qid, single=single)
         future.add_done_callback(lambda f: self._batch_done(batch))
         self._backend.submit(batch)
         return batch
@@ -298,7 +310,11 @@ class Pool:
             _mark_retrieved(batch.future)
 
     def _chunks(
-        self, func: Callable[..., Any], calls: list[Call], chunksize: int | None
+        self,
+        func: Callable[..., Any],
+        calls: list[Any],
+        chunksize: int | None,
+        single: bool = False,
     ) -> list[Batch]:
         loop = self._ensure_started()
         if chunksize is None:
@@ -308,7 +324,7 @@ class Pool:
         if self.maxtasksperchild:
             chunksize = 1  # a child's task budget counts single calls
         return [
-            self._batch(loop, func, calls[i : i + chunksize])
+            self._batch(loop, func, calls[i : i + chunksize], single=single)
             for i in range(0, len(calls), chunksize)
         ]
 
@@ -345,9 +361,10 @@ class Pool:
         about four chunks per child), and results come back per chunk.
         """
         self._check_open()
-        return PoolResult(
-            self, self._chunks(func, [((item,), None) for item in iterable], chunksize)
-        )
+        # The items themselves travel (each call is func(item)): building
+        # and pickling an (args, kwargs) pair per item cost more than the
+        # call itself.
+        return PoolResult(self, self._chunks(func, list(iterable), chunksize, single=True))
 
     def starmap(
         self,
@@ -391,7 +408,7 @@ class Pool:
         """
         self._check_open()
         loop = self._ensure_started()
-        calls: list[Call] = [((item,), None) for item in iterable]
+        calls = list(iterable)
         if chunksize is None:
             chunksize = max(1, math.ceil(len(calls) / (4 * self._backend.parallelism())))
         elif chunksize < 1:
@@ -399,7 +416,7 @@ class Pool:
         if self.maxtasksperchild:
             chunksize = 1
         batches = [
-            self._batch(loop, mapper, calls[i : i + chunksize], reducer)
+            self._batch(loop, mapper, calls[i : i + chunksize], reducer, single=True)
             for i in range(0, len(calls), chunksize)
         ]
         accumulated = initial

@@ -147,7 +147,12 @@ class Cursor:
 
     async def fetchone(self) -> Any | None:
         """The next row, or None when there are no more."""
-        self._check()
+        # _check(), inlined: the one call after most point selects.
+        if self._closed:
+            raise sqlite3.ProgrammingError("Cannot operate on a closed cursor.")
+        conn = self._connection
+        if conn._native is None or conn._closed:
+            raise ValueError("Connection closed")
         rows = self._batch.rows
         pos = self._pos
         if pos >= len(rows):
