@@ -35,7 +35,7 @@ from typing import (
 
 from . import _wire
 from ._backend import Backend
-from ._batch import Batch, BatchOutcome, Call
+from ._batch import Batch, BatchOutcome
 from ._child import ChildOptions
 from ._dask import DaskBackend
 from ._local import LocalBackend
