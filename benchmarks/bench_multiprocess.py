@@ -150,7 +150,12 @@ def map_calls(n: int, payload: int = 0) -> Callable[[str, bool], float]:
     item is ``payload`` bytes and so is each result (``mp_work.echo``)."""
 
     def run(contender: str, quick: bool) -> float:
-        items: list[Any] = [bytes(payload)] * n if payload else list(range(n))
+        # Distinct objects: pickle would send one object repeated n times once.
+        items: list[Any] = (
+            [i.to_bytes(4, "little") * (payload // 4) for i in range(n)]
+            if payload
+            else list(range(n))
+        )
         func, func_sync = (
             (mp_work.echo, mp_work.echo_sync) if payload else (mp_work.double, mp_work.double_sync)
         )

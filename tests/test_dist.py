@@ -108,19 +108,20 @@ def _fresh_venv(python: str, where: Path) -> Path:
     return where / "bin" / "python"
 
 
+def _run(python: Path, args: list[str], workdir: Path, env: dict[str, str]) -> str:
+    """Runs the venv's python with ``args``; its standard output."""
+    done = subprocess.run(
+        [str(python), *args], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def _run_smoke_job(python: Path, workdir: Path, env: dict[str, str]) -> dict[str, object]:
     script = workdir / "smoke_job.py"
     script.write_text(SMOKE_JOB)
-    done = subprocess.run(
-        [str(python), str(script)],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    out = _run(python, [str(script)], workdir, env)
+    result: dict[str, object] = json.loads(out.strip().splitlines()[-1])
     assert result["sum"] == 4950
     assert result["evens"] == [0, 4, 8, 12, 16]
     assert result["notes"] == ["hi", "there"]
@@ -131,24 +132,10 @@ def _run_smoke_job(python: Path, workdir: Path, env: dict[str, str]) -> dict[str
     assert str(ROOT / "python") not in str(result["core"])
     # The interpreter's own SQLite, in the wheel too (docs/architecture.md).
     assert result["sqlite_library"] == "interpreter"
-    demo = subprocess.run(
-        [
-            str(python),
-            "-m",
-            "aioxide.demo",
-            "--endpoints",
-            "400",
-            "--db",
-            str(workdir / "d.sqlite"),
-        ],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    demo = _run(
+        python, ["-m", "aioxide.demo", "--endpoints", "400", "--db", "d.sqlite"], workdir, env
     )
-    assert demo.returncode == 0, demo.stderr
-    assert "every endpoint probed once, every outcome as planned" in demo.stdout
+    assert "every endpoint probed once, every outcome as planned" in demo
     return result
 
 

@@ -836,3 +836,32 @@ def test_execute_as_a_context_manager_and_execute_fetchall_keep_their_semantics(
                 assert len(list(rows)) == 2
 
     run(main())
+
+
+def test_named_placeholders_given_a_sequence_follow_the_running_python(run: Run) -> None:
+    # As the interpreter's sqlite3: bound in order up to 3.11, a
+    # DeprecationWarning per named placeholder on 3.12 and 3.13, and a
+    # ProgrammingError from 3.14 (the native rule is unit-tested in Rust).
+    reference = sqlite3.connect(":memory:")
+    with warnings.catch_warnings(record=True) as stdlib_warnings:
+        warnings.simplefilter("always")
+        try:
+            expected: Any = reference.execute("select :a, ?2", (1, 2)).fetchall()
+        except sqlite3.ProgrammingError as err:
+            expected = str(err)
+    reference.close()
+
+    async def main() -> None:
+        async with aiox.connect(":memory:") as db:
+            with warnings.catch_warnings(record=True) as ours:
+                warnings.simplefilter("always")
+                try:
+                    got: Any = await db.execute_fetchall("select :a, ?2", (1, 2))
+                except sqlite3.ProgrammingError as err:
+                    got = str(err)
+            assert got == expected
+            assert [str(w.message) for w in ours] == [str(w.message) for w in stdlib_warnings]
+            assert all(w.category is DeprecationWarning for w in ours)
+            assert (len(ours) == 1) == ((3, 12) <= sys.version_info < (3, 14))
+
+    run(main())

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .._core import Completion, NativeConnection, RowShape, SqliteBatch
 from .context import Result, contextmanager
@@ -546,9 +546,12 @@ class Connection:
         return f"<aioxide.sqlite.Connection {state}>"
 
 
-class _Execute(Result[Cursor]):
-    """``Connection.execute()``'s result: the hot path, so no coroutine, just
-    one generator that awaits the native and wraps the rows in a cursor."""
+_T = TypeVar("_T")
+
+
+class _Statement(Result[_T]):
+    """One statement to run when awaited: no coroutine, just the generator
+    of the subclass's ``__await__`` (driven by ``send`` when a task runs it)."""
 
     __slots__ = ("_conn", "_params", "_sql")
 
@@ -563,6 +566,13 @@ class _Execute(Result[Cursor]):
         if self._coro is None:
             self._coro = self.__await__()
         return self._coro
+
+
+class _Execute(_Statement[Cursor]):
+    """``Connection.execute()``'s result: the hot path, one generator that
+    awaits the native and wraps the rows in a cursor."""
+
+    __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, Cursor]:
         conn = self._conn
@@ -609,23 +619,11 @@ class _Done:
 _DONE = _Done()
 
 
-class _ExecuteFetchall(Result[Iterable[Any]]):
+class _ExecuteFetchall(_Statement[Iterable[Any]]):
     """``Connection.execute_fetchall()``'s result: the rows of one statement,
     without a cursor in between unless a row factory needs one."""
 
-    __slots__ = ("_conn", "_params", "_sql")
-
-    def __init__(self, conn: Connection, sql: str, parameters: Any) -> None:
-        self._coro = None
-        self._obj = None
-        self._conn = conn
-        self._sql = sql
-        self._params = parameters
-
-    def _steps(self) -> Any:
-        if self._coro is None:
-            self._coro = self.__await__()
-        return self._coro
+    __slots__ = ()
 
     def __await__(self) -> Generator[Any, None, Iterable[Any]]:
         conn = self._conn
