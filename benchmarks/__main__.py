@@ -9,7 +9,17 @@ import sys
 
 from .harness import REPORT, Suite, render_report, run_suite, save, stderr_progress
 
-SUITES = ["bridge", "sqlite", "itertools", "multiprocess", "cluster", "sql", "release"]
+SUITES = [
+    "bridge",
+    "sqlite",
+    "itertools",
+    "multiprocess",
+    "cluster",
+    "sql",
+    "release",
+    "growth",
+    "memory",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -57,7 +57,8 @@ class Floor:
 
 @dataclass
 class Case:
-    """One workload. ``run(contender, quick)`` returns seconds per operation."""
+    """One workload. ``run(contender, quick)`` returns seconds per operation
+    (or, in a suite whose ``unit`` is ``"bytes"``, bytes)."""
 
     name: str
     contenders: list[str]
@@ -72,6 +73,8 @@ class Suite:
     cases: list[Case]
     floors: list[Floor] = field(default_factory=list)
     notes: str = ""
+    #: What the cases return: ``"seconds"`` per operation, or ``"bytes"``.
+    unit: str = "seconds"
 
 
 def _prefixed(progress: Callable[[str], None], label: str, text: str) -> None:
@@ -159,6 +162,18 @@ def _bundled_sqlite() -> str:
     return sqlite_version
 
 
+def format_bytes(size: float) -> str:
+    if size >= 2**30:
+        return f"{size / 2**30:.2f} GiB"
+    if size >= 2**20:
+        return f"{size / 2**20:.1f} MiB"
+    return f"{size / 2**10:.0f} KiB"
+
+
+def format_value(value: float, unit: str) -> str:
+    return format_bytes(value) if unit == "bytes" else format_time(value)
+
+
 def format_time(seconds: float) -> str:
     if seconds >= 1:
         return f"{seconds:.2f} s"
@@ -180,7 +195,7 @@ def run_suite(suite: Suite, quick: bool, repeats: int, progress: Callable[[str],
             m = Measurement(case.name, contender, samples[contender], anchor=anchor)
             results[(case.name, contender)] = m
             spread = f"±{m.spread * 100:.0f}%"
-            progress(f"{label} :: {contender}: {format_time(m.median)} {spread}\n")
+            progress(f"{label} :: {contender}: {format_value(m.median, suite.unit)} {spread}\n")
     floors = []
     for floor in suite.floors:
         try:
@@ -192,6 +207,7 @@ def run_suite(suite: Suite, quick: bool, repeats: int, progress: Callable[[str],
         "module": suite.module,
         "title": suite.title,
         "notes": suite.notes,
+        "unit": suite.unit,
         "machine": machine(),
         "quick": quick,
         "repeats": repeats,
@@ -229,7 +245,7 @@ def render_report() -> str:
         result = json.loads(path.read_text())
         chart = charts.render(result)
         lines += render_suite(result)
-        lines += [f"![{result['module']}: speed-ups against each anchor](charts/{chart.name})", ""]
+        lines += [f"![{result['module']}: {charts.caption(result)}](charts/{chart.name})", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -250,7 +266,12 @@ def render_suite(result: dict) -> list[str]:
         ms = case["measurements"]
         ours = [m for m in ms if not m["anchor"]]
         anchors = [m for m in ms if m["anchor"]]
-        header = "| contender | per op | spread |"
+        unit = result.get("unit", "seconds")
+        header = (
+            "| contender | per op | spread |"
+            if unit == "seconds"
+            else "| contender | size | spread |"
+        )
         rule = "|---|---:|---:|"
         for a in anchors:
             header += f" vs {a['contender']} |"
@@ -259,7 +280,7 @@ def render_suite(result: dict) -> list[str]:
         for m in ours + anchors:
             med = statistics.median(m["samples"])
             spread = (max(m["samples"]) - min(m["samples"])) / med if med else 0.0
-            row = f"| {m['contender']} | {format_time(med)} | ±{spread * 100:.0f}% |"
+            row = f"| {m['contender']} | {format_value(med, unit)} | ±{spread * 100:.0f}% |"
             for a in anchors:
                 ratio = med / statistics.median(a["samples"])
                 row += f" {ratio:.2f}x |"

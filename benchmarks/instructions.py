@@ -11,7 +11,10 @@ per-item cost with start-up and imports cancelled out. Cases:
   run, one object) next to the same statement as plain aioxide.sqlite calls;
 - ``sqlite-idioms``: one point select on aioxide.sqlite written each of the
   three ways people write it, next to the stdlib ``sqlite3`` doing it
-  synchronously (``execute().fetchone()``).
+  synchronously (``execute().fetchone()``);
+- ``pool-map``: one call of ``map`` over trivial calls with two children,
+  parent and children together (valgrind follows the spawned children),
+  next to ``multiprocessing.Pool.map``.
 
     .venv/bin/python -m benchmarks.instructions [chain|sql-lookup ...]
 
@@ -114,6 +117,32 @@ else:
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
 
+POOL_MAP = """
+import asyncio, multiprocessing, sys
+
+async def double(x):
+    return x * 2
+
+def double_sync(x):
+    return x * 2
+
+async def main(n):
+    from aioxide.multiprocess import Pool
+    async with Pool(2) as pool:
+        await pool.map(double, range(n))
+
+if __name__ == "__main__":
+    kind, n = sys.argv[1], int(sys.argv[2])
+    if kind == "aioxide":
+        asyncio.run(main(n))
+    else:
+        with multiprocessing.get_context("spawn").Pool(2) as pool:
+            pool.map(double_sync, range(n))
+"""
+
+#: Cases whose program starts processes: their children are counted too.
+WITH_CHILDREN = {"pool-map"}
+
 #: case -> (program, contenders with their labels, small size, large size,
 #: items per unit of size)
 CASES = {
@@ -150,16 +179,29 @@ CASES = {
         11_000,
         1,
     ),
+    "pool-map": (
+        POOL_MAP,
+        {
+            "aioxide": "aioxide.multiprocess: await pool.map(), per call",
+            "mp": "multiprocessing.Pool.map, per call",
+        },
+        2_000,
+        42_000,
+        1,
+    ),
 }
 
 
-def total_instructions(script: Path, kind: str, n: int) -> int:
-    with tempfile.NamedTemporaryFile(suffix=".out") as out:
+def total_instructions(script: Path, kind: str, n: int, children: bool = False) -> int:
+    """Instructions of one run (with ``children``: summed over the process
+    and every process it started)."""
+    with tempfile.TemporaryDirectory() as out:
         run = subprocess.run(
             [
                 "valgrind",
                 "--tool=callgrind",
-                f"--callgrind-out-file={out.name}",
+                f"--trace-children={'yes' if children else 'no'}",
+                f"--callgrind-out-file={out}/callgrind.%p",
                 sys.executable,
                 str(script),
                 kind,
@@ -169,10 +211,10 @@ def total_instructions(script: Path, kind: str, n: int) -> int:
             text=True,
             check=True,
         )
-    found = re.search(r"I\s+refs:\s+([\d,]+)", run.stderr)
-    if found is None:
+    found = re.findall(r"I\s+refs:\s+([\d,]+)", run.stderr)
+    if not found:
         raise RuntimeError(f"no instruction total in valgrind's output:\n{run.stderr}")
-    return int(found.group(1).replace(",", ""))
+    return sum(int(total.replace(",", "")) for total in found)
 
 
 def main(argv: list[str]) -> int:
@@ -191,8 +233,9 @@ def main(argv: list[str]) -> int:
             script.write_text(program)
             items = per_unit * (large_n - small_n)
             for kind, label in contenders.items():
-                small = total_instructions(script, kind, small_n)
-                large = total_instructions(script, kind, large_n)
+                children = name in WITH_CHILDREN
+                small = total_instructions(script, kind, small_n, children)
+                large = total_instructions(script, kind, large_n, children)
                 print(f"{label}: {(large - small) / items:,.0f} instructions per item")
     return 0
 

@@ -22,7 +22,8 @@ run_suite() {  # name python log [pytest args...]
     local status=0
     timeout -s ABRT 1500 "$python" -m pytest -q -p no:cacheprovider "$@" > "$log" 2>&1 || status=$?
     local result
-    result="$(tail -n 1 "$log")"
+    # pytest's own summary line (noise printed at exit may follow it).
+    result="$(grep -E "(passed|failed|error)[^=]* in [0-9.]+s" "$log" | tail -n 1)"
     echo "$name: $result" | tee -a "$summary"
     if [ "$status" -ne 0 ]; then
         grep -E "^(FAILED|ERROR)" "$log" | head -n 40 || true

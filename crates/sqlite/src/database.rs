@@ -67,6 +67,9 @@ pub struct OpenOptions {
 pub enum NamedByPosition {
     Allow,
     Warn,
+    /// As `Warn`, and numbered placeholders (`?2`) count as named too: what
+    /// CPython 3.12.0 to 3.12.3 did (fixed in 3.12.4, gh-117995).
+    WarnAlsoNumbered,
     Refuse,
 }
 
@@ -816,7 +819,10 @@ fn bind(
                 let index = i + 1;
                 if named_by_position != NamedByPosition::Allow {
                     // `?NNN` is numbered, not named; `?` has no name at all.
-                    let named = stmt.parameter_name(index).filter(|n| !n.starts_with('?'));
+                    let numbered_too = named_by_position == NamedByPosition::WarnAlsoNumbered;
+                    let named = stmt
+                        .parameter_name(index)
+                        .filter(|n| numbered_too || !n.starts_with('?'));
                     if let Some(name) = named {
                         let problem = format!(
                             "Binding {index} ('{name}') is a named parameter, but you supplied a \
@@ -1084,6 +1090,7 @@ mod tests {
         for rule in [
             NamedByPosition::Allow,
             NamedByPosition::Warn,
+            NamedByPosition::WarnAlsoNumbered,
             NamedByPosition::Refuse,
         ] {
             let mut e = memory();
@@ -1097,6 +1104,11 @@ mod tests {
                     assert_eq!(warned.len(), 2, "{warned:?}");
                     assert!(warned[0].starts_with("Binding 1 (':a') is a named parameter"));
                     assert!(warned[1].starts_with("Binding 3 ('$b')"));
+                }
+                NamedByPosition::WarnAlsoNumbered => {
+                    let warned = got.unwrap().deprecations;
+                    assert_eq!(warned.len(), 3, "{warned:?}");
+                    assert!(warned[1].starts_with("Binding 2 ('?2')"));
                 }
                 NamedByPosition::Refuse => {
                     let err = got.unwrap_err();

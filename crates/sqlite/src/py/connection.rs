@@ -268,7 +268,8 @@ impl NativeConnection {
             statement_cache: cached_statements,
             named_by_position: match py.version_info() {
                 v if v >= (3, 14) => NamedByPosition::Refuse,
-                v if v >= (3, 12) => NamedByPosition::Warn,
+                v if v >= (3, 12, 4) => NamedByPosition::Warn,
+                v if v >= (3, 12) => NamedByPosition::WarnAlsoNumbered,
                 _ => NamedByPosition::Allow,
             },
         };
