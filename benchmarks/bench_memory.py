@@ -7,8 +7,10 @@ child — aioxide next to the libraries it replaces and the stdlib.
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,22 +21,17 @@ AIOSQLITE = "aiosqlite"
 SYNC = "sqlite3 (sync)"
 ROWS = 1_000_000
 
-# Runs in a fresh interpreter: builds the table, then reports how much the
-# resident set grew at its peak while the rows were fetched.
+# Runs in a fresh interpreter on a database built beforehand by the parent
+# (so the peak is the fetch's, not the build's): how much the resident set
+# grew at its peak while the rows were fetched.
 FETCH_PROGRAM = """
-import asyncio, json, resource, sqlite3, sys, tempfile, os
+import asyncio, json, resource, sqlite3, sys, os
 
 def rss_now():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
-contender, how, rows = sys.argv[1], sys.argv[2], int(sys.argv[3])
-path = os.path.join(tempfile.mkdtemp(), "rows.sqlite")
-setup = sqlite3.connect(path)
-setup.execute("create table t (id integer primary key, v integer, s text)")
-setup.executemany("insert into t (v, s) values (?, ?)", ((i, f"row {i}") for i in range(rows)))
-setup.commit()
-setup.close()
+contender, how, rows, path = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 if contender == "sqlite3 (sync)":
     db = sqlite3.connect(path)
     before = rss_now()
@@ -69,16 +66,25 @@ def _fetch(how: str) -> Callable[[str, bool], float]:
         rows = ROWS // 10 if quick else ROWS
         script = Path(__file__).with_name("_memory_fetch.py")
         script.write_text(FETCH_PROGRAM)
-        try:
-            out = subprocess.run(
-                [sys.executable, str(script), contender, how, str(rows)],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=600,
-            ).stdout
-        finally:
-            script.unlink(missing_ok=True)
+        with tempfile.TemporaryDirectory() as scratch:
+            path = str(Path(scratch) / "rows.sqlite")
+            setup = sqlite3.connect(path)
+            setup.execute("create table t (id integer primary key, v integer, s text)")
+            setup.executemany(
+                "insert into t (v, s) values (?, ?)", ((i, f"row {i}") for i in range(rows))
+            )
+            setup.commit()
+            setup.close()
+            try:
+                out = subprocess.run(
+                    [sys.executable, str(script), contender, how, str(rows), path],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=600,
+                ).stdout
+            finally:
+                script.unlink(missing_ok=True)
         return float(json.loads(out)["grown"])
 
     return run
