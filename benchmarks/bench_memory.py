@@ -61,11 +61,29 @@ print(json.dumps({"grown": peak - before}))
 """
 
 
+def _measured(program: str, args: list[str]) -> dict[str, float]:
+    """Runs ``program`` in a fresh interpreter; the JSON its last line prints."""
+    with tempfile.TemporaryDirectory() as scratch:
+        # A file next to this one: spawned pool children import its functions.
+        script = Path(__file__).with_name(f"_memory_{Path(scratch).name}.py")
+        script.write_text(program)
+        try:
+            out = subprocess.run(
+                [sys.executable, str(script), *args],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=600,
+            ).stdout
+        finally:
+            script.unlink(missing_ok=True)
+    result: dict[str, float] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
 def _fetch(how: str) -> Callable[[str, bool], float]:
     def run(contender: str, quick: bool) -> float:
         rows = ROWS // 10 if quick else ROWS
-        script = Path(__file__).with_name("_memory_fetch.py")
-        script.write_text(FETCH_PROGRAM)
         with tempfile.TemporaryDirectory() as scratch:
             path = str(Path(scratch) / "rows.sqlite")
             setup = sqlite3.connect(path)
@@ -75,17 +93,8 @@ def _fetch(how: str) -> Callable[[str, bool], float]:
             )
             setup.commit()
             setup.close()
-            try:
-                out = subprocess.run(
-                    [sys.executable, str(script), contender, how, str(rows), path],
-                    capture_output=True,
-                    text=True,
-                    check=True,
-                    timeout=600,
-                ).stdout
-            finally:
-                script.unlink(missing_ok=True)
-        return float(json.loads(out)["grown"])
+            grown = _measured(FETCH_PROGRAM, [contender, how, str(rows), path])["grown"]
+        return float(grown)
 
     return run
 
@@ -140,19 +149,8 @@ def _pool_rss(which: str) -> Callable[[str, bool], float]:
     after the pool is started and every child answered."""
 
     def run(contender: str, quick: bool) -> float:
-        script = Path(__file__).with_name("_memory_pool.py")
-        script.write_text(POOL_PROGRAM)
-        try:
-            out = subprocess.run(
-                [sys.executable, str(script), contender, str(Path(__file__).parent.parent)],
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=300,
-            ).stdout
-        finally:
-            script.unlink(missing_ok=True)
-        return float(json.loads(out.strip().splitlines()[-1])[which])
+        root = str(Path(__file__).parent.parent)
+        return float(_measured(POOL_PROGRAM, [contender, root])[which])
 
     return run
 
