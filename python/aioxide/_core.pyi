@@ -32,6 +32,7 @@ __all__ = [
     "Ready",
     "Row",
     "RowShape",
+    "RowStream",
     "SqliteBatch",
     "Step",
     "TableJoin",
@@ -123,6 +124,20 @@ class SqliteBatch:
     def rowcount(self) -> int: ...
     @property
     def lastrowid(self) -> int | None: ...
+    @property
+    def more(self) -> RowStream | None:
+        """The query's remaining rows, when this batch is not all of them."""
+
+@final
+class RowStream:
+    """The rest of a query's rows, still inside SQLite (its statement open)."""
+
+    def fetch(self, limit: int | None = None) -> Completion[SqliteBatch]:
+        """The next ``limit`` rows (all that are left with None)."""
+    def close(self) -> None:
+        """Releases the statement (idempotent)."""
+    @property
+    def open(self) -> bool: ...
 
 @final
 class NativeConnection:
@@ -144,10 +159,12 @@ class NativeConnection:
         text_factory: Any = None,
         detect_types: int = 0,
         shape: RowShape | None = None,
+        first_rows: int | None = None,
     ) -> SqliteBatch | Completion[SqliteBatch]:
         """The batch itself when the statement ran on this thread, else an awaitable.
 
-        ``shape`` builds each row as an object (aioxide.sql) instead of a tuple."""
+        ``shape`` builds each row as an object (aioxide.sql) instead of a tuple;
+        ``first_rows`` stops a query there, the rest left in ``batch.more``."""
     def executemany(self, sql: str, seq_of_parameters: Any) -> Completion[SqliteBatch]: ...
     def executescript(self, sql: str) -> Completion[None]: ...
     def barrier(self) -> Completion[None]: ...

@@ -57,6 +57,25 @@ impl<S: 'static> Worker<S> {
         }
     }
 
+    /// Like `run`, but counted in `pending` until it has run, so that work
+    /// a caller would otherwise do inline (when nothing is pending) waits
+    /// its turn behind this job.
+    pub fn run_counted(
+        &self,
+        job: impl FnOnce(&mut S) + Send + 'static,
+    ) -> Result<(), WorkerClosed> {
+        let count = self.pending.clone();
+        count.fetch_add(1, Ordering::AcqRel);
+        let queued = self.run(move |state| {
+            job(state);
+            count.fetch_sub(1, Ordering::AcqRel);
+        });
+        if queued.is_err() {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+        }
+        queued
+    }
+
     /// Queues `op` and returns the awaitable for its outcome. An operation
     /// whose caller cancelled before it started is skipped.
     pub fn submit(

@@ -54,6 +54,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_sqlite::RowShape>()?;
     m.add_class::<aioxide_sqlite::NativeConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
+    m.add_class::<aioxide_sqlite::RowStream>()?;
     m.add_class::<aioxide_sqlite::Row>()?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_library, m)?)?;
     aioxide_itertools::register(m)?;

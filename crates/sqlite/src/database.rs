@@ -11,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{ffi, Connection, OpenFlags, StatementStatus};
 
 use crate::errors::{Kind, SqlError};
+use crate::stream::{step_rows, Chunk, Engine};
 use crate::value::{Param, Params, Value};
 
 /// A result column: its name and declared type.
@@ -33,6 +34,9 @@ pub struct Batch {
     pub lastrowid: Option<i64>,
     /// `DeprecationWarning`s the Python face issues (see `NamedByPosition`).
     pub deprecations: Vec<String>,
+    /// The query has more rows than this batch: the id to read them from
+    /// (see `Database::fetch_stream`).
+    pub stream: Option<u64>,
 }
 
 impl Batch {
@@ -197,7 +201,10 @@ pub enum ManyRules {
 }
 
 pub struct Database {
-    pub conn: Connection,
+    /// The connection and the queries still reading from it. First, so
+    /// that it is dropped (the connection closed) before anything SQLite
+    /// holds a pointer to.
+    engine: Engine,
     /// `None`: autocommit (no implicit BEGIN). Otherwise "", "DEFERRED", ...
     pub isolation_level: Option<String>,
     pub autocommit: Autocommit,
@@ -350,7 +357,136 @@ pub fn check_isolation_level(level: &str) -> Result<(), SqlError> {
     }
 }
 
+/// The transaction rules a statement runs under: `Connection.autocommit`
+/// and `isolation_level`, as the stdlib applies them.
+#[derive(Clone, Copy)]
+struct TxControl<'a> {
+    autocommit: Autocommit,
+    isolation_level: Option<&'a str>,
+}
+
+impl TxControl<'_> {
+    /// Whether running `sql` now would commit as soon as it finishes.
+    fn commits_at_once(self, conn: &Connection, sql: &str) -> bool {
+        conn.is_autocommit()
+            && match self.autocommit {
+                Autocommit::Legacy => self.isolation_level.is_none() || !is_dml(sql),
+                Autocommit::On => true,
+                Autocommit::Off => false,
+            }
+    }
+
+    /// The implicit BEGIN the stdlib issues before `sql`, if it would.
+    fn begin_if_needed(self, conn: &Connection, sql: &str) -> Result<(), SqlError> {
+        if !conn.is_autocommit() {
+            return Ok(());
+        }
+        match (self.autocommit, self.isolation_level) {
+            (Autocommit::Legacy, Some(level)) if is_dml(sql) => {
+                conn.execute_batch(&format!("BEGIN {level}"))?
+            }
+            (Autocommit::Off, _) => conn.execute_batch("BEGIN")?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
 impl Database {
+    pub fn conn(&self) -> &Connection {
+        self.engine.conn()
+    }
+
+    /// The transaction rules statements run under now.
+    fn tx(&self) -> TxControl<'_> {
+        TxControl {
+            autocommit: self.autocommit,
+            isolation_level: self.isolation_level.as_deref(),
+        }
+    }
+
+    /// Closes the connection, ending every query still being read first.
+    pub fn close(self) -> Result<(), SqlError> {
+        let Database { engine, .. } = self;
+        engine
+            .into_owner()
+            .close()
+            .map_err(|(_, e)| SqlError::from(e))
+    }
+
+    /// Replaces database `name` with the contents of `image` (through
+    /// SQLite's backup API, so a file database is really written). Queries
+    /// still being read end first: their cursors then say their rows are gone.
+    pub fn restore_from(&mut self, image: &Connection, name: &str) -> Result<(), SqlError> {
+        // The backup needs the connection alone (`&mut`): take it out of the
+        // engine, which drops the live statements, and put it back after.
+        let placeholder = Engine::over(Connection::open_in_memory()?);
+        let mut conn = std::mem::replace(&mut self.engine, placeholder).into_owner();
+        let copied = rusqlite::backup::Backup::new_with_names(image, "main", &mut conn, name)
+            .and_then(|backup| backup.run_to_completion(1 << 20, Duration::ZERO, None));
+        self.engine = Engine::over(conn);
+        Ok(copied?)
+    }
+
+    /// Database `name` as one image (`sqlite3_serialize`, copied out).
+    /// rusqlite's wrapper needs the connection alone (`&mut`, for its
+    /// zero-copy form); the copying form is safe beside live statements,
+    /// so a backup does not end the queries being read.
+    pub fn serialize(&self, name: &str) -> Result<Vec<u8>, SqlError> {
+        let schema = std::ffi::CString::new(name)
+            .map_err(|_| SqlError::new(Kind::Value, "embedded null character"))?;
+        let mut size: ffi::sqlite3_int64 = 0;
+        // SAFETY: the handle is this engine's open connection, `schema` a
+        // NUL-terminated string that outlives the call, `size` a valid
+        // out-pointer; flags 0 asks for a fresh copy the caller owns.
+        let image = unsafe {
+            ffi::sqlite3_serialize(self.conn().handle(), schema.as_ptr(), &raw mut size, 0)
+        };
+        if image.is_null() {
+            return Err(SqlError::new(
+                Kind::Operational,
+                format!("could not serialize database {name:?} (unknown or out of memory)"),
+            ));
+        }
+        let len = usize::try_from(size).unwrap_or(0);
+        // SAFETY: SQLite returned `size` bytes at `image`, allocated with
+        // sqlite3_malloc; they are copied out and then freed exactly once.
+        let data = unsafe { std::slice::from_raw_parts(image, len) }.to_vec();
+        // SAFETY: as above: `image` came from sqlite3_serialize, freed once.
+        unsafe { ffi::sqlite3_free(image.cast()) };
+        Ok(data)
+    }
+
+    /// The next `limit` rows (all that are left with `None`) of a query
+    /// whose first batch said it had more (`Batch::stream`).
+    pub fn fetch_stream(&mut self, id: u64, limit: Option<usize>) -> Result<Batch, SqlError> {
+        let Chunk {
+            cells,
+            columns,
+            more,
+        } = self
+            .engine
+            .with_dependent_mut(|_, streams| streams.fetch(id, limit))?;
+        Ok(Batch {
+            columns,
+            cells,
+            rowcount: -1,
+            lastrowid: Some(self.conn().last_insert_rowid()),
+            deprecations: Vec::new(),
+            stream: more,
+        })
+    }
+
+    /// Lets go of a query's remaining rows (its cursor closed or went away).
+    pub fn end_stream(&mut self, id: u64) {
+        self.engine.with_dependent_mut(|_, streams| streams.end(id));
+    }
+
+    /// How many queries have rows still to read.
+    pub fn open_streams(&self) -> usize {
+        self.engine.open_streams()
+    }
+
     pub fn open(options: &OpenOptions) -> Result<Self, SqlError> {
         crate::library::ensure().map_err(|why| SqlError::new(Kind::Operational, why))?;
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -392,7 +528,7 @@ impl Database {
             ));
         }
         let mut db = Self {
-            conn,
+            engine: Engine::over(conn),
             isolation_level: options.isolation_level.clone(),
             autocommit: Autocommit::Legacy,
             budget,
@@ -420,7 +556,7 @@ impl Database {
         // SAFETY: the handle is this engine's open connection; the context
         // stays valid while installed (it is kept in `self.trace`, replaced
         // only after SQLite has been given the new one).
-        unsafe { ffi::sqlite3_trace_v2(self.conn.handle(), mask, hook, context) };
+        unsafe { ffi::sqlite3_trace_v2(self.conn().handle(), mask, hook, context) };
         self.trace = boxed;
     }
 
@@ -435,7 +571,7 @@ impl Database {
                 "this SQLite library cannot load extensions",
             )
         })?;
-        let rc = unsafe { enable(self.conn.handle(), c_int::from(enabled)) };
+        let rc = unsafe { enable(self.conn().handle(), c_int::from(enabled)) };
         if rc == ffi::SQLITE_OK {
             Ok(())
         } else {
@@ -455,7 +591,7 @@ impl Database {
         // NUL-terminated string; SQLite allocates the error message, freed here.
         let rc = unsafe {
             ffi::sqlite3_load_extension(
-                self.conn.handle(),
+                self.conn().handle(),
                 path.as_ptr(),
                 std::ptr::null(),
                 &mut message,
@@ -496,7 +632,7 @@ impl Database {
             None => (None, std::ptr::null_mut()),
         };
         // SAFETY: as in `set_trace`.
-        unsafe { ffi::sqlite3_progress_handler(self.conn.handle(), steps, hook, context) };
+        unsafe { ffi::sqlite3_progress_handler(self.conn().handle(), steps, hook, context) };
         self.progress = boxed;
     }
 
@@ -514,11 +650,12 @@ impl Database {
         &mut self,
         sql: &str,
         params: &Params,
+        first: Option<usize>,
     ) -> Result<Option<Batch>, SqlError> {
         // Inline from the first step: preparing reads the schema, which can
         // need a lock too.
         self.budget.start(false);
-        let result = self.inline_attempt(sql, params);
+        let result = self.inline_attempt(sql, params, first);
         let tripped = self.budget.stop();
         match result {
             // Out of budget (a read: nothing changed), or another connection
@@ -536,23 +673,33 @@ impl Database {
     }
 
     fn inline_attempt(
-        &self,
+        &mut self,
         sql: &str,
         params: &Params,
+        first: Option<usize>,
     ) -> Result<Option<(Batch, Option<i32>)>, SqlError> {
         if !has_statement(sql)? {
             return Ok(Some((self.no_statement(), None)));
         }
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        if stmt.readonly() {
-            self.budget.interruptible.store(true, Ordering::Relaxed);
-        } else {
-            if (self.commits_at_once(sql) && !self.in_memory) || !self.cheap_writes.contains(sql) {
-                return Ok(None);
+        let tx = TxControl {
+            autocommit: self.autocommit,
+            isolation_level: self.isolation_level.as_deref(),
+        };
+        let (budget, cheap_writes, in_memory) = (&self.budget, &self.cheap_writes, self.in_memory);
+        let named_by_position = self.named_by_position;
+        self.engine.with_dependent_mut(|conn, streams| {
+            let mut stmt = conn.prepare_cached(sql)?;
+            if stmt.readonly() {
+                budget.interruptible.store(true, Ordering::Relaxed);
+            } else {
+                if (tx.commits_at_once(conn, sql) && !in_memory) || !cheap_writes.contains(sql) {
+                    return Ok(None);
+                }
+                tx.begin_if_needed(conn, sql)?;
             }
-            self.begin_if_needed(sql)?;
-        }
-        run_prepared(&self.conn, &mut stmt, sql, params, self.named_by_position).map(Some)
+            let run = run_prepared(conn, &mut stmt, sql, params, named_by_position, first)?;
+            Ok(Some(run.keep_rest(stmt, streams)))
+        })
     }
 
     /// Remembers whether a write statement is cheap enough to run inline.
@@ -569,54 +716,50 @@ impl Database {
         }
     }
 
-    /// Whether running `sql` now would commit as soon as it finishes.
-    fn commits_at_once(&self, sql: &str) -> bool {
-        self.conn.is_autocommit()
-            && match self.autocommit {
-                Autocommit::Legacy => self.isolation_level.is_none() || !is_dml(sql),
-                Autocommit::On => true,
-                Autocommit::Off => false,
-            }
-    }
-
-    fn begin_if_needed(&self, sql: &str) -> Result<(), SqlError> {
-        if !self.conn.is_autocommit() {
-            return Ok(());
-        }
-        match (self.autocommit, &self.isolation_level) {
-            (Autocommit::Legacy, Some(level)) if is_dml(sql) => {
-                self.conn.execute_batch(&format!("BEGIN {level}"))?
-            }
-            (Autocommit::Off, _) => self.conn.execute_batch("BEGIN")?,
-            _ => {}
-        }
-        Ok(())
-    }
-
     /// Switches transaction control, as assigning `Connection.autocommit`
     /// does: to `On` commits a pending transaction, to `Off` opens one.
     pub fn set_autocommit(&mut self, mode: Autocommit) -> Result<(), SqlError> {
         self.autocommit = mode;
         match mode {
-            Autocommit::On if !self.conn.is_autocommit() => self.conn.execute_batch("COMMIT")?,
-            Autocommit::Off if self.conn.is_autocommit() => self.conn.execute_batch("BEGIN")?,
+            Autocommit::On if !self.conn().is_autocommit() => {
+                self.conn().execute_batch("COMMIT")?
+            }
+            Autocommit::Off if self.conn().is_autocommit() => self.conn().execute_batch("BEGIN")?,
             _ => {}
         }
         Ok(())
     }
 
-    /// Runs one statement with one set of parameters and collects its rows.
+    /// Runs one statement with one set of parameters and collects all its rows.
     pub fn execute(&mut self, sql: &str, params: &Params) -> Result<Batch, SqlError> {
+        self.execute_chunked(sql, params, None)
+    }
+
+    /// Runs one statement with one set of parameters and collects its rows:
+    /// all of them, or for a query with `first`, up to that many (the batch
+    /// then names the stream the rest are read from, if there are more).
+    pub fn execute_chunked(
+        &mut self,
+        sql: &str,
+        params: &Params,
+        first: Option<usize>,
+    ) -> Result<Batch, SqlError> {
         if !has_statement(sql)? {
             return Ok(self.no_statement());
         }
-        // Prepared first, as the stdlib does: a statement that fails to
-        // prepare must not leave an implicit transaction open.
-        let mut stmt = self.conn.prepare_cached(sql)?;
-        self.begin_if_needed(sql)?;
-        let (batch, write_steps) =
-            run_prepared(&self.conn, &mut stmt, sql, params, self.named_by_position)?;
-        drop(stmt);
+        let tx = TxControl {
+            autocommit: self.autocommit,
+            isolation_level: self.isolation_level.as_deref(),
+        };
+        let named_by_position = self.named_by_position;
+        let (batch, write_steps) = self.engine.with_dependent_mut(|conn, streams| {
+            // Prepared first, as the stdlib does: a statement that fails to
+            // prepare must not leave an implicit transaction open.
+            let mut stmt = conn.prepare_cached(sql)?;
+            tx.begin_if_needed(conn, sql)?;
+            let run = run_prepared(conn, &mut stmt, sql, params, named_by_position, first)?;
+            Ok::<_, SqlError>(run.keep_rest(stmt, streams))
+        })?;
         if let Some(steps) = write_steps {
             self.learn_write_cost(sql, steps);
         }
@@ -647,11 +790,11 @@ impl Database {
             return Ok(self.no_statement());
         }
         let dml = is_dml(sql);
-        let mut stmt = self.conn.prepare_cached(sql)?;
+        let mut stmt = self.conn().prepare_cached(sql)?;
         if rules != ManyRules::Python310 && stmt.readonly() {
             return Err(not_dml());
         }
-        self.begin_if_needed(sql)?;
+        self.tx().begin_if_needed(self.conn(), sql)?;
         let mut rowcount = 0i64;
         let mut deprecations = Vec::new();
         let mut cells = Vec::new();
@@ -673,7 +816,7 @@ impl Database {
             }
             drop(rows);
             if dml {
-                rowcount = rowcount.saturating_add(changes(&self.conn));
+                rowcount = rowcount.saturating_add(changes(self.conn()));
             }
         }
         let columns = if rules == ManyRules::Python312 && last.is_some() {
@@ -686,15 +829,16 @@ impl Database {
             columns,
             cells,
             rowcount: if dml { rowcount } else { -1 },
-            lastrowid: Some(self.conn.last_insert_rowid()),
+            lastrowid: Some(self.conn().last_insert_rowid()),
             deprecations,
+            stream: None,
         })
     }
 
     /// Whether `sql` prepares (an error if not), without running it.
     pub fn check_prepares(&mut self, sql: &str) -> Result<(), SqlError> {
         if has_statement(sql)? {
-            self.conn.prepare_cached(sql)?;
+            self.conn().prepare_cached(sql)?;
         }
         Ok(())
     }
@@ -707,6 +851,7 @@ impl Database {
             rowcount: -1,
             lastrowid: None,
             deprecations: Vec::new(),
+            stream: None,
         }
     }
 
@@ -716,10 +861,10 @@ impl Database {
         if sql.contains('\0') {
             return Err(SqlError::new(Kind::Value, "embedded null character"));
         }
-        if self.autocommit == Autocommit::Legacy && !self.conn.is_autocommit() {
-            self.conn.execute_batch("COMMIT")?;
+        if self.autocommit == Autocommit::Legacy && !self.conn().is_autocommit() {
+            self.conn().execute_batch("COMMIT")?;
         }
-        self.conn.execute_batch(sql)?;
+        self.conn().execute_batch(sql)?;
         Ok(())
     }
 
@@ -735,44 +880,64 @@ impl Database {
         if self.autocommit == Autocommit::On {
             return Ok(());
         }
-        if !self.conn.is_autocommit() {
-            self.conn.execute_batch(how)?;
+        if !self.conn().is_autocommit() {
+            self.conn().execute_batch(how)?;
         }
         if self.autocommit == Autocommit::Off {
-            self.conn.execute_batch("BEGIN")?;
+            self.conn().execute_batch("BEGIN")?;
         }
         Ok(())
     }
 }
 
-/// Binds, steps to the end and collects rows. Also returns, for a write,
-/// the VM steps this run took (the cost estimate behind inline writes).
+/// One run of a prepared statement: its batch, and what the engine needs
+/// to remember after it.
+struct Run {
+    batch: Batch,
+    /// For a write, the VM steps this run took (the cost estimate behind
+    /// inline writes).
+    write_steps: Option<i32>,
+    /// For a query stopped at its first chunk, the row read ahead: the
+    /// statement stays positioned after it for the rest.
+    carry: Option<Vec<Value>>,
+}
+
+impl Run {
+    /// The batch, after keeping `stmt` live when rows remain to be read.
+    fn keep_rest<'conn>(
+        mut self,
+        stmt: rusqlite::CachedStatement<'conn>,
+        streams: &mut crate::stream::Streams<'conn>,
+    ) -> (Batch, Option<i32>) {
+        if let Some(carry) = self.carry {
+            let width = self.batch.width();
+            self.batch.stream = Some(streams.keep(stmt, width, self.batch.columns.clone(), carry));
+        }
+        (self.batch, self.write_steps)
+    }
+}
+
+/// Binds, steps and collects rows: to the end, or for a query given
+/// `first`, that many rows (see `Run::carry`).
 fn run_prepared(
     conn: &Connection,
     stmt: &mut rusqlite::Statement<'_>,
     sql: &str,
     params: &Params,
     named_by_position: NamedByPosition,
-) -> Result<(Batch, Option<i32>), SqlError> {
+    first: Option<usize>,
+) -> Result<Run, SqlError> {
     // SQLite counts VM steps per statement across executions: count this run
     // alone (for the inline budget and the write-cost estimate).
     stmt.reset_status(StatementStatus::VmStep);
     let mut deprecations = Vec::new();
     bind(stmt, params, named_by_position, &mut deprecations)?;
-    // The column count is read once the statement has stepped: a cached
-    // statement whose table changed shape is prepared again by that step,
-    // and before it still reports the old columns.
+    // Only a query's rows may be left for later: a write finishes its work
+    // (and an autocommit its transaction) before execute() returns.
+    let limit = first.filter(|_| stmt.readonly());
     let mut width = None;
     let mut cells = Vec::new();
-    {
-        let mut rows = stmt.raw_query();
-        while let Some(row) = rows.next()? {
-            let n = *width.get_or_insert_with(|| row.as_ref().column_count());
-            for i in 0..n {
-                cells.push(Value::from_ref(row.get_ref(i)?));
-            }
-        }
-    }
+    let carry = step_rows(stmt, &mut width, &mut cells, limit)?;
     let width = width.unwrap_or_else(|| stmt.column_count());
     let columns = if width > 0 { columns_of(stmt) } else { None };
     let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
@@ -783,8 +948,13 @@ fn run_prepared(
         rowcount,
         lastrowid: Some(conn.last_insert_rowid()),
         deprecations,
+        stream: None,
     };
-    Ok((batch, write_steps))
+    Ok(Run {
+        batch,
+        write_steps,
+        carry,
+    })
 }
 
 /// The statement's result columns (`None` when it has none).
@@ -924,17 +1094,17 @@ mod tests {
         let mut e = memory();
         e.execute("create table t (a integer)", &Params::empty())
             .unwrap();
-        assert!(e.conn.is_autocommit(), "DDL opens no transaction");
+        assert!(e.conn().is_autocommit(), "DDL opens no transaction");
         let b = e.execute("insert into t values (?)", &ints(&[1])).unwrap();
         assert_eq!(b.rowcount, 1);
         assert_eq!(b.lastrowid, Some(1));
-        assert!(!e.conn.is_autocommit());
+        assert!(!e.conn().is_autocommit());
         e.commit().unwrap();
-        assert!(e.conn.is_autocommit());
+        assert!(e.conn().is_autocommit());
         e.isolation_level = None;
         e.execute("insert into t values (2)", &Params::empty())
             .unwrap();
-        assert!(e.conn.is_autocommit(), "autocommit mode never begins");
+        assert!(e.conn().is_autocommit(), "autocommit mode never begins");
     }
 
     #[test]
@@ -1136,7 +1306,7 @@ mod tests {
             .unwrap();
         e.execute_script("insert into t values (2); insert into t values (3);")
             .unwrap();
-        assert!(e.conn.is_autocommit());
+        assert!(e.conn().is_autocommit());
         let b = e
             .execute("select count(*) from t", &Params::empty())
             .unwrap();
@@ -1149,22 +1319,25 @@ mod tests {
         e.execute("create table t (a integer)", &Params::empty())
             .unwrap();
         assert!(e
-            .execute_inline("insert into t values (1)", &Params::empty())
+            .execute_inline("insert into t values (1)", &Params::empty(), None)
             .unwrap()
             .is_none());
         e.execute("insert into t values (1)", &Params::empty())
             .unwrap();
         let b = e
-            .execute_inline("select a from t", &Params::empty())
+            .execute_inline("select a from t", &Params::empty(), None)
             .unwrap();
         assert_eq!(b.map(|b| b.cells), Some(vec![Value::Integer(1)]));
         let long = "with recursive c(x) as (select 1 union all select x + 1 from c limit 100000) select count(*) from c";
-        assert!(e.execute_inline(long, &Params::empty()).unwrap().is_none());
+        assert!(e
+            .execute_inline(long, &Params::empty(), None)
+            .unwrap()
+            .is_none());
         // The same statement runs to completion outside the budget, and the
         // transaction the insert opened survived the interrupted read.
         let b = e.execute(long, &Params::empty()).unwrap();
         assert_eq!(b.cells, vec![Value::Integer(100_000)]);
-        assert!(!e.conn.is_autocommit());
+        assert!(!e.conn().is_autocommit());
     }
 
     #[test]
@@ -1174,12 +1347,12 @@ mod tests {
             .unwrap();
         let fill = "insert into t with recursive c(x) as (select 1 union all select x + 1 from c where x < ?) select x from c";
         e.execute(fill, &ints(&[1])).unwrap();
-        assert!(e.execute_inline(fill, &ints(&[1])).unwrap().is_some());
+        assert!(e.execute_inline(fill, &ints(&[1]), None).unwrap().is_some());
         // Run with parameters that make it expensive: it runs here (a write is
         // never interrupted), and is sent to the thread from then on.
-        let b = e.execute_inline(fill, &ints(&[10_000])).unwrap();
+        let b = e.execute_inline(fill, &ints(&[10_000]), None).unwrap();
         assert_eq!(b.map(|b| b.rowcount), Some(10_000));
-        assert!(e.execute_inline(fill, &ints(&[1])).unwrap().is_none());
+        assert!(e.execute_inline(fill, &ints(&[1]), None).unwrap().is_none());
     }
 
     #[test]
@@ -1200,12 +1373,12 @@ mod tests {
             .unwrap();
         // Cheap, but in autocommit mode on a file it would wait for fsync.
         assert!(e
-            .execute_inline("insert into t values (1)", &Params::empty())
+            .execute_inline("insert into t values (1)", &Params::empty(), None)
             .unwrap()
             .is_none());
         e.isolation_level = Some(String::new());
         assert!(e
-            .execute_inline("insert into t values (1)", &Params::empty())
+            .execute_inline("insert into t values (1)", &Params::empty(), None)
             .unwrap()
             .is_some());
         drop(e);
@@ -1231,11 +1404,11 @@ mod tests {
         holder
             .execute("create table t (a)", &Params::empty())
             .unwrap();
-        holder.conn.execute_batch("begin exclusive").unwrap();
+        holder.conn().execute_batch("begin exclusive").unwrap();
         let mut waiter = open(Duration::from_secs(30));
         let start = std::time::Instant::now();
         assert!(waiter
-            .execute_inline("select * from t", &Params::empty())
+            .execute_inline("select * from t", &Params::empty(), None)
             .unwrap()
             .is_none());
         assert!(
@@ -1250,9 +1423,9 @@ mod tests {
             .unwrap_err();
         assert!(err.is_busy());
         assert!(start.elapsed() >= Duration::from_millis(150));
-        holder.conn.execute_batch("commit").unwrap();
+        holder.conn().execute_batch("commit").unwrap();
         assert!(waiter
-            .execute_inline("select * from t", &Params::empty())
+            .execute_inline("select * from t", &Params::empty(), None)
             .unwrap()
             .is_some());
         drop((holder, waiter, patient));
@@ -1264,7 +1437,7 @@ mod tests {
         let mut e = memory();
         // Thousands of short runs of one cached statement never trip the budget.
         for i in 0..5_000 {
-            let b = e.execute_inline("select ?", &ints(&[i])).unwrap();
+            let b = e.execute_inline("select ?", &ints(&[i]), None).unwrap();
             assert_eq!(b.map(|b| b.cells), Some(vec![Value::Integer(i)]));
         }
     }
@@ -1274,20 +1447,23 @@ mod tests {
         let mut e = memory();
         e.execute("create table t (a)", &Params::empty()).unwrap();
         e.set_autocommit(Autocommit::Off).unwrap();
-        assert!(!e.conn.is_autocommit());
+        assert!(!e.conn().is_autocommit());
         e.execute("insert into t values (1)", &Params::empty())
             .unwrap();
         e.commit().unwrap();
-        assert!(!e.conn.is_autocommit(), "commit opens the next transaction");
+        assert!(
+            !e.conn().is_autocommit(),
+            "commit opens the next transaction"
+        );
         e.execute("insert into t values (2)", &Params::empty())
             .unwrap();
         e.rollback().unwrap();
-        assert!(!e.conn.is_autocommit());
+        assert!(!e.conn().is_autocommit());
         e.set_autocommit(Autocommit::On).unwrap();
-        assert!(e.conn.is_autocommit());
+        assert!(e.conn().is_autocommit());
         e.execute("insert into t values (3)", &Params::empty())
             .unwrap();
-        assert!(e.conn.is_autocommit());
+        assert!(e.conn().is_autocommit());
         let b = e.execute("select a from t", &Params::empty()).unwrap();
         assert_eq!(b.cells, vec![Value::Integer(1), Value::Integer(3)]);
         assert_eq!(Autocommit::from_python(-1), Some(Autocommit::Legacy));

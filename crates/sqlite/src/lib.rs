@@ -3,6 +3,7 @@
 //! Pure Rust (no Python, checked by building without the `python` feature):
 //!
 //! - [`database`]: one rusqlite connection with `sqlite3`-module semantics;
+//! - [`stream`]: queries whose rows are still being read, chunk by chunk;
 //! - [`value`]: parameters and cells as plain values;
 //! - [`errors`]: engine errors and which `sqlite3` class each becomes;
 //! - [`library`]: which SQLite library the engine calls (the interpreter's,
@@ -15,10 +16,11 @@ mod api_names;
 pub mod database;
 pub mod errors;
 pub mod library;
+pub mod stream;
 pub mod value;
 
 #[cfg(feature = "python")]
 pub mod py;
 
 #[cfg(feature = "python")]
-pub use py::{sqlite_library, NativeConnection, Row, RowShape, SqliteBatch};
+pub use py::{sqlite_library, NativeConnection, Row, RowShape, RowStream, SqliteBatch};

@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from .._core import Completion, NativeConnection, RowShape, SqliteBatch
 from .context import Result, contextmanager
-from .cursor import Cursor, RowFactory
+from .cursor import REST_CHUNK, Cursor, RowFactory, _first_rows, read_rest
 from .dump import iterdump as _iterdump
 from .private_views import PendingQueueView, StdlibConnectionView, ThreadView
 
@@ -154,6 +154,9 @@ class Connection:
             )
         self._connector = connector
         self._iter_chunk_size = iter_chunk_size
+        # What a cursor's execute() reads at once: one iteration chunk (a
+        # chunk size of 0 or less means everything, as aiosqlite's does).
+        self._first_rows = _first_rows(iter_chunk_size)
         self._native: NativeConnection | None = None
         self._readers: list[NativeConnection] = []
         self._started = False
@@ -315,23 +318,36 @@ class Connection:
         return self._native
 
     def _submit(
-        self, sql: str, parameters: Any = None, shape: RowShape | None = None
+        self,
+        sql: str,
+        parameters: Any = None,
+        shape: RowShape | None = None,
+        first_rows: int | None = None,
     ) -> SqliteBatch | Completion[SqliteBatch]:
         """One statement with this connection's text factory and type
         detection (``shape``: rows as aioxide.sql objects): the one way into
         the native connection for ``execute()``, cursors and aioxide.sql.
-        The batch itself if it ran on this thread, else an awaitable."""
+        The batch itself if it ran on this thread, else an awaitable.
+
+        ``first_rows``: a query stops after that many rows and the batch's
+        ``more`` reads the rest, so a cursor holds one chunk at a time."""
         # _native_checked(), inlined: one call per statement, not two.
         native = self._native
         if native is None or self._closed:
             raise ValueError("no active connection")
-        return native.execute(sql, parameters, self._text_factory, self._detect_types, shape)
+        return native.execute(
+            sql, parameters, self._text_factory, self._detect_types, shape, first_rows
+        )
 
     def _execute_batch(
-        self, sql: str, parameters: Any = None, shape: RowShape | None = None
+        self,
+        sql: str,
+        parameters: Any = None,
+        shape: RowShape | None = None,
+        first_rows: int | None = None,
     ) -> Awaitable[SqliteBatch]:
         """``_submit``, awaited through :func:`settle`."""
-        return settle(self._submit(sql, parameters, shape))
+        return settle(self._submit(sql, parameters, shape, first_rows))
 
     def _check_open(self) -> None:
         if self._native is None or self._closed:
@@ -576,7 +592,7 @@ class _Execute(_Statement[Cursor]):
 
     def __await__(self) -> Generator[Any, None, Cursor]:
         conn = self._conn
-        result = conn._submit(self._sql, self._params)
+        result = conn._submit(self._sql, self._params, None, conn._first_rows)
         # settle(), inlined: delegating to its generator costs every
         # statement ~1,500 more instructions (+9% on a point select,
         # counted with callgrind), and this is the hot path.
@@ -627,16 +643,21 @@ class _ExecuteFetchall(_Statement[Iterable[Any]]):
 
     def __await__(self) -> Generator[Any, None, Iterable[Any]]:
         conn = self._conn
-        result = conn._submit(self._sql, self._params)
+        # In bounded chunks (see REST_CHUNK): a big result is never held
+        # twice, as engine cells and as Python rows.
+        result = conn._submit(self._sql, self._params, None, REST_CHUNK)
         if isinstance(result, SqliteBatch):
             batch = result
         else:
             batch = yield from result
+        rows = list(batch.rows)
+        if batch.more is not None:
+            batch = yield from read_rest(batch.more, rows)
         if conn._row_factory is None:
-            return list(batch.rows)
+            return rows
         # Row factories are called with the cursor, as the stdlib's are.
         cursor = Cursor._from_batch(conn, batch)
-        return cursor._shape(list(batch.rows))
+        return cursor._shape(rows)
 
 
 class _LastRowId:
@@ -644,6 +665,7 @@ class _LastRowId:
 
     description = (("last_insert_rowid()", None, None, None, None, None, None),)
     rowcount = -1
+    more = None
 
     def __init__(self, rowid: int | None) -> None:
         self.rows = [(rowid,)]

@@ -81,6 +81,9 @@ pub struct SqliteBatch {
     rowcount: i64,
     #[pyo3(get)]
     lastrowid: Option<i64>,
+    /// The query's remaining rows, when this batch is not all of them.
+    #[pyo3(get)]
+    more: Option<Py<super::stream::RowStream>>,
 }
 
 #[pymethods]
@@ -142,7 +145,13 @@ impl Conversion {
     }
 }
 
-pub(super) fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyResult<Py<PyAny>> {
+/// A batch as Python's `SqliteBatch`; `more` is the stream of the rest.
+pub(super) fn batch_to_py(
+    py: Python<'_>,
+    batch: Batch,
+    how: &Conversion,
+    more: Option<Py<super::stream::RowStream>>,
+) -> PyResult<Py<PyAny>> {
     for message in &batch.deprecations {
         let text = std::ffi::CString::new(message.as_str())
             .map_err(|_| pyo3::exceptions::PyValueError::new_err("warning text with a NUL"))?;
@@ -213,6 +222,7 @@ pub(super) fn batch_to_py(py: Python<'_>, batch: Batch, how: &Conversion) -> PyR
             names,
             rowcount: batch.rowcount,
             lastrowid: batch.lastrowid,
+            more,
         },
     )?
     .into_any())

@@ -21,6 +21,7 @@ use super::callbacks::{authorizer_trampoline, py_callback_error, py_to_value};
 use super::cells::{batch_to_py, value_to_py, Conversion, TextMode};
 use super::functions;
 use super::params::params_from_py;
+use super::stream::first_batch_to_py;
 use crate::database::{
     check_isolation_level, Autocommit, Batch, Database, ManyRules, NamedByPosition, OpenOptions,
 };
@@ -45,9 +46,9 @@ struct Shared {
 impl Shared {
     fn snapshot(&self, db: &Database) {
         self.in_transaction
-            .store(!db.conn.is_autocommit(), Ordering::Release);
+            .store(!db.conn().is_autocommit(), Ordering::Release);
         self.total_changes
-            .store(db.conn.total_changes(), Ordering::Release);
+            .store(db.conn().total_changes(), Ordering::Release);
     }
 }
 
@@ -104,12 +105,60 @@ impl NativeConnection {
 }
 
 impl NativeConnection {
+    /// Queues the next chunk of a query's remaining rows (`RowStream`)
+    /// into `inbox`; `done` takes it from there on the loop thread.
+    ///
+    /// A cancelled fetch does not interrupt the statement (which would end
+    /// the query for good): the chunk is read, waits in the inbox, and the
+    /// next fetch hands it over. aiosqlite cannot stop a fetch either.
+    pub(super) fn fetch_stream(
+        &self,
+        py: Python<'_>,
+        id: u64,
+        limit: Option<usize>,
+        inbox: Arc<Mutex<super::stream::Inbox>>,
+        done: impl FnOnce(Python<'_>, ()) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Py<Completion>> {
+        self.submit_with(
+            py,
+            false,
+            move |thread, _| {
+                let chunk = database_of(thread).and_then(|db| db.fetch_stream(id, limit));
+                inbox.locked().push_back(chunk);
+                Ok(())
+            },
+            done,
+        )
+    }
+
+    /// Lets go of a query's remaining rows (`RowStream`): at once when the
+    /// connection is idle, else behind whatever is queued (and before
+    /// anything after it, inline or not: the job counts as pending). A
+    /// connection already stopped has dropped them anyway.
+    pub(super) fn end_stream(&self, id: u64) {
+        if self.worker.pending() == 0 {
+            // Never waits: the worker holds the lock while it runs a job.
+            if let Ok(mut thread) = self.cell.try_lock() {
+                if let Some(db) = thread.db.as_mut() {
+                    db.end_stream(id);
+                }
+                return;
+            }
+        }
+        let _ = self.worker.run_counted(move |cell| {
+            if let Some(db) = cell.locked().db.as_mut() {
+                db.end_stream(id);
+            }
+        });
+    }
+
     /// Runs a statement on this (the caller's) thread when nothing is queued
     /// ahead of it and it fits the inline budget. `None`: queue it instead.
     fn try_inline(
         &self,
         sql: &str,
         params: &crate::value::Params,
+        first: Option<usize>,
     ) -> Option<Result<Batch, SqlError>> {
         if self.shared.inline_disabled.load(Ordering::Acquire) || self.worker.pending() != 0 {
             return None;
@@ -118,7 +167,7 @@ impl NativeConnection {
         let mut thread = self.cell.try_lock().ok()?;
         let db = thread.db.as_mut()?;
         db.isolation_level = self.shared.isolation_level.locked().clone();
-        let result = db.execute_inline(sql, params);
+        let result = db.execute_inline(sql, params, first);
         self.shared.snapshot(db);
         match result {
             Ok(Some(batch)) => Some(Ok(batch)),
@@ -168,21 +217,35 @@ impl NativeConnection {
         op: impl FnOnce(&mut Thread, &Ticket) -> Result<T, SqlError> + Send + 'static,
         done: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
     ) -> PyResult<Py<Completion>> {
+        self.submit_with(py, true, op, done)
+    }
+
+    /// `submit`; `interrupt_on_cancel`: whether a caller cancelling while
+    /// the operation runs interrupts the statement it is stepping.
+    fn submit_with<T: Send + 'static>(
+        &self,
+        py: Python<'_>,
+        interrupt_on_cancel: bool,
+        op: impl FnOnce(&mut Thread, &Ticket) -> Result<T, SqlError> + Send + 'static,
+        done: impl FnOnce(Python<'_>, T) -> PyResult<Py<PyAny>> + Send + 'static,
+    ) -> PyResult<Py<Completion>> {
         let shared = self.shared.clone();
         let op_id = shared.next_op.fetch_add(1, Ordering::Relaxed) + 1;
         self.worker
             .submit(py, move |cell, ticket| {
                 let mut thread = cell.locked();
                 let thread = &mut *thread;
-                let interrupt_on_cancel = shared.clone();
-                ticket.on_cancel(move || {
-                    let running = interrupt_on_cancel.running.locked();
-                    if *running == op_id {
-                        if let Some(handle) = &*interrupt_on_cancel.interrupt.locked() {
-                            handle.interrupt();
+                if interrupt_on_cancel {
+                    let shared = shared.clone();
+                    ticket.on_cancel(move || {
+                        let running = shared.running.locked();
+                        if *running == op_id {
+                            if let Some(handle) = &*shared.interrupt.locked() {
+                                handle.interrupt();
+                            }
                         }
-                    }
-                });
+                    });
+                }
                 *shared.running.locked() = op_id;
                 if let Some(db) = thread.db.as_mut() {
                     db.isolation_level = shared.isolation_level.locked().clone();
@@ -281,7 +344,7 @@ impl NativeConnection {
                     return Err(SqlError::programming("the connection is already open"));
                 }
                 let db = Database::open(&options)?;
-                *shared.interrupt.locked() = Some(db.conn.get_interrupt_handle());
+                *shared.interrupt.locked() = Some(db.conn().get_interrupt_handle());
                 thread.db = Some(db);
                 Ok(())
             },
@@ -295,20 +358,26 @@ impl NativeConnection {
     /// `Completion` resolving to it.
     ///
     /// `shape` (a `RowShape`, from aioxide.sql) makes each row the user's
-    /// object directly, without a tuple in between.
-    #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0, shape=None))]
+    /// object directly, without a tuple in between. With `first_rows`, a
+    /// query collects at most that many rows; if it has more, the batch's
+    /// `more` (a `RowStream`) reads the rest from the statement, which stays
+    /// open meanwhile (as a stdlib cursor's does).
+    #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0, shape=None, first_rows=None))]
+    #[allow(clippy::too_many_arguments)] // the Python signature, one per option
     fn execute(
-        &self,
-        py: Python<'_>,
+        slf: &Bound<'_, Self>,
         sql: String,
         parameters: Option<&Bound<'_, PyAny>>,
         text_factory: Option<&Bound<'_, PyAny>>,
         detect_types: u32,
         shape: Option<&Bound<'_, PyAny>>,
+        first_rows: Option<usize>,
     ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let this = slf.get();
         let params = match params_from_py(parameters) {
             Ok(params) => params,
-            Err(unbindable) => return self.prepare_then_fail(py, sql, unbindable),
+            Err(unbindable) => return this.prepare_then_fail(py, sql, unbindable),
         };
         let how = Conversion {
             text: TextMode::from_py(text_factory),
@@ -318,28 +387,24 @@ impl NativeConnection {
                 .transpose()?,
         };
         // Done on this thread: hand back the batch itself, not an awaitable.
-        if let Some(batch) = self.try_inline(&sql, &params) {
+        if let Some(batch) = this.try_inline(&sql, &params, first_rows) {
             return match batch {
-                Ok(batch) => batch_to_py(py, batch, &how),
+                Ok(batch) => first_batch_to_py(py, slf.clone().unbind(), batch, how),
                 Err(err) => Err(err.into_pyerr(py)),
             };
         }
-        if let Some(reader) = self.idle_reader_for(py, &sql) {
-            return reader
-                .get()
-                .submit(
-                    py,
-                    move |thread, _| database_of(thread)?.execute(&sql, &params),
-                    move |py, batch| batch_to_py(py, batch, &how),
-                )
-                .map(Py::into_any);
-        }
-        self.submit(
-            py,
-            move |thread, _| database_of(thread)?.execute(&sql, &params),
-            move |py, batch| batch_to_py(py, batch, &how),
-        )
-        .map(Py::into_any)
+        let (target, owner) = match this.idle_reader_for(py, &sql) {
+            Some(reader) => (reader.clone_ref(py), reader),
+            None => (slf.clone().unbind(), slf.clone().unbind()),
+        };
+        target
+            .get()
+            .submit(
+                py,
+                move |thread, _| database_of(thread)?.execute_chunked(&sql, &params, first_rows),
+                move |py, batch| first_batch_to_py(py, owner, batch, how),
+            )
+            .map(Py::into_any)
     }
 
     /// Runs one statement per parameter set, in one hop.
@@ -361,7 +426,7 @@ impl NativeConnection {
         self.submit(
             py,
             move |thread, _| database_of(thread)?.execute_many(&sql, &sets, rules),
-            |py, batch| batch_to_py(py, batch, &Conversion::plain()),
+            |py, batch| batch_to_py(py, batch, &Conversion::plain(), None),
         )
     }
 
@@ -390,7 +455,7 @@ impl NativeConnection {
             move |thread, _| {
                 shared.interrupt.locked().take();
                 if let Some(db) = thread.db.take() {
-                    db.conn.close().map_err(|(_, e)| SqlError::from(e))?;
+                    db.close()?;
                 }
                 thread.authorizer = None;
                 Ok(())
@@ -495,7 +560,7 @@ impl NativeConnection {
             if deterministic {
                 flags |= FunctionFlags::SQLITE_DETERMINISTIC;
             }
-            db.conn
+            db.conn()
                 .create_scalar_function(name.as_str(), narg, flags, move |ctx| {
                     Python::try_attach(|py| {
                         let args = (0..ctx.len())
@@ -529,8 +594,8 @@ impl NativeConnection {
     ) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |db| {
             match aggregate_class {
-                None => db.conn.remove_function(name.as_str(), n_arg)?,
-                Some(class) => db.conn.create_aggregate_function(
+                None => db.conn().remove_function(name.as_str(), n_arg)?,
+                Some(class) => db.conn().create_aggregate_function(
                     name.as_str(),
                     n_arg,
                     FunctionFlags::SQLITE_UTF8,
@@ -552,8 +617,8 @@ impl NativeConnection {
     ) -> PyResult<Py<Completion>> {
         self.submit_unit(py, move |db| {
             match aggregate_class {
-                None => db.conn.remove_function(name.as_str(), num_params)?,
-                Some(class) => db.conn.create_window_function(
+                None => db.conn().remove_function(name.as_str(), num_params)?,
+                Some(class) => db.conn().create_window_function(
                     name.as_str(),
                     num_params,
                     FunctionFlags::SQLITE_UTF8,
@@ -633,7 +698,7 @@ impl NativeConnection {
                 // close after the connection is closed).
                 let rc = unsafe {
                     ffi::sqlite3_set_authorizer(
-                        db.conn.handle(),
+                        db.conn().handle(),
                         boxed.as_ref().map(|_| authorizer_trampoline as _),
                         ctx,
                     )
@@ -673,8 +738,7 @@ impl NativeConnection {
             py,
             move |thread, _| {
                 let db = database_of(thread)?;
-                let data = db.conn.serialize(name.as_str())?;
-                Ok(data.to_vec())
+                db.serialize(name.as_str())
             },
             |py, data| Ok(PyBytes::new(py, &data).into_any().unbind()),
         )
@@ -687,14 +751,7 @@ impl NativeConnection {
         self.submit_unit(py, move |db| {
             let mut image = rusqlite::Connection::open_in_memory()?;
             image.deserialize_read_exact("main", std::io::Cursor::new(&data), data.len(), true)?;
-            let backup = rusqlite::backup::Backup::new_with_names(
-                &image,
-                "main",
-                &mut db.conn,
-                name.as_str(),
-            )?;
-            backup.run_to_completion(1 << 20, Duration::ZERO, None)?;
-            Ok(())
+            db.restore_from(&image, name.as_str())
         })
     }
 

@@ -10,6 +10,7 @@
 //! - [`callbacks`], [`functions`]: what SQLite calls back into Python
 //!   through (user functions, aggregates, windows, the authorizer);
 //! - [`errors`]: engine errors raised as the `sqlite3` exception classes;
+//! - [`stream`]: `RowStream`, the rows of a query still inside SQLite;
 //! - [`row`]: the native `Row`; [`row_shape`]: rows as the user's objects
 //!   (`RowShape`, for aioxide.sql);
 //! - [`library`]: which SQLite library the interpreter has, and
@@ -25,9 +26,11 @@ pub mod library;
 pub mod params;
 pub mod row;
 pub mod row_shape;
+pub mod stream;
 
 pub use cells::SqliteBatch;
 pub use connection::NativeConnection;
 pub use library::sqlite_library;
 pub use row::Row;
 pub use row_shape::RowShape;
+pub use stream::RowStream;

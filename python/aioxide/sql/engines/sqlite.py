@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 from ... import sqlite as aiosqlite
 from ..._core import SQL_CODES
+from ...sqlite.cursor import REST_CHUNK
 from ..mapping import TEXT_STORED, RowPlan
 from .base import Connection
 from .sql import SqlEngine
@@ -57,5 +58,6 @@ class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
         # The engine builds the rows as objects while converting them.
         conn = self._live()
         shape = None if plan is None else plan.shape
-        batch = await conn._execute_batch(sql, params, shape)
+        # A big result comes in bounded chunks (the cursor reads the rest).
+        batch = await conn._execute_batch(sql, params, shape, REST_CHUNK)
         return aiosqlite.Cursor._from_batch(conn, batch), plan is not None
