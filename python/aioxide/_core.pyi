@@ -21,6 +21,7 @@ __all__ = [
     "Comparison",
     "Completion",
     "EchoWorker",
+    "ExecuteCall",
     "GitHistory",
     "NativeConnection",
     "NativeIter",
@@ -37,6 +38,7 @@ __all__ = [
     "Step",
     "TableJoin",
     "__version__",
+    "execute_call",
     "native_accumulate",
     "native_batched",
     "native_chain",
@@ -61,6 +63,7 @@ __all__ = [
     "sql_render_clause",
     "sql_render_join",
     "sql_render_raw",
+    "sqlite_cursor_hooks",
     "sqlite_library",
 ]
 
@@ -128,6 +131,35 @@ class SqliteBatch:
     def more(self) -> RowStream | None:
         """The query's remaining rows, when this batch is not all of them."""
 
+@final
+class ExecuteCall:
+    """``Connection.execute()``'s result: awaited, runs the statement and
+    makes the cursor; also an async context manager closing that cursor."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __next__(self) -> Any: ...
+    def send(self, value: Any, /) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+    def __aenter__(self) -> Self: ...
+    def __aexit__(self, _exc_type: Any = None, _exc: Any = None, _tb: Any = None) -> Any: ...
+
+def execute_call(
+    conn: Any,
+    sql: Any,
+    parameters: Any,
+    text_factory: Any,
+    detect_types: int,
+    first_rows: int | None,
+    rows: bool,
+) -> ExecuteCall:
+    """A new ExecuteCall (what ``Connection.execute`` returns; with ``rows``,
+    what ``execute_fetchall`` returns)."""
+
+def sqlite_cursor_hooks(
+    from_batch: Callable[..., Any], rows_of: Callable[..., Any], done: Any
+) -> None:
+    """Registers how ExecuteCall makes cursors and finishes ``async with``."""
 @final
 class RowStream:
     """The rest of a query's rows, still inside SQLite (its statement open)."""

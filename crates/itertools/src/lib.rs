@@ -1,14 +1,12 @@
 //! Native async-iterator combinators for `aioxide.itertools`.
 //!
 //! - `depth`: the bound on native iterators stepping one another.
-//! - [`drive`]: advancing Python awaitables from Rust (`PyIter_Send`).
 //! - [`source`]: sync, async and native item sources.
 //! - [`native`]: the combinator state machine and its `__anext__` awaitable.
 //! - `gil_cell`: the iterator state's GIL-guarded cell (a plain borrow flag).
 //! - `send_slot`: the `am_send` slot that hands values over without `StopIteration`.
 
 mod depth;
-pub mod drive;
 mod gil_cell;
 pub mod native;
 mod send_slot;
@@ -279,7 +277,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NativeIter>()?;
     send_slot::install_anext(&m.py().get_type::<NativeIter>());
     m.add_class::<native::Step>()?;
-    send_slot::install(&m.py().get_type::<native::Step>());
+    send_slot::install(m.py())?;
     m.add_class::<native::Ready>()?;
     m.add_function(wrap_pyfunction!(native_map, m)?)?;
     m.add_function(wrap_pyfunction!(native_filterfalse, m)?)?;

@@ -12,9 +12,9 @@ use pyo3::types::PyTuple;
 use pyo3::{PyTraverseError, PyVisit};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::drive::{classify, send, Called, Poll, Resume};
 use crate::gil_cell::{GilCell, GilRefMut};
 use crate::source::Source;
+use aioxide_bridge::drive::{classify, send, Called, Poll, Resume};
 
 /// What a combinator does with each item.
 pub enum Op {

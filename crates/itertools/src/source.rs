@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 use pyo3::{intern, PyTraverseError, PyVisit};
 
 use crate::depth::Layer;
-use crate::drive::{awaitable_iter_or, send, Poll, Resume};
 use crate::native::NativeIter;
+use aioxide_bridge::drive::{awaitable_iter_or, send, Poll, Resume};
 
 pub enum Source {
     Sync(Py<PyAny>),

@@ -55,6 +55,10 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_sqlite::NativeConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
     m.add_class::<aioxide_sqlite::RowStream>()?;
+    m.add_class::<aioxide_sqlite::ExecuteCall>()?;
+    aioxide_bridge::slots::install_step::<aioxide_sqlite::ExecuteCall>(m.py())?;
+    m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_cursor_hooks, m)?)?;
+    m.add_function(wrap_pyfunction!(aioxide_sqlite::new_execute_call, m)?)?;
     m.add_class::<aioxide_sqlite::Row>()?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_library, m)?)?;
     aioxide_itertools::register(m)?;

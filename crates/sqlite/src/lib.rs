@@ -23,4 +23,7 @@ pub mod value;
 pub mod py;
 
 #[cfg(feature = "python")]
-pub use py::{sqlite_library, NativeConnection, Row, RowShape, RowStream, SqliteBatch};
+pub use py::{
+    new_execute_call, sqlite_cursor_hooks, sqlite_library, ExecuteCall, NativeConnection, Row,
+    RowShape, RowStream, SqliteBatch,
+};

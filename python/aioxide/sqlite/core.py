@@ -14,12 +14,20 @@ import sys
 import tempfile
 import types
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, cast
 
-from .._core import Completion, NativeConnection, RowShape, SqliteBatch
+from .._core import (
+    Completion,
+    ExecuteCall,
+    NativeConnection,
+    RowShape,
+    SqliteBatch,
+    execute_call,
+    sqlite_cursor_hooks,
+)
 from .context import Result, contextmanager
 from .cursor import REST_CHUNK, Cursor, RowFactory, _first_rows, read_rest
 from .dump import iterdump as _iterdump
@@ -122,8 +130,8 @@ def settle(result: SqliteBatch | Completion[SqliteBatch]) -> Generator[Any, None
     the connection thread (a ``Completion`` comes back). This is the one
     place that tells the two apart; everything that executes a statement
     goes through it, via ``Connection._execute_batch`` — except
-    ``Connection.execute()``'s own awaitable, the hot path, which has these
-    three lines inlined (see ``_Execute.__await__``).
+    ``Connection.execute()``'s own awaitable, the hot path, which is native
+    (``ExecuteCall``).
     """
     if isinstance(result, SqliteBatch):
         return result
@@ -387,7 +395,11 @@ class Connection:
 
     def execute(self, sql: str, parameters: Any = None) -> Result[Cursor]:
         """Execute one statement; returns a cursor over its rows."""
-        return _Execute(self, sql, parameters)
+        # The native call is that Result (a coroutine and context manager).
+        call = execute_call(
+            self, sql, parameters, self._text_factory, self._detect_types, self._first_rows, False
+        )
+        return cast("Result[Cursor]", call)
 
     @contextmanager
     async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
@@ -398,7 +410,10 @@ class Connection:
 
     def execute_fetchall(self, sql: str, parameters: Any = None) -> Result[Iterable[Any]]:
         """Execute a statement and return all its rows, in one hop."""
-        return _ExecuteFetchall(self, sql, parameters)
+        call = execute_call(
+            self, sql, parameters, self._text_factory, self._detect_types, REST_CHUNK, True
+        )
+        return cast("Result[Iterable[Any]]", call)
 
     @contextmanager
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:
@@ -565,64 +580,6 @@ class Connection:
 _T = TypeVar("_T")
 
 
-class _Statement(Result[_T]):
-    """One statement to run when awaited: no coroutine, just the generator
-    of the subclass's ``__await__`` (driven by ``send`` when a task runs it)."""
-
-    __slots__ = ("_conn", "_params", "_sql")
-
-    def __init__(self, conn: Connection, sql: str, parameters: Any) -> None:
-        self._coro = None
-        self._obj = None
-        self._conn = conn
-        self._sql = sql
-        self._params = parameters
-
-    def _steps(self) -> Any:
-        if self._coro is None:
-            self._coro = self.__await__()
-        return self._coro
-
-
-class _Execute(_Statement[Cursor]):
-    """``Connection.execute()``'s result: the hot path, one generator that
-    awaits the native and wraps the rows in a cursor."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, Cursor]:
-        conn = self._conn
-        result = conn._submit(self._sql, self._params, None, conn._first_rows)
-        # settle(), inlined: delegating to its generator costs every
-        # statement ~1,500 more instructions (+9% on a point select,
-        # counted with callgrind), and this is the hot path.
-        if isinstance(result, SqliteBatch):
-            cursor = Cursor._from_batch(conn, result)
-        else:
-            batch: SqliteBatch = yield from result
-            cursor = Cursor._from_batch(conn, batch)
-        self._obj = cursor  # for __aexit__
-        return cursor
-
-    # `async with db.execute(...) as cursor`: entering awaits this object
-    # itself and leaving closes the cursor in place, with no coroutine of
-    # their own (two coroutines cost ~16,000 instructions per statement,
-    # more than the statement; callgrind, benchmarks/instructions.py).
-    def __aenter__(self) -> Any:
-        return self
-
-    def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Any:
-        cursor = self._obj
-        if cursor is not None:
-            cursor._close_now()
-        return _DONE
-
-
 class _Done:
     """An awaitable that is already finished (its result is None)."""
 
@@ -635,29 +592,18 @@ class _Done:
 _DONE = _Done()
 
 
-class _ExecuteFetchall(_Statement[Iterable[Any]]):
-    """``Connection.execute_fetchall()``'s result: the rows of one statement,
-    without a cursor in between unless a row factory needs one."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, Iterable[Any]]:
-        conn = self._conn
-        # In bounded chunks (see REST_CHUNK): a big result is never held
-        # twice, as engine cells and as Python rows.
-        result = conn._submit(self._sql, self._params, None, REST_CHUNK)
-        if isinstance(result, SqliteBatch):
-            batch = result
-        else:
-            batch = yield from result
-        rows = list(batch.rows)
-        if batch.more is not None:
-            batch = yield from read_rest(batch.more, rows)
-        if conn._row_factory is None:
-            return rows
-        # Row factories are called with the cursor, as the stdlib's are.
-        cursor = Cursor._from_batch(conn, batch)
-        return cursor._shape(rows)
+async def _rows_of(conn: Connection, batch: SqliteBatch) -> list[Any]:
+    """``execute_fetchall``'s result when the native call cannot give the
+    batch's rows as they are: more to read (in ``REST_CHUNK``s: a big
+    result is never held twice, as engine cells and as Python rows), or a
+    row factory to apply (called with a cursor, as the stdlib's are)."""
+    rows = list(batch.rows)
+    if batch.more is not None:
+        batch = await read_rest(batch.more, rows)
+    if conn._row_factory is None:
+        return rows
+    cursor = Cursor._from_batch(conn, batch)
+    return cursor._shape(rows)
 
 
 class _LastRowId:
@@ -698,3 +644,13 @@ def connect(
     else:
         location = str(database)
     return Connection(_Opener(location, kwargs), iter_chunk_size)
+
+
+# `Connection.execute()` and `execute_fetchall()` return the native
+# ExecuteCall: a coroutine (for asyncio.gather / create_task and isinstance
+# checks) and an async context manager, stepped without a generator or
+# StopIteration per statement. It makes cursors with Cursor._from_batch,
+# leaves `async with` with _DONE, and hands execute_fetchall's uncommon
+# cases (rows still to read, a row factory) to _rows_of.
+Coroutine.register(ExecuteCall)
+sqlite_cursor_hooks(Cursor._from_batch, _rows_of, _DONE)

@@ -86,6 +86,13 @@ pub struct SqliteBatch {
     more: Option<Py<super::stream::RowStream>>,
 }
 
+impl SqliteBatch {
+    /// The rows, when they are all of the query's (no `more` to read).
+    pub(super) fn all_rows(&self, py: Python<'_>) -> Option<Py<PyList>> {
+        self.more.is_none().then(|| self.rows.clone_ref(py))
+    }
+}
+
 #[pymethods]
 impl SqliteBatch {
     /// DB-API `description`: a 7-tuple per column (name, then six Nones), or

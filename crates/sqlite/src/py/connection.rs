@@ -364,7 +364,7 @@ impl NativeConnection {
     /// open meanwhile (as a stdlib cursor's does).
     #[pyo3(signature = (sql, parameters=None, text_factory=None, detect_types=0, shape=None, first_rows=None))]
     #[allow(clippy::too_many_arguments)] // the Python signature, one per option
-    fn execute(
+    pub(super) fn execute(
         slf: &Bound<'_, Self>,
         sql: String,
         parameters: Option<&Bound<'_, PyAny>>,

@@ -10,6 +10,7 @@
 //! - [`callbacks`], [`functions`]: what SQLite calls back into Python
 //!   through (user functions, aggregates, windows, the authorizer);
 //! - [`errors`]: engine errors raised as the `sqlite3` exception classes;
+//! - [`execute_call`]: `ExecuteCall`, the awaitable `Connection.execute()` returns;
 //! - [`stream`]: `RowStream`, the rows of a query still inside SQLite;
 //! - [`row`]: the native `Row`; [`row_shape`]: rows as the user's objects
 //!   (`RowShape`, for aioxide.sql);
@@ -21,6 +22,7 @@ mod cells;
 pub mod connection;
 pub mod convert;
 pub mod errors;
+pub mod execute_call;
 pub mod functions;
 pub mod library;
 pub mod params;
@@ -30,6 +32,7 @@ pub mod stream;
 
 pub use cells::SqliteBatch;
 pub use connection::NativeConnection;
+pub use execute_call::{new_execute_call, sqlite_cursor_hooks, ExecuteCall};
 pub use library::sqlite_library;
 pub use row::Row;
 pub use row_shape::RowShape;

@@ -1,0 +1,345 @@
+//! `ExecuteCall`: what `Connection.execute()` returns — aiosqlite's
+//! "coroutine that is also an async context manager", natively.
+//!
+//! Awaiting it runs the statement (on this thread when it cannot block, the
+//! batch then comes straight back) and makes the cursor. It is stepped
+//! through `am_send`, so a statement that ran inline costs the `await` no
+//! generator, no coroutine and no `StopIteration`; one queued to the
+//! connection thread is awaited through its `Completion`, the way `yield
+//! from` would. `async with` enters by awaiting the same object and leaves
+//! by closing the cursor in place (closing needs no I/O).
+
+use aioxide_bridge::completion::exception_from;
+use aioxide_bridge::drive::{self, Poll, Resume};
+use aioxide_bridge::slots::{SendStep, Sent};
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyValueError};
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use super::cells::SqliteBatch;
+use super::connection::NativeConnection;
+
+/// The Python side's pieces an `ExecuteCall` needs, registered once by
+/// `aioxide.sqlite.core` (`sqlite_cursor_hooks`): the cursor maker
+/// (`Cursor._from_batch`) and the finished awaitable `__aexit__` returns.
+/// (Made natively, with C-API attribute stores, a cursor cost more than
+/// the interpreter's specialised stores in `_from_batch`: +900
+/// instructions per statement under callgrind.)
+struct Hooks {
+    from_batch: Py<PyAny>,
+    /// `execute_fetchall`'s slow path (more rows to read, or a row
+    /// factory): a coroutine function of (connection, first batch).
+    rows_of: Py<PyAny>,
+    done: Py<PyAny>,
+}
+
+static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
+
+fn hooks(py: Python<'_>) -> PyResult<&Hooks> {
+    HOOKS.get(py).ok_or_else(|| {
+        PyRuntimeError::new_err("aioxide.sqlite is not initialised (sqlite_cursor_hooks)")
+    })
+}
+
+/// Registers the cursor maker and the finished awaitable (once; later
+/// calls, as from a module reload, keep the first).
+#[pyfunction]
+pub fn sqlite_cursor_hooks(
+    py: Python<'_>,
+    from_batch: Py<PyAny>,
+    rows_of: Py<PyAny>,
+    done: Py<PyAny>,
+) {
+    let _ = HOOKS.set(
+        py,
+        Hooks {
+            from_batch,
+            rows_of,
+            done,
+        },
+    );
+}
+
+enum State {
+    NotStarted,
+    /// Queued to the connection thread: its `Completion`.
+    Waiting(Py<PyAny>),
+    /// Awaiting the Python slow path that makes the result from the batch.
+    Finishing(Py<PyAny>),
+    Finished,
+}
+
+/// What the await evaluates to.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Gives {
+    /// A cursor over the rows (`Connection.execute`).
+    Cursor,
+    /// The rows themselves (`Connection.execute_fetchall`).
+    Rows,
+}
+
+/// What to run: the statement and the connection's settings for it (as
+/// `Connection._submit` passes them).
+struct Call {
+    conn: Py<PyAny>,
+    sql: Py<PyAny>,
+    parameters: Option<Py<PyAny>>,
+    text_factory: Py<PyAny>,
+    detect_types: u32,
+    first_rows: Option<usize>,
+    gives: Gives,
+}
+
+/// One `Connection.execute(sql, parameters)` (or `execute_fetchall`), run
+/// when awaited.
+#[pyclass(module = "aioxide._core")]
+pub struct ExecuteCall {
+    call: Call,
+    state: State,
+    /// The cursor it made, for `__aexit__` to close.
+    cursor: Option<Py<PyAny>>,
+}
+
+/// Starts the statement: the batch if it ran here, else the `Completion`
+/// to await.
+fn start(py: Python<'_>, call: &Call) -> PyResult<Started> {
+    let conn = call.conn.bind(py);
+    // Connection._submit's check, when awaited.
+    let native = conn.getattr(intern!(py, "_native"))?;
+    if native.is_none() || conn.getattr(intern!(py, "_closed"))?.is_truthy()? {
+        return Err(PyValueError::new_err("no active connection"));
+    }
+    let native = native.cast::<NativeConnection>()?;
+    let parameters = call.parameters.as_ref().map(|p| p.bind(py));
+    let result = NativeConnection::execute(
+        native,
+        call.sql.bind(py).extract()?,
+        parameters.filter(|p| !p.is_none()),
+        Some(call.text_factory.bind(py)),
+        call.detect_types,
+        None,
+        call.first_rows,
+    )?;
+    if result.bind(py).is_instance_of::<SqliteBatch>() {
+        Ok(Started::Ran(result))
+    } else {
+        Ok(Started::Queued(result))
+    }
+}
+
+impl ExecuteCall {
+    /// What the await gives for `batch`: the cursor over it (as
+    /// `Cursor._from_batch` makes it, kept for `__aexit__`), or its rows.
+    fn finish(slf: &Bound<'_, Self>, batch: Py<PyAny>) -> PyResult<Sent> {
+        let py = slf.py();
+        let (conn, gives) = {
+            let this = slf.borrow();
+            (this.call.conn.clone_ref(py), this.call.gives)
+        };
+        if gives == Gives::Rows {
+            // The common case natively: every row came back, no row factory
+            // (the list is the batch's own, which nothing else holds).
+            let rows = batch.bind(py).cast::<SqliteBatch>()?.get().all_rows(py);
+            if let Some(rows) = rows {
+                if conn.getattr(py, intern!(py, "_row_factory"))?.is_none(py) {
+                    return Ok(Sent::Return(rows.into_any()));
+                }
+            }
+            let finishing = hooks(py)?.rows_of.call1(py, (conn, batch))?;
+            let iter = drive::awaitable_iter(finishing.into_bound(py))?.unbind();
+            return ExecuteCall::drive(slf, iter, true, Resume::Start);
+        }
+        let cursor = hooks(py)?.from_batch.call1(py, (conn, batch))?;
+        slf.borrow_mut().cursor = Some(cursor.clone_ref(py));
+        Ok(Sent::Return(cursor))
+    }
+
+    /// Advances what the call awaits: the statement's `Completion`, or
+    /// (`finishing`) the slow path making the result.
+    fn drive(
+        slf: &Bound<'_, Self>,
+        waiting: Py<PyAny>,
+        finishing: bool,
+        resume: Resume,
+    ) -> PyResult<Sent> {
+        let py = slf.py();
+        match drive::send(py, waiting.bind(py), resume) {
+            Poll::Pending(future) => {
+                slf.borrow_mut().state = if finishing {
+                    State::Finishing(waiting)
+                } else {
+                    State::Waiting(waiting)
+                };
+                Ok(Sent::Yield(future))
+            }
+            Poll::Ready(value) if finishing => Ok(Sent::Return(value)),
+            Poll::Ready(batch) => ExecuteCall::finish(slf, batch),
+            Poll::Done => Err(PyRuntimeError::new_err(
+                "the statement ended without a result",
+            )),
+            Poll::Err(err) => Err(*err),
+        }
+    }
+
+    /// One step, resumed as the task resumed it. No borrow of the object is
+    /// held while Python code runs (adapters, converters, the cursor maker).
+    fn step(slf: &Bound<'_, Self>, resume: Resume) -> PyResult<Sent> {
+        let py = slf.py();
+        let (waiting, finishing) = {
+            let mut this = slf.borrow_mut();
+            match std::mem::replace(&mut this.state, State::Finished) {
+                State::Waiting(completion) => (completion, false),
+                State::Finishing(rest) => (rest, true),
+                State::Finished => {
+                    return Err(PyRuntimeError::new_err(
+                        "cannot reuse an already awaited aioxide execute()",
+                    ))
+                }
+                State::NotStarted => {
+                    // Thrown into before it started: raised, nothing runs.
+                    if let Resume::Throw(err) = resume {
+                        return Err(*err);
+                    }
+                    drop(this);
+                    // A shared borrow while Python code runs (adapters,
+                    // converters): `repr(call)` from one still works.
+                    let started = start(py, &slf.borrow().call);
+                    match started? {
+                        Started::Ran(batch) => return ExecuteCall::finish(slf, batch),
+                        Started::Queued(completion) => (completion, false),
+                    }
+                }
+            }
+        };
+        ExecuteCall::drive(slf, waiting, finishing, resume)
+    }
+}
+
+enum Started {
+    Ran(Py<PyAny>),
+    Queued(Py<PyAny>),
+}
+
+/// A new `ExecuteCall`: `Connection.execute(sql, parameters)` passes
+/// itself and its text factory, type detection and first-chunk size
+/// (`_first_rows`); `rows`: give the rows, not a cursor (`execute_fetchall`). A function rather than the class's constructor: PyO3
+/// constructors take their arguments as a tuple, functions by vectorcall
+/// (~1,000 instructions less per statement).
+#[pyfunction]
+#[pyo3(name = "execute_call")]
+#[allow(clippy::too_many_arguments)] // the Python call's, one per setting
+pub fn new_execute_call(
+    py: Python<'_>,
+    conn: Py<PyAny>,
+    sql: Py<PyAny>,
+    parameters: Option<Py<PyAny>>,
+    text_factory: Py<PyAny>,
+    detect_types: u32,
+    first_rows: Option<usize>,
+    rows: bool,
+) -> PyResult<Py<ExecuteCall>> {
+    Py::new(
+        py,
+        ExecuteCall {
+            call: Call {
+                conn,
+                sql,
+                parameters,
+                text_factory,
+                detect_types,
+                first_rows,
+                gives: if rows { Gives::Rows } else { Gives::Cursor },
+            },
+            state: State::NotStarted,
+            cursor: None,
+        },
+    )
+}
+
+impl SendStep for ExecuteCall {
+    fn send_step(awaitable: &Bound<'_, Self>, resume: Resume) -> PyResult<Sent> {
+        ExecuteCall::step(awaitable, resume)
+    }
+}
+
+/// A step as the coroutine protocol's `send` reports it: the value
+/// yielded, or `StopIteration(result)`.
+fn as_coroutine_step(sent: Sent) -> PyResult<Py<PyAny>> {
+    match sent {
+        Sent::Yield(value) => Ok(value),
+        Sent::Return(value) => Err(PyStopIteration::new_err((value,))),
+    }
+}
+
+#[pymethods]
+impl ExecuteCall {
+    // `await` goes through the am_await / am_send slots installed at module
+    // initialisation; these are the Python-visible forms of the same steps.
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        as_coroutine_step(ExecuteCall::step(slf, Resume::Start)?)
+    }
+
+    #[pyo3(signature = (value, /))]
+    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let resume = if value.is_none() {
+            Resume::Start
+        } else {
+            Resume::Send(value.clone().unbind())
+        };
+        as_coroutine_step(ExecuteCall::step(slf, resume)?)
+    }
+
+    #[pyo3(signature = (typ, val=None, tb=None, /))]
+    fn throw(
+        slf: &Bound<'_, Self>,
+        typ: &Bound<'_, PyAny>,
+        val: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let err = exception_from(slf.py(), typ, val, tb);
+        as_coroutine_step(ExecuteCall::step(slf, Resume::Throw(Box::new(err)))?)
+    }
+
+    /// Discards the call; a statement still queued is cancelled.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        match std::mem::replace(&mut self.state, State::Finished) {
+            State::Waiting(awaited) | State::Finishing(awaited) => {
+                awaited.call_method0(py, intern!(py, "close"))?;
+            }
+            State::NotStarted | State::Finished => {}
+        }
+        Ok(())
+    }
+
+    fn __aenter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    #[pyo3(signature = (_exc_type=None, _exc=None, _tb=None))]
+    fn __aexit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        if let Some(cursor) = &self.cursor {
+            cursor.call_method0(py, intern!(py, "_close_now"))?;
+        }
+        Ok(hooks(py)?.done.clone_ref(py))
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match self.state {
+            State::NotStarted => "not started",
+            State::Waiting(_) | State::Finishing(_) => "running",
+            State::Finished => "finished",
+        };
+        format!("<aioxide execute() {state}>")
+    }
+}
