@@ -22,6 +22,7 @@ __all__ = [
     "Completion",
     "EchoWorker",
     "ExecuteCall",
+    "Finished",
     "GitHistory",
     "NativeConnection",
     "NativeIter",
@@ -39,6 +40,7 @@ __all__ = [
     "TableJoin",
     "__version__",
     "execute_call",
+    "finished",
     "native_accumulate",
     "native_batched",
     "native_chain",
@@ -132,6 +134,18 @@ class SqliteBatch:
         """The query's remaining rows, when this batch is not all of them."""
 
 @final
+class Finished:
+    """An awaitable already finished: awaiting it gives its value at once."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __next__(self) -> Any: ...
+    def send(self, _value: Any, /) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None: ...
+
+def finished(value: Any) -> Finished:
+    """An awaitable already finished with ``value``."""
+@final
 class ExecuteCall:
     """``Connection.execute()``'s result: awaited, runs the statement and
     makes the cursor; also an async context manager closing that cursor."""
@@ -156,9 +170,7 @@ def execute_call(
     """A new ExecuteCall (what ``Connection.execute`` returns; with ``rows``,
     what ``execute_fetchall`` returns)."""
 
-def sqlite_cursor_hooks(
-    from_batch: Callable[..., Any], rows_of: Callable[..., Any], done: Any
-) -> None:
+def sqlite_cursor_hooks(from_batch: Callable[..., Any], rows_of: Callable[..., Any]) -> None:
     """Registers how ExecuteCall makes cursors and finishes ``async with``."""
 @final
 class RowStream:

@@ -149,3 +149,72 @@ unsafe extern "C" fn send_slot<T: SendStep>(
 pub fn install_step<T: SendStep>(py: Python<'_>) -> PyResult<()> {
     install_send(&py.get_type::<T>(), send_slot::<T>, await_self)
 }
+
+/// An awaitable that is already finished: awaiting it gives its value at
+/// once (every time, as a done future does), with no coroutine, no event
+/// loop turn and no `StopIteration`. What a fast path returns where a
+/// coroutine would have nothing to wait for (`Cursor.fetchone` on a row it
+/// holds, `__aexit__` that closed in place).
+#[pyclass(module = "aioxide._core", frozen)]
+pub struct Finished {
+    value: Py<PyAny>,
+}
+
+impl SendStep for Finished {
+    fn send_step(awaitable: &Bound<'_, Self>, resume: Resume) -> PyResult<Sent> {
+        if let Resume::Throw(err) = resume {
+            return Err(*err);
+        }
+        Ok(Sent::Return(
+            awaitable.get().value.clone_ref(awaitable.py()),
+        ))
+    }
+}
+
+#[pymethods]
+impl Finished {
+    // `await` uses the am_await / am_send slots (`install_step`); these are
+    // the Python-visible forms.
+    fn __await__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
+        slf
+    }
+
+    fn __next__(&self, py: Python<'_>) -> PyErr {
+        pyo3::exceptions::PyStopIteration::new_err((self.value.clone_ref(py),))
+    }
+
+    #[pyo3(signature = (_value, /))]
+    fn send(&self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyErr {
+        self.__next__(py)
+    }
+
+    #[pyo3(signature = (typ, val=None, tb=None, /))]
+    fn throw(
+        &self,
+        py: Python<'_>,
+        typ: &Bound<'_, PyAny>,
+        val: Option<&Bound<'_, PyAny>>,
+        tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyErr {
+        crate::completion::exception_from(py, typ, val, tb)
+    }
+
+    fn close(&self) {}
+
+    fn __repr__(&self) -> String {
+        "<aioxide finished awaitable>".to_owned()
+    }
+}
+
+/// An awaitable already finished with `value` (see [`Finished`]).
+#[pyfunction]
+pub fn finished(py: Python<'_>, value: Py<PyAny>) -> PyResult<Py<Finished>> {
+    Py::new(py, Finished { value })
+}
+
+/// The finished awaitable whose value is None, shared (it holds no state).
+pub fn finished_none(py: Python<'_>) -> PyResult<Py<Finished>> {
+    static NONE: pyo3::sync::PyOnceLock<Py<Finished>> = pyo3::sync::PyOnceLock::new();
+    NONE.get_or_try_init(py, || finished(py, py.None()))
+        .map(|f| f.clone_ref(py))
+}

@@ -55,6 +55,9 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_sqlite::NativeConnection>()?;
     m.add_class::<aioxide_sqlite::SqliteBatch>()?;
     m.add_class::<aioxide_sqlite::RowStream>()?;
+    m.add_class::<aioxide_bridge::slots::Finished>()?;
+    aioxide_bridge::slots::install_step::<aioxide_bridge::slots::Finished>(m.py())?;
+    m.add_function(wrap_pyfunction!(aioxide_bridge::slots::finished, m)?)?;
     m.add_class::<aioxide_sqlite::ExecuteCall>()?;
     aioxide_bridge::slots::install_step::<aioxide_sqlite::ExecuteCall>(m.py())?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_cursor_hooks, m)?)?;

@@ -14,18 +14,14 @@ use crate::errors::{Kind, SqlError};
 use crate::stream::{step_rows, Chunk, Engine};
 use crate::value::{Param, Params, Value};
 
-/// A result column: its name and declared type.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Column {
-    pub name: String,
-    pub decltype: Option<String>,
-}
+use crate::columns::ColumnCache;
+pub use crate::columns::{Column, Columns};
 
 /// Everything one execution produced.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Batch {
     /// `None` when the statement returns no columns (DDL, DML).
-    pub columns: Option<Vec<Column>>,
+    pub columns: Option<Columns>,
     /// Row-major cells, `columns.len()` per row.
     pub cells: Vec<Value>,
     pub rowcount: i64,
@@ -41,7 +37,7 @@ pub struct Batch {
 
 impl Batch {
     pub fn width(&self) -> usize {
-        self.columns.as_ref().map_or(0, Vec::len)
+        self.columns.as_ref().map_or(0, |c| c.len())
     }
 
     pub fn row_count(&self) -> usize {
@@ -214,6 +210,8 @@ pub struct Database {
     /// Write statements (by SQL text) whose last run stayed under
     /// `CHEAP_WRITE_STEPS`: the only writes allowed to run inline.
     cheap_writes: HashSet<String>,
+    /// The result columns of the last statements (see `columns.rs`).
+    columns: ColumnCache,
     named_by_position: NamedByPosition,
     /// The statement-trace callback SQLite holds a pointer to; declared
     /// after `conn` so it outlives the connection that calls it.
@@ -305,13 +303,20 @@ fn skip_space_and_comments(sql: &str) -> &str {
 /// statements before which the `sqlite3` module opens a transaction, and
 /// whose row changes count towards `rowcount`.
 pub fn is_dml(sql: &str) -> bool {
-    let head = skip_space_and_comments(sql);
-    let word: String = head
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    matches!(word.as_str(), "insert" | "update" | "delete" | "replace")
+    ["insert", "update", "delete", "replace"]
+        .iter()
+        .any(|keyword| first_word_is(sql, keyword))
+}
+
+/// Whether the statement's first word (after space and comments) is
+/// `keyword` (lowercase ASCII), in any case. No allocation: this runs for
+/// every statement.
+fn first_word_is(sql: &str, keyword: &str) -> bool {
+    let head = skip_space_and_comments(sql).as_bytes();
+    let len = keyword.len();
+    head.len() >= len
+        && head[..len].eq_ignore_ascii_case(keyword.as_bytes())
+        && !head.get(len).is_some_and(u8::is_ascii_alphabetic)
 }
 
 /// What SQLite would prepare from `sql`, checked before it is handed over:
@@ -337,13 +342,7 @@ pub fn has_statement(sql: &str) -> Result<bool, SqlError> {
 /// Whether the statement is a plain query (SELECT or VALUES): what a pooled
 /// connection may send to a reader. `WITH` is not, since it can lead a write.
 pub fn is_query(sql: &str) -> bool {
-    let head = skip_space_and_comments(sql);
-    let word: String = head
-        .chars()
-        .take_while(|c| c.is_ascii_alphabetic())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    matches!(word.as_str(), "select" | "values")
+    first_word_is(sql, "select") || first_word_is(sql, "values")
 }
 
 /// Validates an isolation level the way `sqlite3` does.
@@ -534,6 +533,7 @@ impl Database {
             budget,
             in_memory,
             cheap_writes: HashSet::new(),
+            columns: ColumnCache::default(),
             named_by_position: options.named_by_position,
             trace: None,
             progress: None,
@@ -687,6 +687,7 @@ impl Database {
         };
         let (budget, cheap_writes, in_memory) = (&self.budget, &self.cheap_writes, self.in_memory);
         let named_by_position = self.named_by_position;
+        let columns = &mut self.columns;
         self.engine.with_dependent_mut(|conn, streams| {
             let mut stmt = conn.prepare_cached(sql)?;
             if stmt.readonly() {
@@ -697,7 +698,15 @@ impl Database {
                 }
                 tx.begin_if_needed(conn, sql)?;
             }
-            let run = run_prepared(conn, &mut stmt, sql, params, named_by_position, first)?;
+            let run = run_prepared(
+                conn,
+                &mut stmt,
+                sql,
+                params,
+                named_by_position,
+                first,
+                columns,
+            )?;
             Ok(Some(run.keep_rest(stmt, streams)))
         })
     }
@@ -752,12 +761,21 @@ impl Database {
             isolation_level: self.isolation_level.as_deref(),
         };
         let named_by_position = self.named_by_position;
+        let columns = &mut self.columns;
         let (batch, write_steps) = self.engine.with_dependent_mut(|conn, streams| {
             // Prepared first, as the stdlib does: a statement that fails to
             // prepare must not leave an implicit transaction open.
             let mut stmt = conn.prepare_cached(sql)?;
             tx.begin_if_needed(conn, sql)?;
-            let run = run_prepared(conn, &mut stmt, sql, params, named_by_position, first)?;
+            let run = run_prepared(
+                conn,
+                &mut stmt,
+                sql,
+                params,
+                named_by_position,
+                first,
+                columns,
+            )?;
             Ok::<_, SqlError>(run.keep_rest(stmt, streams))
         })?;
         if let Some(steps) = write_steps {
@@ -926,6 +944,7 @@ fn run_prepared(
     params: &Params,
     named_by_position: NamedByPosition,
     first: Option<usize>,
+    column_cache: &mut ColumnCache,
 ) -> Result<Run, SqlError> {
     // SQLite counts VM steps per statement across executions: count this run
     // alone (for the inline budget and the write-cost estimate).
@@ -939,7 +958,11 @@ fn run_prepared(
     let mut cells = Vec::new();
     let carry = step_rows(stmt, &mut width, &mut cells, limit)?;
     let width = width.unwrap_or_else(|| stmt.column_count());
-    let columns = if width > 0 { columns_of(stmt) } else { None };
+    let columns = if width > 0 {
+        column_cache.columns_of(sql, stmt)
+    } else {
+        None
+    };
     let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
     let rowcount = if is_dml(sql) { changes(conn) } else { -1 };
     let batch = Batch {
@@ -957,9 +980,9 @@ fn run_prepared(
     })
 }
 
-/// The statement's result columns (`None` when it has none).
-fn columns_of(stmt: &rusqlite::Statement<'_>) -> Option<Vec<Column>> {
-    let columns: Vec<Column> = stmt
+/// The statement's result columns (`None` when it has none), uncached.
+fn columns_of(stmt: &rusqlite::Statement<'_>) -> Option<Columns> {
+    let columns: Columns = stmt
         .columns()
         .map(|c| Column {
             name: c.name().to_owned(),

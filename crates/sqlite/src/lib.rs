@@ -3,6 +3,7 @@
 //! Pure Rust (no Python, checked by building without the `python` feature):
 //!
 //! - [`database`]: one rusqlite connection with `sqlite3`-module semantics;
+//! - [`columns`]: result column descriptions, shared between runs;
 //! - [`stream`]: queries whose rows are still being read, chunk by chunk;
 //! - [`value`]: parameters and cells as plain values;
 //! - [`errors`]: engine errors and which `sqlite3` class each becomes;
@@ -13,6 +14,7 @@
 //! class, conversions both ways, user callbacks, `Row`.
 
 mod api_names;
+pub mod columns;
 pub mod database;
 pub mod errors;
 pub mod library;

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use rusqlite::{CachedStatement, Connection, Statement};
 
-use crate::database::Column;
+use crate::columns::Columns;
 use crate::errors::{Kind, SqlError};
 use crate::value::Value;
 
@@ -24,19 +24,19 @@ enum Stream<'conn> {
     Live {
         stmt: CachedStatement<'conn>,
         width: usize,
-        columns: Option<Vec<Column>>,
+        columns: Option<Columns>,
         carry: Vec<Value>,
     },
     /// Stopped by an error after the rows last fetched: the next fetch
     /// raises it (those rows came first, as SQLite produced them).
     Failed {
         err: SqlError,
-        columns: Option<Vec<Column>>,
+        columns: Option<Columns>,
     },
     /// Stepped to the end, or stopped by an error already reported: further
     /// fetches return no rows, as the stdlib cursor's do. Kept until the
     /// cursor lets go, so a fetch queued before the end still finds it.
-    Ended { columns: Option<Vec<Column>> },
+    Ended { columns: Option<Columns> },
 }
 
 /// Every live query of one connection.
@@ -83,7 +83,7 @@ impl Engine {
 /// (`None`: the statement was stepped to its end).
 pub struct Chunk {
     pub cells: Vec<Value>,
-    pub columns: Option<Vec<Column>>,
+    pub columns: Option<Columns>,
     pub more: Option<u64>,
 }
 
@@ -93,7 +93,7 @@ impl<'conn> Streams<'conn> {
         &mut self,
         stmt: CachedStatement<'conn>,
         width: usize,
-        columns: Option<Vec<Column>>,
+        columns: Option<Columns>,
         carry: Vec<Value>,
     ) -> u64 {
         self.next_id = self.next_id.wrapping_add(1);

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, TypeVar, cast
+from typing import Any, Literal, cast
 
 from .._core import (
     Completion,
@@ -577,21 +577,6 @@ class Connection:
         return f"<aioxide.sqlite.Connection {state}>"
 
 
-_T = TypeVar("_T")
-
-
-class _Done:
-    """An awaitable that is already finished (its result is None)."""
-
-    __slots__ = ()
-
-    def __await__(self) -> Generator[Any, None, None]:
-        return iter(())  # type: ignore[return-value]
-
-
-_DONE = _Done()
-
-
 async def _rows_of(conn: Connection, batch: SqliteBatch) -> list[Any]:
     """``execute_fetchall``'s result when the native call cannot give the
     batch's rows as they are: more to read (in ``REST_CHUNK``s: a big
@@ -649,8 +634,8 @@ def connect(
 # `Connection.execute()` and `execute_fetchall()` return the native
 # ExecuteCall: a coroutine (for asyncio.gather / create_task and isinstance
 # checks) and an async context manager, stepped without a generator or
-# StopIteration per statement. It makes cursors with Cursor._from_batch,
-# leaves `async with` with _DONE, and hands execute_fetchall's uncommon
-# cases (rows still to read, a row factory) to _rows_of.
+# StopIteration per statement. It makes cursors with Cursor._from_batch
+# and hands execute_fetchall's uncommon cases (rows still to read, a row
+# factory) to _rows_of.
 Coroutine.register(ExecuteCall)
-sqlite_cursor_hooks(Cursor._from_batch, _rows_of, _DONE)
+sqlite_cursor_hooks(Cursor._from_batch, _rows_of)

@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use super::convert;
+use crate::columns::Columns;
 use crate::database::Batch;
 use crate::errors::{Kind, SqlError};
 use crate::value::Value;
@@ -75,8 +76,10 @@ pub struct SqliteBatch {
     /// The rows, as tuples.
     #[pyo3(get)]
     rows: Py<PyList>,
-    /// Column names; `None` for statements without columns.
-    names: Option<Vec<String>>,
+    /// The statement's columns (shared between its runs); `None` for
+    /// statements without columns. Names are shown as `detect_types` says.
+    columns: Option<Columns>,
+    detect_types: u32,
     #[pyo3(get)]
     rowcount: i64,
     #[pyo3(get)]
@@ -100,12 +103,13 @@ impl SqliteBatch {
     /// never look at it.
     #[getter]
     fn description<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let Some(names) = &self.names else {
+        let Some(columns) = &self.columns else {
             return Ok(py.None().into_bound(py));
         };
-        let columns = names
+        let columns = columns
             .iter()
-            .map(|name| {
+            .map(|column| {
+                let name = convert::display_name(&column.name, self.detect_types);
                 let none = py.None();
                 PyTuple::new(
                     py,
@@ -216,17 +220,12 @@ pub(super) fn batch_to_py(
             }
         }
     }
-    let names = batch.columns.map(|columns| {
-        columns
-            .into_iter()
-            .map(|c| convert::display_name(&c.name, how.detect_types).to_owned())
-            .collect()
-    });
     Ok(Py::new(
         py,
         SqliteBatch {
             rows: rows.unbind(),
-            names,
+            columns: batch.columns,
+            detect_types: how.detect_types,
             rowcount: batch.rowcount,
             lastrowid: batch.lastrowid,
             more,

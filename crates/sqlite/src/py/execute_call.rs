@@ -22,7 +22,7 @@ use super::connection::NativeConnection;
 
 /// The Python side's pieces an `ExecuteCall` needs, registered once by
 /// `aioxide.sqlite.core` (`sqlite_cursor_hooks`): the cursor maker
-/// (`Cursor._from_batch`) and the finished awaitable `__aexit__` returns.
+/// (`Cursor._from_batch`) and `execute_fetchall`'s slow path.
 /// (Made natively, with C-API attribute stores, a cursor cost more than
 /// the interpreter's specialised stores in `_from_batch`: +900
 /// instructions per statement under callgrind.)
@@ -31,7 +31,6 @@ struct Hooks {
     /// `execute_fetchall`'s slow path (more rows to read, or a row
     /// factory): a coroutine function of (connection, first batch).
     rows_of: Py<PyAny>,
-    done: Py<PyAny>,
 }
 
 static HOOKS: PyOnceLock<Hooks> = PyOnceLock::new();
@@ -42,21 +41,15 @@ fn hooks(py: Python<'_>) -> PyResult<&Hooks> {
     })
 }
 
-/// Registers the cursor maker and the finished awaitable (once; later
+/// Registers the cursor maker and the rows slow path (once; later
 /// calls, as from a module reload, keep the first).
 #[pyfunction]
-pub fn sqlite_cursor_hooks(
-    py: Python<'_>,
-    from_batch: Py<PyAny>,
-    rows_of: Py<PyAny>,
-    done: Py<PyAny>,
-) {
+pub fn sqlite_cursor_hooks(py: Python<'_>, from_batch: Py<PyAny>, rows_of: Py<PyAny>) {
     let _ = HOOKS.set(
         py,
         Hooks {
             from_batch,
             rows_of,
-            done,
         },
     );
 }
@@ -331,7 +324,7 @@ impl ExecuteCall {
         if let Some(cursor) = &self.cursor {
             cursor.call_method0(py, intern!(py, "_close_now"))?;
         }
-        Ok(hooks(py)?.done.clone_ref(py))
+        Ok(aioxide_bridge::slots::finished_none(py)?.into_any())
     }
 
     fn __repr__(&self) -> String {
