@@ -169,3 +169,78 @@ def test_execute_fetchall_slow_paths() -> None:
             await db.close()
 
     run(main())
+
+
+def test_cursor_subclasses_and_attributes_work_over_the_native_base() -> None:
+    class Tagged(aiox.Cursor):
+        def __init__(self, conn: Any, row_factory: Any = None) -> None:
+            super().__init__(conn, row_factory)
+            self.tag = "mine"
+
+    async def main() -> None:
+        db = await _db()
+        try:
+            cursor = await db.cursor(Tagged)
+            assert isinstance(cursor, Tagged)
+            assert cursor.tag == "mine"
+            await cursor.execute("select x from t order by x limit 2")
+            assert await cursor.fetchone() == (0,)
+            cursor.note = 1  # a plain attribute, as on aiosqlite's cursor
+            assert cursor.note == 1
+            by_hand = aiox.Cursor(db)
+            assert await by_hand.fetchone() is None  # nothing executed yet
+            assert by_hand.connection is db
+            made = await db.execute("select 1")
+            assert type(made) is aiox.Cursor
+            assert made._pos == 0
+            assert made._batch.rows == [(1,)]
+        finally:
+            await db.close()
+
+    run(main())
+
+
+def test_fetchone_errors_come_at_await() -> None:
+    async def main() -> None:
+        db = await _db()
+        cursor = await db.execute("select x from t")
+        await cursor.close()
+        pending = cursor.fetchone()  # no error yet
+        with pytest.raises(sqlite3.ProgrammingError, match="closed cursor"):
+            await pending
+        cursor = await db.execute("select x from t")
+        await db.close()
+        pending = cursor.fetchone()
+        with pytest.raises(ValueError, match="Connection closed"):
+            await pending
+
+    run(main())
+
+
+def test_connection_settings_follow_the_native_base() -> None:
+    async def main() -> None:
+        for size, first in ((64, 64), (3, 3), (0, None), (-1, None), (True, 1), (2.5, None)):
+            db = await aiox.connect(":memory:", iter_chunk_size=size)
+            try:
+                assert db._iter_chunk_size is size
+                assert db._first_rows == first
+                assert (await db.cursor()).iter_chunk_size == size
+            finally:
+                await db.close()
+        db = await _db()
+        try:
+            assert db.text_factory is str
+            db.text_factory = bytes
+            assert await db.execute_fetchall("select 'a'") == [(b"a",)]
+            db.text_factory = str
+            db.row_factory = aiox.Row
+            row = await (await db.execute("select 1 as one")).fetchone()
+            assert row["one"] == 1
+            db.row_factory = None
+            assert db.row_factory is None
+        finally:
+            await db.close()
+        assert db._native is not None
+        assert db._closed
+
+    run(main())

@@ -20,6 +20,8 @@ __all__ = [
     "ColumnCore",
     "Comparison",
     "Completion",
+    "ConnectionCore",
+    "CursorCore",
     "EchoWorker",
     "ExecuteCall",
     "Finished",
@@ -57,6 +59,7 @@ __all__ = [
     "native_takewhile",
     "native_zip",
     "native_zip_longest",
+    "new_cursor",
     "panic_count",
     "port_counts",
     "release_closed_loops",
@@ -145,6 +148,44 @@ class Finished:
 
 def finished(value: Any) -> Finished:
     """An awaitable already finished with ``value``."""
+@disjoint_base
+class ConnectionCore:
+    """The native base of ``aioxide.sqlite.Connection``: the settings its
+    statements read."""
+
+    _native: NativeConnection | None
+    _closed: bool
+    _row_factory: Any
+    _text_factory: Any
+    _detect_types: int
+    _iter_chunk_size: Any
+    @property
+    def _first_rows(self) -> int | None: ...
+    def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+
+@disjoint_base
+class CursorCore:
+    """The native base of ``aioxide.sqlite.Cursor``: its shared state, its
+    fast creation and ``fetchone`` on a row already held."""
+
+    _connection: Any
+    row_factory: Any
+    _batch: Any
+    _pos: int
+    _closed: bool
+    def __new__(
+        cls,
+        conn: Any = None,
+        row_factory: Any = None,
+        batch: Any = None,
+        *_args: Any,
+        **_kwargs: Any,
+    ) -> Self: ...
+    def fetchone(self) -> Awaitable[Any]: ...
+    def _close_now(self) -> None: ...
+
+def new_cursor(conn: Any, batch: Any) -> Any:
+    """A Cursor over ``batch`` (``Cursor._from_batch``)."""
 @final
 class ExecuteCall:
     """``Connection.execute()``'s result: awaited, runs the statement and
@@ -159,18 +200,12 @@ class ExecuteCall:
     def __aexit__(self, _exc_type: Any = None, _exc: Any = None, _tb: Any = None) -> Any: ...
 
 def execute_call(
-    conn: Any,
-    sql: Any,
-    parameters: Any,
-    text_factory: Any,
-    detect_types: int,
-    first_rows: int | None,
-    rows: bool,
+    conn: Any, sql: Any, parameters: Any = None, rows_chunk: int | None = None
 ) -> ExecuteCall:
-    """A new ExecuteCall (what ``Connection.execute`` returns; with ``rows``,
-    what ``execute_fetchall`` returns)."""
+    """A new ExecuteCall (what ``Connection.execute`` returns; with
+    ``rows_chunk``, what ``execute_fetchall`` returns)."""
 
-def sqlite_cursor_hooks(from_batch: Callable[..., Any], rows_of: Callable[..., Any]) -> None:
+def sqlite_cursor_hooks(cursor_type: type[Any], no_rows: Any, rows_of: Callable[..., Any]) -> None:
     """Registers how ExecuteCall makes cursors and finishes ``async with``."""
 @final
 class RowStream:

@@ -160,6 +160,13 @@ pub struct Finished {
     value: Py<PyAny>,
 }
 
+impl Finished {
+    /// An awaitable already finished with `value`.
+    pub fn new(value: Py<PyAny>) -> Self {
+        Finished { value }
+    }
+}
+
 impl SendStep for Finished {
     fn send_step(awaitable: &Bound<'_, Self>, resume: Resume) -> PyResult<Sent> {
         if let Resume::Throw(err) = resume {

@@ -59,6 +59,9 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aioxide_bridge::slots::install_step::<aioxide_bridge::slots::Finished>(m.py())?;
     m.add_function(wrap_pyfunction!(aioxide_bridge::slots::finished, m)?)?;
     m.add_class::<aioxide_sqlite::ExecuteCall>()?;
+    m.add_class::<aioxide_sqlite::CursorCore>()?;
+    m.add_class::<aioxide_sqlite::ConnectionCore>()?;
+    m.add_function(wrap_pyfunction!(aioxide_sqlite::new_cursor, m)?)?;
     aioxide_bridge::slots::install_step::<aioxide_sqlite::ExecuteCall>(m.py())?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_cursor_hooks, m)?)?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::new_execute_call, m)?)?;

@@ -26,6 +26,6 @@ pub mod py;
 
 #[cfg(feature = "python")]
 pub use py::{
-    new_execute_call, sqlite_cursor_hooks, sqlite_library, ExecuteCall, NativeConnection, Row,
-    RowShape, RowStream, SqliteBatch,
+    new_cursor, new_execute_call, sqlite_cursor_hooks, sqlite_library, ConnectionCore, CursorCore,
+    ExecuteCall, NativeConnection, Row, RowShape, RowStream, SqliteBatch,
 };

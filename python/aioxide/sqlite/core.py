@@ -21,6 +21,7 @@ from typing import Any, Literal, cast
 
 from .._core import (
     Completion,
+    ConnectionCore,
     ExecuteCall,
     NativeConnection,
     RowShape,
@@ -29,7 +30,7 @@ from .._core import (
     sqlite_cursor_hooks,
 )
 from .context import Result, contextmanager
-from .cursor import REST_CHUNK, Cursor, RowFactory, _first_rows, read_rest
+from .cursor import _NO_ROWS, REST_CHUNK, Cursor, RowFactory, read_rest
 from .dump import iterdump as _iterdump
 from .private_views import PendingQueueView, StdlibConnectionView, ThreadView
 
@@ -139,7 +140,7 @@ def settle(result: SqliteBatch | Completion[SqliteBatch]) -> Generator[Any, None
     return batch
 
 
-class Connection:
+class Connection(ConnectionCore):
     """An asyncio SQLite connection, drop-in for ``aiosqlite.Connection``.
 
     >>> async def demo():  # doctest: +SKIP
@@ -161,17 +162,15 @@ class Connection:
                 stacklevel=2,
             )
         self._connector = connector
+        # The settings statements read (`_native`, `_closed`, the row and
+        # text factories, `_detect_types`, `_iter_chunk_size` and what it
+        # makes a cursor read at once, `_first_rows`) live in the native
+        # base, ConnectionCore: its defaults are "not open", no row factory,
+        # `str` text.
         self._iter_chunk_size = iter_chunk_size
-        # What a cursor's execute() reads at once: one iteration chunk (a
-        # chunk size of 0 or less means everything, as aiosqlite's does).
-        self._first_rows = _first_rows(iter_chunk_size)
-        self._native: NativeConnection | None = None
         self._readers: list[NativeConnection] = []
         self._started = False
         self._running = False
-        self._closed = False
-        self._row_factory: RowFactory = None
-        self._text_factory: Any = str
         self._conn_view: StdlibConnectionView | None = None
         self._detect_types = connector.detect_types if isinstance(connector, _Opener) else 0
         self._autocommit: bool | int = (
@@ -396,9 +395,7 @@ class Connection:
     def execute(self, sql: str, parameters: Any = None) -> Result[Cursor]:
         """Execute one statement; returns a cursor over its rows."""
         # The native call is that Result (a coroutine and context manager).
-        call = execute_call(
-            self, sql, parameters, self._text_factory, self._detect_types, self._first_rows, False
-        )
+        call = execute_call(self, sql, parameters)
         return cast("Result[Cursor]", call)
 
     @contextmanager
@@ -410,9 +407,7 @@ class Connection:
 
     def execute_fetchall(self, sql: str, parameters: Any = None) -> Result[Iterable[Any]]:
         """Execute a statement and return all its rows, in one hop."""
-        call = execute_call(
-            self, sql, parameters, self._text_factory, self._detect_types, REST_CHUNK, True
-        )
+        call = execute_call(self, sql, parameters, REST_CHUNK)
         return cast("Result[Iterable[Any]]", call)
 
     @contextmanager
@@ -634,8 +629,8 @@ def connect(
 # `Connection.execute()` and `execute_fetchall()` return the native
 # ExecuteCall: a coroutine (for asyncio.gather / create_task and isinstance
 # checks) and an async context manager, stepped without a generator or
-# StopIteration per statement. It makes cursors with Cursor._from_batch
-# and hands execute_fetchall's uncommon cases (rows still to read, a row
-# factory) to _rows_of.
+# StopIteration per statement. It makes Cursors natively (starting from
+# _NO_ROWS when made by hand) and hands execute_fetchall's uncommon cases
+# (rows still to read, a row factory) to _rows_of.
 Coroutine.register(ExecuteCall)
-sqlite_cursor_hooks(Cursor._from_batch, _rows_of)
+sqlite_cursor_hooks(Cursor, _NO_ROWS, _rows_of)

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Generator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._core import RowStream, SqliteBatch
+from .._core import CursorCore, RowStream, SqliteBatch, new_cursor
 from .row import Row
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def _effective_row_factory(factory: Any) -> Any:
     return Row if factory is sqlite3.Row else factory
 
 
-class Cursor:
+class Cursor(CursorCore):
     """An aiosqlite-compatible cursor.
 
     >>> async def demo(db):  # doctest: +SKIP
@@ -94,13 +94,13 @@ class Cursor:
     ...     return await cursor.fetchone()
     """
 
-    # Class-level defaults keep cursor creation cheap: an instance stores only
-    # what differs (a cursor is created for every `db.execute`).
+    # The connection, row factory, batch and position (`_connection`,
+    # `row_factory`, `_batch`, `_pos`, `_closed`) live in the native base,
+    # which also makes each statement's cursor and serves `fetchone` from a
+    # row already held. Class-level defaults keep the rest cheap: an
+    # instance stores only what differs.
     iter_chunk_size = 64
     arraysize = 1
-    _pos = 0
-    _closed = False
-    _batch: Any = _NO_ROWS
     #: Set while a read of the open query's next rows is in flight.
     _reading: asyncio.Future[None] | None = None
     _kept_lastrowid: Any = _FROM_BATCH
@@ -113,12 +113,8 @@ class Cursor:
 
     @classmethod
     def _from_batch(cls, conn: Connection, batch: SqliteBatch) -> Cursor:
-        cursor = cls.__new__(cls)
-        cursor._connection = conn
-        cursor.row_factory = conn._row_factory
-        cursor._batch = batch
-        if conn._iter_chunk_size != 64:
-            cursor.iter_chunk_size = conn._iter_chunk_size
+        # A Cursor (this class, whatever `cls` is), made natively.
+        cursor: Cursor = new_cursor(conn, batch)
         return cursor
 
     # -- statement execution -------------------------------------------------
@@ -238,23 +234,18 @@ class Cursor:
             return [Row(self, r, keys) for r in rows]
         return [factory(self, r) for r in rows]
 
-    async def fetchone(self) -> Any | None:
-        """The next row, or None when there are no more."""
-        # _check(), inlined: the one call after most point selects. (A plain
-        # method returning an already finished awaitable was measured too:
-        # +300 instructions, since a coroutine's return needs no exception.)
-        if self._closed:
-            raise sqlite3.ProgrammingError("Cannot operate on a closed cursor.")
-        conn = self._connection
-        if conn._native is None or conn._closed:
-            raise ValueError("Connection closed")
+    async def _fetchone(self) -> Any | None:
+        """``fetchone``'s coroutine (the native ``fetchone`` serves a row
+        already held; this is everything else: reading more, row
+        factories, and the errors, which come at ``await``)."""
+        self._check()
         rows = self._batch.rows
         pos = self._pos
         if pos >= len(rows):
             if self._batch.more is None:
                 return None
             await self._read_more(self._chunk_size())
-            return await self.fetchone()
+            return await self._fetchone()
         self._pos = pos + 1
         if self.row_factory is None:
             return rows[pos]
@@ -331,17 +322,6 @@ class Cursor:
         """Close the cursor; further use raises ``sqlite3.ProgrammingError``."""
         self._close_now()
 
-    def _close_now(self) -> None:
-        # Closing needs no I/O (an open statement is let go of behind
-        # whatever is queued), so the context-manager exit of
-        # Connection.execute() does it in place. (_release, inlined: this
-        # runs after every `async with db.execute(...)`.)
-        self._closed = True
-        more = self._batch.more
-        if more is not None:
-            more.close()
-        self._batch = _NO_ROWS
-
     # -- properties ----------------------------------------------------------
 
     @property
@@ -360,7 +340,8 @@ class Cursor:
     @property
     def connection(self) -> Connection:
         """The aioxide connection this cursor belongs to."""
-        return self._connection
+        conn: Connection = self._connection
+        return conn
 
     async def __aenter__(self) -> Cursor:
         return self

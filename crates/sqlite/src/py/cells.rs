@@ -90,6 +90,16 @@ pub struct SqliteBatch {
 }
 
 impl SqliteBatch {
+    /// The rows.
+    pub(super) fn rows<'py>(&self, py: Python<'py>) -> &Bound<'py, PyList> {
+        self.rows.bind(py)
+    }
+
+    /// The query's remaining rows, if this batch is not all of them.
+    pub(super) fn more(&self) -> Option<&Py<super::stream::RowStream>> {
+        self.more.as_ref()
+    }
+
     /// The rows, when they are all of the query's (no `more` to read).
     pub(super) fn all_rows(&self, py: Python<'_>) -> Option<Py<PyList>> {
         self.more.is_none().then(|| self.rows.clone_ref(py))

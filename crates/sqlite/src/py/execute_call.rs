@@ -19,15 +19,15 @@ use pyo3::sync::PyOnceLock;
 
 use super::cells::SqliteBatch;
 use super::connection::NativeConnection;
+use super::connection_core::ConnectionCore;
+use super::cursor_core::{CursorCore, CursorHooks};
+use pyo3::types::PyType;
 
 /// The Python side's pieces an `ExecuteCall` needs, registered once by
-/// `aioxide.sqlite.core` (`sqlite_cursor_hooks`): the cursor maker
-/// (`Cursor._from_batch`) and `execute_fetchall`'s slow path.
-/// (Made natively, with C-API attribute stores, a cursor cost more than
-/// the interpreter's specialised stores in `_from_batch`: +900
-/// instructions per statement under callgrind.)
+/// `aioxide.sqlite.core` (`sqlite_cursor_hooks`): the cursor class and its
+/// empty batch, and `execute_fetchall`'s slow path.
 struct Hooks {
-    from_batch: Py<PyAny>,
+    cursor: CursorHooks,
     /// `execute_fetchall`'s slow path (more rows to read, or a row
     /// factory): a coroutine function of (connection, first batch).
     rows_of: Py<PyAny>,
@@ -41,14 +41,28 @@ fn hooks(py: Python<'_>) -> PyResult<&Hooks> {
     })
 }
 
-/// Registers the cursor maker and the rows slow path (once; later
-/// calls, as from a module reload, keep the first).
+/// The registered cursor class and empty batch.
+pub(super) fn cursor_hooks(py: Python<'_>) -> PyResult<&CursorHooks> {
+    hooks(py).map(|h| &h.cursor)
+}
+
+/// Registers the cursor class, the batch of a cursor that has run nothing,
+/// and the rows slow path (once; later calls, as from a module reload, keep
+/// the first).
 #[pyfunction]
-pub fn sqlite_cursor_hooks(py: Python<'_>, from_batch: Py<PyAny>, rows_of: Py<PyAny>) {
+pub fn sqlite_cursor_hooks(
+    py: Python<'_>,
+    cursor_type: Py<PyType>,
+    no_rows: Py<PyAny>,
+    rows_of: Py<PyAny>,
+) {
     let _ = HOOKS.set(
         py,
         Hooks {
-            from_batch,
+            cursor: CursorHooks {
+                cursor_type,
+                no_rows,
+            },
             rows_of,
         },
     );
@@ -78,9 +92,9 @@ struct Call {
     conn: Py<PyAny>,
     sql: Py<PyAny>,
     parameters: Option<Py<PyAny>>,
-    text_factory: Py<PyAny>,
-    detect_types: u32,
-    first_rows: Option<usize>,
+    /// For `execute_fetchall`: the rows read at once (and the call gives
+    /// rows, not a cursor).
+    rows_chunk: Option<usize>,
     gives: Gives,
 }
 
@@ -97,22 +111,23 @@ pub struct ExecuteCall {
 /// Starts the statement: the batch if it ran here, else the `Completion`
 /// to await.
 fn start(py: Python<'_>, call: &Call) -> PyResult<Started> {
-    let conn = call.conn.bind(py);
-    // Connection._submit's check, when awaited.
-    let native = conn.getattr(intern!(py, "_native"))?;
-    if native.is_none() || conn.getattr(intern!(py, "_closed"))?.is_truthy()? {
-        return Err(PyValueError::new_err("no active connection"));
-    }
-    let native = native.cast::<NativeConnection>()?;
+    // Connection._submit's check and settings, read when awaited.
+    let conn = call.conn.bind(py).cast::<ConnectionCore>()?.borrow();
+    let native = conn
+        .live(py)
+        .ok_or_else(|| PyValueError::new_err("no active connection"))?;
+    let text_factory = conn.text_factory.as_ref().map(|f| f.clone_ref(py));
+    let (detect_types, first_rows) = (conn.detect_types, conn.first_rows);
+    drop(conn);
     let parameters = call.parameters.as_ref().map(|p| p.bind(py));
     let result = NativeConnection::execute(
-        native,
+        native.bind(py),
         call.sql.bind(py).extract()?,
         parameters.filter(|p| !p.is_none()),
-        Some(call.text_factory.bind(py)),
-        call.detect_types,
+        text_factory.as_ref().map(|f| f.bind(py)),
+        detect_types,
         None,
-        call.first_rows,
+        call.rows_chunk.or(first_rows),
     )?;
     if result.bind(py).is_instance_of::<SqliteBatch>() {
         Ok(Started::Ran(result))
@@ -135,7 +150,8 @@ impl ExecuteCall {
             // (the list is the batch's own, which nothing else holds).
             let rows = batch.bind(py).cast::<SqliteBatch>()?.get().all_rows(py);
             if let Some(rows) = rows {
-                if conn.getattr(py, intern!(py, "_row_factory"))?.is_none(py) {
+                let core = conn.bind(py).cast::<ConnectionCore>()?;
+                if core.borrow().row_factory.is_none() {
                     return Ok(Sent::Return(rows.into_any()));
                 }
             }
@@ -143,7 +159,7 @@ impl ExecuteCall {
             let iter = drive::awaitable_iter(finishing.into_bound(py))?.unbind();
             return ExecuteCall::drive(slf, iter, true, Resume::Start);
         }
-        let cursor = hooks(py)?.from_batch.call1(py, (conn, batch))?;
+        let cursor = CursorCore::new_over(py, &hooks(py)?.cursor, conn.bind(py), batch)?;
         slf.borrow_mut().cursor = Some(cursor.clone_ref(py));
         Ok(Sent::Return(cursor))
     }
@@ -214,23 +230,20 @@ enum Started {
     Queued(Py<PyAny>),
 }
 
-/// A new `ExecuteCall`: `Connection.execute(sql, parameters)` passes
-/// itself and its text factory, type detection and first-chunk size
-/// (`_first_rows`); `rows`: give the rows, not a cursor (`execute_fetchall`). A function rather than the class's constructor: PyO3
+/// A new `ExecuteCall`: what `Connection.execute(sql, parameters)` returns,
+/// or with `rows_chunk`, `execute_fetchall` (the rows, read that many at
+/// a time). A function rather than the class's constructor: PyO3
 /// constructors take their arguments as a tuple, functions by vectorcall
-/// (~1,000 instructions less per statement).
+/// (~1,000 instructions less per statement). The connection's settings
+/// are read when it is awaited, as `Connection._submit` reads them.
 #[pyfunction]
-#[pyo3(name = "execute_call")]
-#[allow(clippy::too_many_arguments)] // the Python call's, one per setting
+#[pyo3(name = "execute_call", signature = (conn, sql, parameters=None, rows_chunk=None))]
 pub fn new_execute_call(
     py: Python<'_>,
     conn: Py<PyAny>,
     sql: Py<PyAny>,
     parameters: Option<Py<PyAny>>,
-    text_factory: Py<PyAny>,
-    detect_types: u32,
-    first_rows: Option<usize>,
-    rows: bool,
+    rows_chunk: Option<usize>,
 ) -> PyResult<Py<ExecuteCall>> {
     Py::new(
         py,
@@ -239,10 +252,12 @@ pub fn new_execute_call(
                 conn,
                 sql,
                 parameters,
-                text_factory,
-                detect_types,
-                first_rows,
-                gives: if rows { Gives::Rows } else { Gives::Cursor },
+                rows_chunk,
+                gives: if rows_chunk.is_some() {
+                    Gives::Rows
+                } else {
+                    Gives::Cursor
+                },
             },
             state: State::NotStarted,
             cursor: None,
@@ -322,7 +337,12 @@ impl ExecuteCall {
         _tb: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         if let Some(cursor) = &self.cursor {
-            cursor.call_method0(py, intern!(py, "_close_now"))?;
+            match cursor.bind(py).cast::<CursorCore>() {
+                Ok(core) => core.borrow_mut().close_now(py),
+                Err(_) => {
+                    cursor.call_method0(py, intern!(py, "_close_now"))?;
+                }
+            }
         }
         Ok(aioxide_bridge::slots::finished_none(py)?.into_any())
     }

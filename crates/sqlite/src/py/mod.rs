@@ -10,6 +10,8 @@
 //! - [`callbacks`], [`functions`]: what SQLite calls back into Python
 //!   through (user functions, aggregates, windows, the authorizer);
 //! - [`errors`]: engine errors raised as the `sqlite3` exception classes;
+//! - [`connection_core`], [`cursor_core`]: `ConnectionCore` and `CursorCore`,
+//!   the native bases of `Connection` and `Cursor`;
 //! - [`execute_call`]: `ExecuteCall`, the awaitable `Connection.execute()` returns;
 //! - [`stream`]: `RowStream`, the rows of a query still inside SQLite;
 //! - [`row`]: the native `Row`; [`row_shape`]: rows as the user's objects
@@ -20,7 +22,9 @@
 mod callbacks;
 mod cells;
 pub mod connection;
+pub mod connection_core;
 pub mod convert;
+pub mod cursor_core;
 pub mod errors;
 pub mod execute_call;
 pub mod functions;
@@ -32,6 +36,8 @@ pub mod stream;
 
 pub use cells::SqliteBatch;
 pub use connection::NativeConnection;
+pub use connection_core::ConnectionCore;
+pub use cursor_core::{new_cursor, CursorCore};
 pub use execute_call::{new_execute_call, sqlite_cursor_hooks, ExecuteCall};
 pub use library::sqlite_library;
 pub use row::Row;

@@ -99,7 +99,7 @@ impl RowStream {
     }
 
     /// Releases the statement now (idempotent); later fetches fail.
-    fn close(&self) {
+    pub(super) fn close(&self) {
         if self.open.swap(false, Ordering::AcqRel) {
             self.owner.get().end_stream(self.id);
         }
