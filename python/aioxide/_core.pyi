@@ -14,6 +14,7 @@ __version__: str
 
 # The module's own __all__ (stubtest checks the two agree).
 __all__ = [
+    "SQLITE_REST_CHUNK",
     "SQL_CODES",
     "And",
     "Channel",
@@ -136,6 +137,8 @@ class SqliteBatch:
     def more(self) -> RowStream | None:
         """The query's remaining rows, when this batch is not all of them."""
 
+SQLITE_REST_CHUNK: int
+
 @final
 class Finished:
     """An awaitable already finished: awaiting it gives its value at once."""
@@ -162,6 +165,8 @@ class ConnectionCore:
     @property
     def _first_rows(self) -> int | None: ...
     def __new__(cls, *_args: Any, **_kwargs: Any) -> Self: ...
+    def execute(self, sql: Any, parameters: Any = None) -> Any: ...
+    def execute_fetchall(self, sql: Any, parameters: Any = None) -> Any: ...
 
 @disjoint_base
 class CursorCore:

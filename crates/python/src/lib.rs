@@ -61,6 +61,10 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<aioxide_sqlite::ExecuteCall>()?;
     m.add_class::<aioxide_sqlite::CursorCore>()?;
     m.add_class::<aioxide_sqlite::ConnectionCore>()?;
+    m.add(
+        "SQLITE_REST_CHUNK",
+        aioxide_sqlite::py::connection_core::REST_CHUNK,
+    )?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::new_cursor, m)?)?;
     aioxide_bridge::slots::install_step::<aioxide_sqlite::ExecuteCall>(m.py())?;
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_cursor_hooks, m)?)?;

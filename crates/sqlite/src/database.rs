@@ -2,7 +2,6 @@
 //! module semantics aiosqlite users rely on (implicit BEGIN, rowcount,
 //! lastrowid, parameter binding rules, scripts).
 
-use std::collections::HashSet;
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -209,7 +208,7 @@ pub struct Database {
     in_memory: bool,
     /// Write statements (by SQL text) whose last run stayed under
     /// `CHEAP_WRITE_STEPS`: the only writes allowed to run inline.
-    cheap_writes: HashSet<String>,
+    cheap_writes: foldhash::HashSet<String>,
     /// The result columns of the last statements (see `columns.rs`).
     columns: ColumnCache,
     named_by_position: NamedByPosition,
@@ -532,7 +531,7 @@ impl Database {
             autocommit: Autocommit::Legacy,
             budget,
             in_memory,
-            cheap_writes: HashSet::new(),
+            cheap_writes: foldhash::HashSet::default(),
             columns: ColumnCache::default(),
             named_by_position: options.named_by_position,
             trace: None,
@@ -664,8 +663,10 @@ impl Database {
             Err(err) => Err(err),
             Ok(None) => Ok(None),
             Ok(Some((batch, write_steps))) => {
-                if let Some(steps) = write_steps {
-                    self.learn_write_cost(sql, steps);
+                // A write runs inline only when already known cheap: only
+                // a run that turned out expensive changes anything.
+                if write_steps.is_some_and(|steps| steps > CHEAP_WRITE_STEPS) {
+                    self.cheap_writes.remove(sql);
                 }
                 Ok(Some(batch))
             }
@@ -718,6 +719,7 @@ impl Database {
                 if self.cheap_writes.len() >= CHEAP_WRITES_REMEMBERED {
                     self.cheap_writes.clear();
                 }
+                // Only on the first cheap run: later ones find it above.
                 self.cheap_writes.insert(sql.to_owned());
             }
         } else {

@@ -17,7 +17,7 @@ import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal
 
 from .._core import (
     Completion,
@@ -26,11 +26,10 @@ from .._core import (
     NativeConnection,
     RowShape,
     SqliteBatch,
-    execute_call,
     sqlite_cursor_hooks,
 )
 from .context import Result, contextmanager
-from .cursor import _NO_ROWS, REST_CHUNK, Cursor, RowFactory, read_rest
+from .cursor import _NO_ROWS, Cursor, RowFactory, read_rest
 from .dump import iterdump as _iterdump
 from .private_views import PendingQueueView, StdlibConnectionView, ThreadView
 
@@ -392,11 +391,18 @@ class Connection(ConnectionCore):
             raise TypeError("factory must return a cursor, not " + type(cursor).__name__)
         return cursor
 
-    def execute(self, sql: str, parameters: Any = None) -> Result[Cursor]:
-        """Execute one statement; returns a cursor over its rows."""
-        # The native call is that Result (a coroutine and context manager).
-        call = execute_call(self, sql, parameters)
-        return cast("Result[Cursor]", call)
+    # `execute` and `execute_fetchall` are ConnectionCore's (native: the
+    # call costs no Python frame); they return an ExecuteCall, which is this
+    # Result (a coroutine and an async context manager).
+    if TYPE_CHECKING:
+
+        def execute(self, sql: str, parameters: Any = None) -> Result[Cursor]:
+            """Execute one statement; returns a cursor over its rows."""
+            ...
+
+        def execute_fetchall(self, sql: str, parameters: Any = None) -> Result[Iterable[Any]]:
+            """Execute a statement and return all its rows, in one hop."""
+            ...
 
     @contextmanager
     async def execute_insert(self, sql: str, parameters: Any = None) -> Any:
@@ -404,11 +410,6 @@ class Connection(ConnectionCore):
         cursor = await self.execute(sql, parameters)
         cursor._load(_LastRowId(cursor.lastrowid))
         return await cursor.fetchone()
-
-    def execute_fetchall(self, sql: str, parameters: Any = None) -> Result[Iterable[Any]]:
-        """Execute a statement and return all its rows, in one hop."""
-        call = execute_call(self, sql, parameters, REST_CHUNK)
-        return cast("Result[Iterable[Any]]", call)
 
     @contextmanager
     async def executemany(self, sql: str, parameters: Iterable[Any]) -> Cursor:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Generator, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from .._core import CursorCore, RowStream, SqliteBatch, new_cursor
+from .._core import SQLITE_REST_CHUNK, CursorCore, RowStream, SqliteBatch, new_cursor
 from .row import Row
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: Rows per read when everything left is wanted (``fetchall``,
 #: ``execute_fetchall``): bounded, so that the engine's copy of a big result
 #: never sits beside all of its Python rows (a million rows held twice).
-REST_CHUNK = 4096
+REST_CHUNK = SQLITE_REST_CHUNK
 
 
 @types.coroutine

@@ -9,9 +9,15 @@
 use pyo3::prelude::*;
 
 use super::connection::NativeConnection;
+use super::execute_call::{new_execute_call, ExecuteCall};
 
 /// `iter_chunk_size`'s default (aiosqlite's).
 pub(super) const DEFAULT_CHUNK: i64 = 64;
+
+/// Rows per read when every remaining row is wanted (`execute_fetchall`,
+/// `fetchall`): bounded, so that a big result's engine cells never sit
+/// beside all of its Python rows. Python reads it as `SQLITE_REST_CHUNK`.
+pub const REST_CHUNK: usize = 4096;
 
 /// The state of an `aioxide.sqlite.Connection` that statements read.
 #[pyclass(module = "aioxide._core", subclass)]
@@ -28,6 +34,14 @@ pub struct ConnectionCore {
     pub(super) first_rows: Option<usize>,
     /// Whether `iter_chunk_size` is the default 64.
     pub(super) default_chunk: bool,
+}
+
+/// An optional object as Python sees it (None when absent): the getters'
+/// shape on both native bases.
+pub(super) fn object_or_none(py: Python<'_>, value: &Option<Py<PyAny>>) -> Py<PyAny> {
+    value
+        .as_ref()
+        .map_or_else(|| py.None(), |v| v.clone_ref(py))
 }
 
 impl ConnectionCore {
@@ -75,6 +89,36 @@ impl ConnectionCore {
         })
     }
 
+    /// Execute one statement; returns a cursor over its rows (awaitable,
+    /// and an async context manager closing that cursor).
+    ///
+    /// Native, so that the call itself costs no Python frame.
+    #[pyo3(signature = (sql, parameters=None))]
+    fn execute(
+        slf: &Bound<'_, Self>,
+        sql: Py<PyAny>,
+        parameters: Option<Py<PyAny>>,
+    ) -> PyResult<Py<ExecuteCall>> {
+        new_execute_call(
+            slf.py(),
+            slf.clone().into_any().unbind(),
+            sql,
+            parameters,
+            None,
+        )
+    }
+
+    /// Execute a statement and return all its rows (awaitable).
+    #[pyo3(signature = (sql, parameters=None))]
+    fn execute_fetchall(
+        slf: &Bound<'_, Self>,
+        sql: Py<PyAny>,
+        parameters: Option<Py<PyAny>>,
+    ) -> PyResult<Py<ExecuteCall>> {
+        let conn = slf.clone().into_any().unbind();
+        new_execute_call(slf.py(), conn, sql, parameters, Some(REST_CHUNK))
+    }
+
     #[getter(_native)]
     fn get_native(&self, py: Python<'_>) -> Option<Py<NativeConnection>> {
         self.native.as_ref().map(|n| n.clone_ref(py))
@@ -97,9 +141,7 @@ impl ConnectionCore {
 
     #[getter(_row_factory)]
     fn get_row_factory(&self, py: Python<'_>) -> Py<PyAny> {
-        self.row_factory
-            .as_ref()
-            .map_or_else(|| py.None(), |f| f.clone_ref(py))
+        object_or_none(py, &self.row_factory)
     }
 
     #[setter(_row_factory)]

@@ -15,7 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyTuple, PyType};
 
 use super::cells::SqliteBatch;
-use super::connection_core::ConnectionCore;
+use super::connection_core::{object_or_none, ConnectionCore};
 
 /// What a cursor's state starts as, registered by `aioxide.sqlite`.
 pub(super) struct CursorHooks {
@@ -46,11 +46,7 @@ impl CursorCore {
         batch: Py<PyAny>,
     ) -> PyResult<Py<PyAny>> {
         let core = conn.cast::<ConnectionCore>()?.borrow();
-        let row_factory = core
-            .row_factory
-            .as_ref()
-            .map_or_else(|| py.None(), |f| f.clone_ref(py))
-            .into_bound(py);
+        let row_factory = object_or_none(py, &core.row_factory).into_bound(py);
         let chunk = (!core.default_chunk).then(|| core.iter_chunk_size.clone_ref(py));
         drop(core);
         let args = PyTuple::new(py, [conn.clone(), row_factory, batch.into_bound(py)])?;
@@ -160,9 +156,7 @@ impl CursorCore {
 
     #[getter(_connection)]
     fn get_connection(&self, py: Python<'_>) -> Py<PyAny> {
-        self.connection
-            .as_ref()
-            .map_or_else(|| py.None(), |c| c.clone_ref(py))
+        object_or_none(py, &self.connection)
     }
 
     #[setter(_connection)]
@@ -172,9 +166,7 @@ impl CursorCore {
 
     #[getter(row_factory)]
     fn get_row_factory(&self, py: Python<'_>) -> Py<PyAny> {
-        self.row_factory
-            .as_ref()
-            .map_or_else(|| py.None(), |f| f.clone_ref(py))
+        object_or_none(py, &self.row_factory)
     }
 
     #[setter(row_factory)]
