@@ -12,6 +12,8 @@ per-item cost with start-up and imports cancelled out. Cases:
 - ``sqlite-idioms``: one point select on aioxide.sqlite written each of the
   three ways people write it, next to the stdlib ``sqlite3`` doing it
   synchronously (``execute().fetchone()``);
+- ``sqlite-inserts``: one insert of many in one transaction (an implicit
+  BEGIN, one commit at the end), aioxide.sqlite next to the stdlib;
 - ``pool-map``: one call of ``map`` over trivial calls with two children,
   parent and children together (valgrind follows the spawned children),
   next to ``multiprocessing.Pool.map``.
@@ -117,6 +119,32 @@ else:
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
 
+SQLITE_INSERTS = """
+import asyncio, sqlite3, sys
+import aioxide.sqlite as aiox
+
+Q = "insert into t values (?, ?)"
+
+def sync(n):
+    db = sqlite3.connect(":memory:")
+    db.execute("create table t (a, b)")
+    for i in range(n):
+        db.execute(Q, (i, "x"))
+    db.commit()
+
+async def main(n):
+    async with aiox.connect(":memory:") as db:
+        await db.execute("create table t (a, b)")
+        for i in range(n):
+            await db.execute(Q, (i, "x"))
+        await db.commit()
+
+if sys.argv[1] == "sync":
+    sync(int(sys.argv[2]))
+else:
+    asyncio.run(main(int(sys.argv[2])))
+"""
+
 POOL_MAP = """
 import asyncio, multiprocessing, sys
 
@@ -177,6 +205,16 @@ CASES = {
         },
         1_000,
         11_000,
+        1,
+    ),
+    "sqlite-inserts": (
+        SQLITE_INSERTS,
+        {
+            "sync": "sqlite3 (sync): execute(), per insert",
+            "aioxide": "aioxide: await execute(), per insert",
+        },
+        2_000,
+        12_000,
         1,
     ),
     "pool-map": (
