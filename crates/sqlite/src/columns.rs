@@ -18,6 +18,16 @@ pub struct Column {
 /// A statement's columns, shared by every batch (and stream) of it.
 pub type Columns = Arc<[Column]>;
 
+/// `stmt`'s columns, read afresh.
+pub fn read(stmt: &rusqlite::Statement<'_>) -> Columns {
+    stmt.columns()
+        .map(|c| Column {
+            name: c.name().to_owned(),
+            decltype: c.decl_type().map(str::to_owned),
+        })
+        .collect()
+}
+
 /// How many statements' columns are kept: enough for a loop over a few
 /// statements; a scan of this many short entries costs less than a hash.
 const KEPT: usize = 8;
@@ -50,13 +60,7 @@ impl ColumnCache {
                 return Some(kept.clone());
             }
         }
-        let columns: Columns = stmt
-            .columns()
-            .map(|c| Column {
-                name: c.name().to_owned(),
-                decltype: c.decl_type().map(str::to_owned),
-            })
-            .collect();
+        let columns = read(stmt);
         self.keep(sql, columns.clone());
         Some(columns)
     }

@@ -984,13 +984,7 @@ fn run_prepared(
 
 /// The statement's result columns (`None` when it has none), uncached.
 fn columns_of(stmt: &rusqlite::Statement<'_>) -> Option<Columns> {
-    let columns: Columns = stmt
-        .columns()
-        .map(|c| Column {
-            name: c.name().to_owned(),
-            decltype: c.decl_type().map(str::to_owned),
-        })
-        .collect();
+    let columns = crate::columns::read(stmt);
     (!columns.is_empty()).then_some(columns)
 }
 
