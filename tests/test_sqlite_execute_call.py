@@ -244,3 +244,30 @@ def test_connection_settings_follow_the_native_base() -> None:
         assert db._closed
 
     run(main())
+
+
+def test_the_finished_awaitable_follows_the_iterator_protocol() -> None:
+    # Python 3.12+ steps a native awaitable with __next__ / send / throw
+    # (3.11 uses am_send): each must finish with StopIteration(value) or
+    # raise, never hand back a value as if it were yielded.
+    async def main() -> None:
+        db = await _db()
+        try:
+            cursor = await db.execute("select x from t order by x limit 2")
+            step = cursor.fetchone().__await__()
+            with pytest.raises(StopIteration) as stop:
+                next(step)
+            assert stop.value.value == (0,)
+            step = cursor.fetchone().__await__()
+            with pytest.raises(StopIteration) as stop:
+                step.send(None)
+            assert stop.value.value == (1,)
+            with pytest.raises(KeyError):
+                cursor.fetchone().__await__().throw(KeyError("k"))
+            exit_step = db.execute("select 1").__aexit__(None, None, None)
+            with pytest.raises(StopIteration):
+                next(exit_step.__await__())
+        finally:
+            await db.close()
+
+    run(main())

@@ -186,15 +186,21 @@ impl Finished {
         slf
     }
 
-    fn __next__(&self, py: Python<'_>) -> PyErr {
-        pyo3::exceptions::PyStopIteration::new_err((self.value.clone_ref(py),))
+    /// Returns at once: `StopIteration(value)` (how a finished iterator
+    /// hands back its result; 3.12+ `await` steps native awaitables this
+    /// way, not through `am_send`).
+    fn __next__(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Err(pyo3::exceptions::PyStopIteration::new_err((self
+            .value
+            .clone_ref(py),)))
     }
 
     #[pyo3(signature = (_value, /))]
-    fn send(&self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyErr {
+    fn send(&self, py: Python<'_>, _value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.__next__(py)
     }
 
+    /// Raises what is thrown in (there is nothing to clean up).
     #[pyo3(signature = (typ, val=None, tb=None, /))]
     fn throw(
         &self,
@@ -202,8 +208,8 @@ impl Finished {
         typ: &Bound<'_, PyAny>,
         val: Option<&Bound<'_, PyAny>>,
         tb: Option<&Bound<'_, PyAny>>,
-    ) -> PyErr {
-        crate::completion::exception_from(py, typ, val, tb)
+    ) -> PyResult<Py<PyAny>> {
+        Err(crate::completion::exception_from(py, typ, val, tb))
     }
 
     fn close(&self) {}
