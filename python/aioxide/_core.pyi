@@ -23,6 +23,7 @@ __all__ = [
     "Completion",
     "ConnectionCore",
     "CursorCore",
+    "DslRun",
     "EchoWorker",
     "ExecuteCall",
     "Finished",
@@ -35,6 +36,7 @@ __all__ = [
     "PreparedQuery",
     "QueryCore",
     "Ready",
+    "ResultCore",
     "Row",
     "RowShape",
     "RowStream",
@@ -69,6 +71,8 @@ __all__ = [
     "sql_render_clause",
     "sql_render_join",
     "sql_render_raw",
+    "sql_render_statement",
+    "sql_select",
     "sqlite_cursor_hooks",
     "sqlite_library",
 ]
@@ -205,10 +209,16 @@ class ExecuteCall:
     def __aexit__(self, _exc_type: Any = None, _exc: Any = None, _tb: Any = None) -> Any: ...
 
 def execute_call(
-    conn: Any, sql: Any, parameters: Any = None, rows_chunk: int | None = None
+    conn: Any,
+    sql: Any,
+    parameters: Any = None,
+    rows_chunk: int | None = None,
+    shape: RowShape | None = None,
+    into: Any = None,
 ) -> ExecuteCall:
     """A new ExecuteCall (what ``Connection.execute`` returns; with
-    ``rows_chunk``, what ``execute_fetchall`` returns)."""
+    ``rows_chunk``, what ``execute_fetchall`` returns; ``shape`` builds the
+    rows as aioxide.sql's objects and ``into._ran`` is set to the batch)."""
 
 def sqlite_cursor_hooks(cursor_type: type[Any], no_rows: Any, rows_of: Callable[..., Any]) -> None:
     """Registers how ExecuteCall makes cursors and finishes ``async with``."""
@@ -480,6 +490,7 @@ class QueryCore:
     _everything: bool
     _returning: list[Any]
     _conflict: tuple[list[Any], list[Any] | None] | None
+    _all_columns: bool
     def __new__(cls, table: Any) -> Self: ...
     def create(self: _Q, if_not_exists: bool = False) -> _Q: ...
     def insert(self: _Q, *columns: Any) -> _Q: ...
@@ -518,7 +529,29 @@ class PreparedQuery(Generic[_T_co]):
 #: (tables ``action``, ``dialect``, ``operator``, ``join``, ``kind``).
 SQL_CODES: dict[str, dict[str, int]]
 
+@final
+class DslRun:
+    """An aioxide.sql select on SQLite run in one native call."""
+
+    def __new__(cls, dialect: int, conversions: Any, plan_for: Callable[..., Any]) -> Self: ...
+    def __call__(self, result: Any) -> ExecuteCall | None: ...
+
+@disjoint_base
+class ResultCore:
+    """The native base of ``aioxide.sql``'s ``Result``."""
+
+    query: Any
+    connection: Any
+    _buffer: Any
+    _cursor: Any
+    _ran: Any
+    _plan: Any
+    def __new__(cls, query: Any, connection: Any, *_args: Any, **_kwargs: Any) -> Self: ...
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
 def sql_render(dialect: int, query: Any) -> PreparedQuery[Any]: ...
+def sql_render_statement(dialect: int, query: Any) -> tuple[str, list[Any]]: ...
+def sql_select(table: Any, *columns: Any) -> Any: ...
 def sql_render_clause(dialect: int, clause: Any) -> tuple[str, list[Any]]: ...
 def sql_render_join(dialect: int, join: Any) -> tuple[str, list[Any]]: ...
 def sql_render_raw(dialect: int, raw: Any) -> tuple[str, list[Any]]: ...

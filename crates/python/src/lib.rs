@@ -59,6 +59,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aioxide_bridge::slots::install_step::<aioxide_bridge::slots::Finished>(m.py())?;
     m.add_function(wrap_pyfunction!(aioxide_bridge::slots::finished, m)?)?;
     m.add_class::<aioxide_sqlite::ExecuteCall>()?;
+    m.add_class::<aioxide_sqlite::DslRun>()?;
     m.add_class::<aioxide_sqlite::CursorCore>()?;
     m.add_class::<aioxide_sqlite::ConnectionCore>()?;
     m.add(

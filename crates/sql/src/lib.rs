@@ -7,6 +7,7 @@
 //! - [`writer`]: the output text and bound parameters;
 //! - [`expr`]: operands and clauses; [`statement`]: SELECT / INSERT /
 //!   UPDATE / DELETE; [`ddl`]: CREATE TABLE and its indexes;
+//! - [`result`]: the native base of a query's `Result` (how it is awaited);
 //! - rows become the user's objects through `RowShape` (in aioxide-sqlite,
 //!   beside the cells it is built from).
 
@@ -15,6 +16,7 @@ pub mod ddl;
 pub mod dialect;
 pub mod expr;
 pub mod py_modules;
+pub mod result;
 pub mod statement;
 pub mod tree;
 pub mod writer;
@@ -38,6 +40,20 @@ fn finish<'py>(w: Writer<'py>) -> PyResult<(String, Bound<'py, PyList>)> {
     Ok((w.sql, params))
 }
 
+/// Renders `query` into `w` by its action; returns the statements that
+/// must follow it (a CREATE's indexes).
+fn render_into<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<Vec<String>> {
+    match tree::as_query(query)?.borrow().action {
+        action::CREATE => return ddl::create(w, query),
+        action::INSERT => statement::insert(w, query)?,
+        action::SELECT => statement::select(w, query)?,
+        action::UPDATE => statement::update(w, query)?,
+        action::DELETE => statement::delete(w, query)?,
+        _ => return Err(w.build_error("query not yet started: nothing to render")),
+    }
+    Ok(Vec::new())
+}
+
 /// Render a query to a `PreparedQuery`.
 #[pyfunction]
 pub fn sql_render<'py>(
@@ -46,16 +62,7 @@ pub fn sql_render<'py>(
     query: &Bound<'py, PyAny>,
 ) -> PyResult<tree::PreparedQuery> {
     let mut w = writer(py, dialect)?;
-    let action = tree::as_query(query)?.borrow().action;
-    let mut after = Vec::new();
-    match action {
-        action::CREATE => after = ddl::create(&mut w, query)?,
-        action::INSERT => statement::insert(&mut w, query)?,
-        action::SELECT => statement::select(&mut w, query)?,
-        action::UPDATE => statement::update(&mut w, query)?,
-        action::DELETE => statement::delete(&mut w, query)?,
-        _ => return Err(w.build_error("query not yet started: nothing to render")),
-    }
+    let after = render_into(&mut w, query)?;
     let (sql, params) = finish(w)?;
     let table = tree::as_query(query)?.borrow().table.clone_ref(py);
     Ok(tree::PreparedQuery {
@@ -64,6 +71,37 @@ pub fn sql_render<'py>(
         parameters: params.into_any().unbind(),
         statements: PyList::new(py, after)?.unbind(),
     })
+}
+
+/// A query that is one statement (select, insert, update, delete) as SQL
+/// text and the values its placeholders bind, for a native caller that
+/// hands them straight to a driver. `CREATE` (which may need follow-up
+/// statements) goes through [`sql_render`].
+pub fn render_statement<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    query: &Bound<'py, PyAny>,
+) -> PyResult<(String, Vec<Bound<'py, PyAny>>)> {
+    let mut w = writer(py, dialect)?;
+    if tree::as_query(query)?.borrow().action == action::CREATE {
+        return Err(
+            w.build_error("a CREATE query may need several statements: render it with sql_render")
+        );
+    }
+    render_into(&mut w, query)?;
+    Ok((w.sql, w.params))
+}
+
+/// [`render_statement`] for Python: `(sql, parameters)`, without a
+/// `PreparedQuery`.
+#[pyfunction]
+pub fn sql_render_statement<'py>(
+    py: Python<'py>,
+    dialect: u8,
+    query: &Bound<'py, PyAny>,
+) -> PyResult<(String, Bound<'py, PyList>)> {
+    let (sql, params) = render_statement(py, dialect, query)?;
+    Ok((sql, PyList::new(py, params)?))
 }
 
 type Fragment = for<'a, 'py> fn(&'a mut Writer<'py>, &'a Bound<'py, PyAny>) -> PyResult<()>;
@@ -113,8 +151,11 @@ pub fn sql_render_raw<'py>(
 /// Register the functions on the extension module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     tree::register(m)?;
+    m.add_class::<result::ResultCore>()?;
     m.add("SQL_CODES", codes::as_dict(m.py())?)?;
     m.add_function(wrap_pyfunction!(sql_render, m)?)?;
+    m.add_function(wrap_pyfunction!(sql_render_statement, m)?)?;
+    m.add_function(wrap_pyfunction!(tree::sql_select, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_clause, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_join, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_raw, m)?)?;

@@ -16,6 +16,8 @@ use crate::tree::{And, Comparison, Not, Or, QueryCore};
 /// per interpreter: the DSL's classes (for exact type checks while walking
 /// a query) and the enum members the builder hands out or checks against.
 pub struct Classes {
+    /// `aioxide.sql.query.Query`: the class `sql_select` makes.
+    pub query: Py<PyType>,
     pub column: Py<PyType>,
     pub func: Py<PyType>,
     pub alias: Py<PyType>,
@@ -83,6 +85,7 @@ pub fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
             ],
         )?;
         Ok(Classes {
+            query: class(&py.import("aioxide.sql.query")?, "Query")?,
             column: class(&column, "Column")?,
             func: class(&expr, "Func")?,
             alias: class(&expr, "Alias")?,

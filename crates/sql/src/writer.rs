@@ -19,6 +19,8 @@ pub struct Writer<'py> {
     scopes: Vec<Vec<Bound<'py, PyString>>>,
     /// Expressions (clauses, operands) being rendered inside one another.
     depth: usize,
+    /// Less than the red zone of stack was left when the writer was made.
+    low_at_start: bool,
 }
 
 /// Expressions nested deeper than this are refused with `RecursionError`:
@@ -29,6 +31,14 @@ pub const MAX_EXPR_DEPTH: usize = 1_000;
 
 /// Stack that must be left to render one more level.
 const RED_ZONE: usize = 128 * 1024;
+
+/// Levels between two measurements of the stack left: each level uses a
+/// few hundred bytes, so eight stay far inside the red zone.
+const STACK_CHECK_EVERY: usize = 8;
+
+fn stack_is_low() -> bool {
+    stacker::remaining_stack().is_some_and(|left| left < RED_ZONE)
+}
 
 /// Append `name` quoted for `dialect` (quote characters doubled; `%` doubled
 /// where drivers format the statement).
@@ -68,6 +78,7 @@ impl<'py> Writer<'py> {
             cls: classes(py)?,
             scopes: Vec::new(),
             depth: 0,
+            low_at_start: stack_is_low(),
         })
     }
 
@@ -81,6 +92,7 @@ impl<'py> Writer<'py> {
             cls: self.cls,
             scopes: Vec::new(),
             depth: 0,
+            low_at_start: self.low_at_start,
         }
     }
 
@@ -141,7 +153,14 @@ impl<'py> Writer<'py> {
     /// Renders one nested expression with `render`, refusing past
     /// [`MAX_EXPR_DEPTH`] levels or when the stack runs low.
     pub fn nested(&mut self, render: impl FnOnce(&mut Self) -> PyResult<()>) -> PyResult<()> {
-        let low_stack = stacker::remaining_stack().is_some_and(|left| left < RED_ZONE);
+        // The stack is measured when the writer is made and then every few
+        // levels (measuring cost more than rendering a column): the levels
+        // in between use far less than the red zone.
+        let low_stack = if self.depth % STACK_CHECK_EVERY == STACK_CHECK_EVERY - 1 {
+            stack_is_low()
+        } else {
+            self.depth == 0 && self.low_at_start
+        };
         if self.depth >= MAX_EXPR_DEPTH || low_stack {
             return Err(PyRecursionError::new_err(format!(
                 "expression nested too deeply to render ({} levels; SQL databases allow about {MAX_EXPR_DEPTH})",
@@ -172,11 +191,16 @@ impl<'py> Writer<'py> {
         if self.scopes.is_empty() {
             return true;
         }
-        // Columns usually hold the very string object their table is named by.
-        let same = |t: &Bound<'py, PyString>| {
-            t.is(table) || matches!((t.to_str(), table.to_str()), (Ok(a), Ok(b)) if a == b)
+        // Columns usually hold the very string object their table is named
+        // by: every scope is searched by identity before any text compare.
+        let tables = || self.scopes.iter().flat_map(|s| s.iter());
+        if tables().any(|t| t.is(table)) {
+            return true;
+        }
+        let Ok(name) = table.to_str() else {
+            return false;
         };
-        self.scopes.iter().any(|s| s.iter().any(same))
+        tables().any(|t| t.to_str().is_ok_and(|t| t == name))
     }
 
     /// A constant as an SQL literal (DDL defaults cannot be parameters).

@@ -27,5 +27,5 @@ pub mod py;
 #[cfg(feature = "python")]
 pub use py::{
     new_cursor, new_execute_call, sqlite_cursor_hooks, sqlite_library, ConnectionCore, CursorCore,
-    ExecuteCall, NativeConnection, Row, RowShape, RowStream, SqliteBatch,
+    DslRun, ExecuteCall, NativeConnection, Row, RowShape, RowStream, SqliteBatch,
 };

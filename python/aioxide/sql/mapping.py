@@ -120,10 +120,19 @@ def plan_for(query: Query[Any], conversions: dict[int, Callable[[Any], Any]]) ->
     """The cached plan for this query's selection (a query is rebuilt for
     every execution; its selection is usually the same objects); None when
     the query returns no rows."""
+    table = query.table
+    if query._all_columns:
+        # Every column in table order (``T.select()``): the table's own plan.
+        held = table._plans.get(id(conversions))
+        if held is not None and held[0] is conversions:
+            cached: RowPlan = held[1]
+            return cached
+        plan = RowPlan(query, conversions)
+        table._plans[id(conversions)] = (conversions, plan)
+        return plan
     selection = query._selection()
     if selection is None:
         return None
-    table = query.table
     # Keyed by identity; the entry keeps the objects alive, so ids stay theirs.
     key = (id(conversions), id(table), *map(id, selection))
     hit = _PLANS.get(key)

@@ -11,11 +11,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, Union, get_type_hints, overload
 
 import attr
 
+from .._core import sql_select
 from .column import NO_DEFAULT, Column, ColumnType, Index, Primary
 from .errors import AqlError, DuplicateColumnName, UnknownColumn
 from .expr import check_identifier
@@ -49,6 +51,13 @@ class Table(Generic[T]):
         self._column_types: dict[Column, ColumnType] = {}
         self._indexes: list[Index[Any]] = []
         self._source: type[T] | None = source
+        #: Row plans of ``select()`` (every column), by conversions table
+        #: (``aioxide.sql.mapping.plan_for``); the entry holds the table.
+        self._plans: dict[int, tuple[Any, Any]] = {}
+        # ``T.select(...)`` is the hot path of every lookup: the instance's
+        # own attribute (a native call) shadows the method, saving a Python
+        # frame per query. The method below stays for the class itself.
+        self.select = functools.partial(sql_select, self)  # type: ignore[method-assign]
         for con in cons:
             if isinstance(con, Column):
                 self._add_column(con)

@@ -41,6 +41,10 @@ pub struct QueryCore {
     pub returning: Option<Py<PyList>>,
     #[pyo3(get)]
     pub _conflict: Option<Py<PyAny>>,
+    /// `select()` named no columns: it selects the table's own, in order
+    /// (its rows' plan is the table's, cached there by aioxide.sql.mapping).
+    #[pyo3(get)]
+    pub _all_columns: bool,
 }
 
 fn list_or_empty(py: Python<'_>, list: &Option<Py<PyList>>) -> Py<PyList> {
@@ -236,6 +240,7 @@ impl QueryCore {
             _everything: false,
             returning: None,
             _conflict: None,
+            _all_columns: false,
         }
     }
 
@@ -347,6 +352,7 @@ impl QueryCore {
             q.start(py, SELECT)?;
             if columns.is_empty() {
                 q.columns = Some(q.table_columns(py)?);
+                q._all_columns = true;
             } else {
                 Self::check_operands(py, columns, "select")?;
                 q.columns = Some(PyList::new(py, columns.iter())?.unbind());
@@ -791,6 +797,20 @@ impl QueryCore {
 }
 
 /// Used by the renderer: `Err` unless `ob` is a query.
+/// `Table.select(*columns)` without a Python frame: a new `Query` on
+/// `table`, started as a select of `columns` (default: every column).
+#[pyfunction]
+#[pyo3(signature = (table, *columns))]
+pub fn sql_select<'py>(
+    table: &Bound<'py, PyAny>,
+    columns: &Bound<'py, PyTuple>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let py = table.py();
+    let query = classes(py)?.query.bind(py).call1((table,))?;
+    let query = query.cast_into::<QueryCore>()?;
+    QueryCore::select(query, columns).map(Bound::into_any)
+}
+
 pub fn as_query<'a, 'py>(ob: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, QueryCore>> {
     Ok(ob.cast::<QueryCore>()?)
 }

@@ -19,7 +19,7 @@ pub mod join;
 pub mod operands;
 pub mod prepared;
 
-pub use builder::{as_query, QueryCore};
+pub use builder::{as_query, sql_select, QueryCore};
 pub use clauses::{And, Comparison, Not, Or};
 pub use join::TableJoin;
 pub use operands::{ColumnCore, OperandCore};

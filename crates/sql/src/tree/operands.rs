@@ -32,6 +32,34 @@ fn compare<'py>(
     .into_any())
 }
 
+/// The value types a comparison with `operand` accepts (`_accepts`): read
+/// from the field for a plain `Column`, by attribute for anything else
+/// (a subclass may declare its own).
+fn accepted_types<'py>(operand: &Bound<'py, OperandCore>) -> PyResult<Bound<'py, PyAny>> {
+    let py = operand.py();
+    if operand
+        .get_type()
+        .is(crate::py_modules::classes(py)?.column.bind(py))
+    {
+        if let Ok(column) = operand.cast::<ColumnCore>() {
+            return Ok(column.borrow()._accepts.bind(py).clone());
+        }
+    }
+    operand.getattr(intern!(py, "_accepts"))
+}
+
+/// `isinstance(value, accepts)`, with the common case first: the value's
+/// own class is one of the accepted ones (an `int` for an int column).
+fn accepted(accepts: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<bool> {
+    if let Ok(types) = accepts.cast::<PyTuple>() {
+        let own = value.get_type();
+        if types.iter().any(|t| t.is(&own)) {
+            return Ok(true);
+        }
+    }
+    value.is_instance(accepts)
+}
+
 #[pymethods]
 impl OperandCore {
     #[new]
@@ -47,8 +75,8 @@ impl OperandCore {
     ) -> PyResult<Py<PyAny>> {
         use pyo3::basic::CompareOp::*;
         let py = slf.py();
-        let accepts = slf.getattr(intern!(py, "_accepts"))?;
-        if !accepts.is_none() && !value.is_none() && !value.is_instance(&accepts)? {
+        let accepts = accepted_types(slf)?;
+        if !accepts.is_none() && !value.is_none() && !accepted(&accepts, value)? {
             // Raises InvalidValue naming the column and the value.
             slf.call_method1(intern!(py, "_operand"), (value,))?;
         }

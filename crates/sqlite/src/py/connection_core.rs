@@ -105,6 +105,8 @@ impl ConnectionCore {
             sql,
             parameters,
             None,
+            None,
+            None,
         )
     }
 
@@ -116,7 +118,15 @@ impl ConnectionCore {
         parameters: Option<Py<PyAny>>,
     ) -> PyResult<Py<ExecuteCall>> {
         let conn = slf.clone().into_any().unbind();
-        new_execute_call(slf.py(), conn, sql, parameters, Some(REST_CHUNK))
+        new_execute_call(
+            slf.py(),
+            conn,
+            sql,
+            parameters,
+            Some(REST_CHUNK),
+            None,
+            None,
+        )
     }
 
     #[getter(_native)]

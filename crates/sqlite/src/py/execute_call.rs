@@ -90,12 +90,24 @@ enum Gives {
 /// `Connection._submit` passes them).
 struct Call {
     conn: Py<PyAny>,
-    sql: Py<PyAny>,
+    sql: Sql,
     parameters: Option<Py<PyAny>>,
     /// For `execute_fetchall`: the rows read at once (and the call gives
     /// rows, not a cursor).
     rows_chunk: Option<usize>,
     gives: Gives,
+    /// A `RowShape` (from aioxide.sql): rows come back as its objects.
+    shape: Option<Py<PyAny>>,
+    /// An object told which batch ran (its `_ran` is set to it): the DSL's
+    /// `Result`, which reads the row count and last id from it.
+    into: Option<Py<PyAny>>,
+}
+
+/// A statement's text: as the caller gave it, or rendered natively (by
+/// aioxide.sql, which has it as Rust text already).
+enum Sql {
+    Given(Py<PyAny>),
+    Rendered(String),
 }
 
 /// One `Connection.execute(sql, parameters)` (or `execute_fetchall`), run
@@ -122,11 +134,14 @@ fn start(py: Python<'_>, call: &Call) -> PyResult<Started> {
     let parameters = call.parameters.as_ref().map(|p| p.bind(py));
     let result = NativeConnection::execute(
         native.bind(py),
-        call.sql.bind(py).extract()?,
+        match &call.sql {
+            Sql::Given(text) => text.bind(py).extract()?,
+            Sql::Rendered(text) => text.clone(),
+        },
         parameters.filter(|p| !p.is_none()),
         text_factory.as_ref().map(|f| f.bind(py)),
         detect_types,
-        None,
+        call.shape.as_ref().map(|s| s.bind(py)),
         call.rows_chunk.or(first_rows),
     )?;
     if result.bind(py).is_instance_of::<SqliteBatch>() {
@@ -141,10 +156,14 @@ impl ExecuteCall {
     /// `Cursor._from_batch` makes it, kept for `__aexit__`), or its rows.
     fn finish(slf: &Bound<'_, Self>, batch: Py<PyAny>) -> PyResult<Sent> {
         let py = slf.py();
-        let (conn, gives) = {
+        let (conn, gives, into) = {
             let this = slf.borrow();
-            (this.call.conn.clone_ref(py), this.call.gives)
+            let into = this.call.into.as_ref().map(|i| i.clone_ref(py));
+            (this.call.conn.clone_ref(py), this.call.gives, into)
         };
+        if let Some(into) = into {
+            into.setattr(py, intern!(py, "_ran"), &batch)?;
+        }
         if gives == Gives::Rows {
             // The common case natively: every row came back, no row factory
             // (the list is the batch's own, which nothing else holds).
@@ -236,33 +255,75 @@ enum Started {
 /// constructors take their arguments as a tuple, functions by vectorcall
 /// (~1,000 instructions less per statement). The connection's settings
 /// are read when it is awaited, as `Connection._submit` reads them.
+/// `shape` and `into` are aioxide.sql's: rows built as its objects, and its
+/// `Result` told which batch ran.
 #[pyfunction]
-#[pyo3(name = "execute_call", signature = (conn, sql, parameters=None, rows_chunk=None))]
+#[pyo3(name = "execute_call", signature = (conn, sql, parameters=None, rows_chunk=None, shape=None, into=None))]
 pub fn new_execute_call(
     py: Python<'_>,
     conn: Py<PyAny>,
     sql: Py<PyAny>,
     parameters: Option<Py<PyAny>>,
     rows_chunk: Option<usize>,
+    shape: Option<Py<PyAny>>,
+    into: Option<Py<PyAny>>,
 ) -> PyResult<Py<ExecuteCall>> {
-    Py::new(
+    let gives = if rows_chunk.is_some() {
+        Gives::Rows
+    } else {
+        Gives::Cursor
+    };
+    ExecuteCall::create(
         py,
-        ExecuteCall {
-            call: Call {
-                conn,
-                sql,
-                parameters,
-                rows_chunk,
-                gives: if rows_chunk.is_some() {
-                    Gives::Rows
-                } else {
-                    Gives::Cursor
-                },
-            },
-            state: State::NotStarted,
-            cursor: None,
+        Call {
+            conn,
+            sql: Sql::Given(sql),
+            parameters,
+            rows_chunk,
+            gives,
+            shape,
+            into,
         },
     )
+}
+
+/// The rows of an aioxide.sql select rendered natively (`sql`, binding
+/// `parameters`), built by `shape`, `into._ran` set to the batch; read in
+/// chunks of `rows_chunk`.
+pub(super) fn dsl_rows_call(
+    py: Python<'_>,
+    conn: Py<PyAny>,
+    sql: String,
+    parameters: Py<PyAny>,
+    rows_chunk: usize,
+    shape: Py<PyAny>,
+    into: Py<PyAny>,
+) -> PyResult<Py<ExecuteCall>> {
+    ExecuteCall::create(
+        py,
+        Call {
+            conn,
+            sql: Sql::Rendered(sql),
+            parameters: Some(parameters),
+            rows_chunk: Some(rows_chunk),
+            gives: Gives::Rows,
+            shape: Some(shape),
+            into: Some(into),
+        },
+    )
+}
+
+impl ExecuteCall {
+    fn create(py: Python<'_>, call: Call) -> PyResult<Py<ExecuteCall>> {
+        Py::new(
+            py,
+            ExecuteCall {
+                call,
+                state: State::NotStarted,
+                cursor: None,
+            },
+        )
+    }
 }
 
 impl SendStep for ExecuteCall {

@@ -13,6 +13,7 @@
 //! - [`connection_core`], [`cursor_core`]: `ConnectionCore` and `CursorCore`,
 //!   the native bases of `Connection` and `Cursor`;
 //! - [`execute_call`]: `ExecuteCall`, the awaitable `Connection.execute()` returns;
+//! - [`dsl_run`]: `DslRun`, an aioxide.sql select run in one native call;
 //! - [`stream`]: `RowStream`, the rows of a query still inside SQLite;
 //! - [`row`]: the native `Row`; [`row_shape`]: rows as the user's objects
 //!   (`RowShape`, for aioxide.sql);
@@ -25,6 +26,7 @@ pub mod connection;
 pub mod connection_core;
 pub mod convert;
 pub mod cursor_core;
+pub mod dsl_run;
 pub mod errors;
 pub mod execute_call;
 pub mod functions;
@@ -38,6 +40,7 @@ pub use cells::SqliteBatch;
 pub use connection::NativeConnection;
 pub use connection_core::ConnectionCore;
 pub use cursor_core::{new_cursor, CursorCore};
+pub use dsl_run::DslRun;
 pub use execute_call::{new_execute_call, sqlite_cursor_hooks, ExecuteCall};
 pub use library::sqlite_library;
 pub use row::Row;

@@ -191,6 +191,11 @@ class Connection:
         await cursor.execute(sql, params)
         return cursor, False
 
+    def _fused(self, result: Result[Any]) -> Any:
+        """An awaitable running ``result``'s query in one native call, or
+        None for the general path (the base connection has none)."""
+        return None
+
     def execute(self, query: Query[T] | Raw) -> Result[T]:
         """The lazy result of ``query``: await it for a list of rows, or
         iterate it with ``async for``. Nothing runs until then."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Generator, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from ..._core import ResultCore
+from ..errors import AqlError
 from ..expr import Raw
 from ..mapping import RowPlan
 from ..query import Query
@@ -89,6 +91,30 @@ class _Chained:
             await _close(cursor)
 
 
+class _Spent:
+    """The driver cursor of a statement run natively and read to the end:
+    its counts, and no more rows."""
+
+    def __init__(self, batch: Any) -> None:
+        self.rowcount = batch.rowcount
+        self.lastrowid = batch.lastrowid
+
+    async def fetchone(self) -> Any:
+        return None
+
+    async def fetchmany(self, size: int) -> list[Any]:
+        return []
+
+    async def fetchall(self) -> list[Any]:
+        return []
+
+    async def execute(self, sql: str, params: Any) -> None:
+        raise AqlError("this result's statement already ran; execute the query again")
+
+    async def close(self) -> None:
+        pass
+
+
 class Cursor:
     """A driver cursor behind aql's cursor API."""
 
@@ -149,26 +175,36 @@ class Cursor:
     query = execute
 
 
-class Result(Generic[T]):
+class Result(ResultCore, Generic[T]):
     """The lazy result of one query: ``await`` it, or ``async for`` over it.
+
+    ``query``, ``connection`` and what ran live in the native base, which
+    also makes ``await`` (one native run where the connection has one).
 
     >>> async def names(db):  # doctest: +SKIP
     ...     return [u.name async for u in db.execute(User.select())]
     """
 
     _chunk = 512
+    # Defaults for what a run sets (class attributes: a result is made for
+    # every query, and most are awaited once).
+    _done = False
+    _shaped = False
 
-    def __init__(self, query: Query[T] | Raw, connection: Connection) -> None:
-        self.query = query
-        self.connection = connection
-        self._cursor: Cursor | None = None
-        self._plan: RowPlan | None = None
-        self._buffer: list[Any] = []
-        self._done = False
-        self._shaped = False
-        self.factory: type | None = None
+    if TYPE_CHECKING:
+        query: Query[T] | Raw
+        connection: Connection
+        _buffer: list[Any]
+        _cursor: Cursor | None
+        #: The batch a native run (``Connection._fused``) gave, once it ran.
+        _ran: Any
+        _plan: RowPlan | None
 
-    def __await__(self) -> Generator[Any, None, list[T]]:
+        def __init__(self, query: Query[T] | Raw, connection: Connection) -> None: ...
+        def __await__(self) -> Generator[Any, None, list[T]]: ...
+
+    def _await_rows(self) -> Generator[Any, None, list[T]]:
+        # ``await`` without a native run (the base's ``__await__`` calls this).
         return self.rows().__await__()
 
     def __aiter__(self) -> Result[T]:
@@ -181,19 +217,36 @@ class Result(Generic[T]):
         return row
 
     @property
+    def factory(self) -> type | None:
+        """The class rows are built as, once the query is prepared (None
+        for a query without rows)."""
+        plan = self._plan
+        return None if plan is None else plan.factory
+
+    @property
     def row_count(self) -> int:
         """Rows changed (or returned) by the query; 0 before it ran."""
-        return 0 if self._cursor is None else self._cursor.row_count
+        if self._cursor is None and self._ran is None:
+            return 0
+        return self._ran_cursor().row_count
 
     @property
     def last_id(self) -> int | None:
         """Id of the last inserted row where the backend reports one."""
-        return None if self._cursor is None else self._cursor.last_id
+        if self._cursor is None and self._ran is None:
+            return None
+        return self._ran_cursor().last_id
+
+    def _ran_cursor(self) -> Cursor:
+        # After a native run, a cursor over its (fully read) batch.
+        if self._cursor is None:
+            self._cursor = Cursor(self.connection, _Spent(self._ran))
+        return self._cursor
 
     async def run(self) -> Cursor:
         """Run the query (once) and return its cursor."""
-        if self._cursor is not None:
-            return self._cursor
+        if self._cursor is not None or self._ran is not None:
+            return self._ran_cursor()
         engine = self.connection.engine
         query = self.query
         parts = None
@@ -204,8 +257,6 @@ class Result(Generic[T]):
             prepared = engine.prepare(query)
             sql, params, statements = prepared.sql, prepared.parameters, prepared.statements
             self._plan = engine.row_plan(query)
-            if self._plan is not None:
-                self.factory = self._plan.factory
             if query._action is QueryAction.insert:
                 parts = _insert_parts(query, engine)
         if parts is None:
@@ -235,7 +286,7 @@ class Result(Generic[T]):
     async def row(self) -> T | None:
         """The next row, or None at the end."""
         if not self._buffer:
-            if self._done:
+            if self._done or self._ran is not None:
                 return None
             cursor = await self.run()
             chunk = await cursor.fetchmany(self._chunk)

@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ... import sqlite as aiosqlite
-from ..._core import SQL_CODES
+from ..._core import SQL_CODES, DslRun
 from ...sqlite.cursor import REST_CHUNK
-from ..mapping import TEXT_STORED, RowPlan
+from ..mapping import TEXT_STORED, RowPlan, plan_for
 from .base import Connection
 from .sql import SqlEngine
 
@@ -33,6 +33,11 @@ class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
         if not self.location.database:
             raise ValueError(f"invalid db location {self.location.database}")
         self._conn = await aiosqlite.connect(self.location.database, *self._args, **self._kwargs)
+        engine = self.engine
+        if isinstance(engine, SqlEngine) and engine._native:
+            # Selects awaited for their rows run in one native call (render,
+            # execute, objects); ``Result.__await__`` asks ``_fused`` first.
+            self._fused = DslRun(engine.DIALECT, engine.CONVERSIONS, plan_for)  # type: ignore[method-assign]
 
     @property
     def autocommit(self) -> bool:
