@@ -276,3 +276,34 @@ def test_table_select_is_a_native_shortcut_with_the_methods_behaviour() -> None:
     weird = ox.Table("t", [ox.Column("select", int)])
     assert weird["select"].name == "select"
     assert weird.select()._columns == [weird["select"]]
+
+
+def test_a_cancelled_native_run_loses_nothing_and_can_run_again(tmp_path: Any) -> None:
+    async def main() -> None:
+        db = ox.connect(f"sqlite://{tmp_path / 'big.db'}")
+        await db.connect()
+        try:
+            await db.execute(Item.create())
+            values = [(i, f"n{i}", i / 2, False, dt.date(2020, 1, 1)) for i in range(20_000)]
+            await db.execute(Item.insert().values(*values))
+            await db.commit()
+            # Too long to run inline: it is queued to the connection thread.
+            result = db.execute(Item.select().where(Item.name != "x"))
+            task = asyncio.ensure_future(_await(result))
+            await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+            assert result._ran is None  # nothing ran to the end for it
+            again = await result
+            assert len(again) == 20_000
+            assert again[-1].id == 19_999
+            assert len(await db.execute(Item.select().where(Item.id < 5))) == 5
+        finally:
+            await db.close()
+
+    run(main())
+
+
+async def _await(result: Any) -> Any:
+    return await result
