@@ -191,8 +191,8 @@ CASES = {
             "aioxide.sql": "primary-key lookup, aioxide.sql",
             "raw": "the same statement on aioxide.sqlite",
         },
-        100,
-        5_100,
+        2_000,
+        12_000,
         1,
     ),
     "sqlite-idioms": (
