@@ -49,7 +49,9 @@ impl CursorCore {
         let row_factory = object_or_none(py, &core.row_factory).into_bound(py);
         let chunk = (!core.default_chunk).then(|| core.iter_chunk_size.clone_ref(py));
         drop(core);
-        let args = PyTuple::new(py, [conn.clone(), row_factory, batch.into_bound(py)])?;
+        // Made with no arguments (nothing for the constructor to parse),
+        // then filled in directly.
+        let args = PyTuple::empty(py);
         let ty = hooks.cursor_type.bind(py).as_type_ptr();
         // SAFETY: `ty` is the registered `Cursor`, a live subclass of this
         // class whose `tp_new` is the one PyO3 made for it (Python classes
@@ -63,6 +65,12 @@ impl CursorCore {
             };
             Bound::from_owned_ptr_or_err(py, new(ty, args.as_ptr(), std::ptr::null_mut()))?
         };
+        {
+            let mut core = cursor.cast::<CursorCore>()?.borrow_mut();
+            core.connection = Some(conn.clone().unbind());
+            core.row_factory = (!row_factory.is_none()).then(|| row_factory.unbind());
+            core.batch = Some(batch);
+        }
         if let Some(chunk) = chunk {
             cursor.setattr(intern!(py, "iter_chunk_size"), chunk)?;
         }
