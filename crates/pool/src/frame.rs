@@ -92,6 +92,9 @@ pub struct Decoder {
 /// How much a single read asks for at least.
 const READ_CHUNK: usize = 64 * 1024;
 
+/// Buffer room kept between frames (more is given back once drained).
+const KEEP_ROOM: usize = 4 * 1024 * 1024;
+
 impl Decoder {
     pub fn new() -> Self {
         Self::default()
@@ -190,8 +193,10 @@ impl Decoder {
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;
         self.start = 0;
-        // After a large frame, give the room back.
-        if self.end == 0 && self.buf.len() > 4 * READ_CHUNK {
+        // After a very large frame, give the room back; up to KEEP_ROOM stays,
+        // so a stream of large batches does not grow (and fault in) a new
+        // buffer for each.
+        if self.end == 0 && self.buf.len() > KEEP_ROOM {
             self.buf = Vec::new();
         }
     }

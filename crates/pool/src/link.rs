@@ -133,11 +133,17 @@ impl Link {
         }
         if idle {
             // Fast path on the caller's thread; never waits for the peer.
-            while !out.buf.is_empty() {
-                match self.shared.socket.send_with_flags(&out.buf, DONTWAIT) {
-                    Ok(sent) => {
-                        out.buf.drain(..sent);
-                    }
+            // What the socket took is dropped from the buffer once at the
+            // end: dropping it per send moved the rest of a large batch
+            // (megabytes) after every partial write.
+            let mut written = 0;
+            while written < out.buf.len() {
+                match self
+                    .shared
+                    .socket
+                    .send_with_flags(&out.buf[written..], DONTWAIT)
+                {
+                    Ok(sent) => written += sent,
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                     Err(err) => {
@@ -148,6 +154,11 @@ impl Link {
                         return Err(SendError::Broken(broken.0, broken.1));
                     }
                 }
+            }
+            if written == out.buf.len() {
+                out.buf.clear();
+            } else {
+                out.buf.drain(..written);
             }
         }
         if !out.buf.is_empty() {
@@ -250,12 +261,18 @@ fn write_loop(shared: &Shared) {
             out.writing = true;
             std::mem::take(&mut out.buf)
         };
+        let mut chunk = chunk;
         let result = write_all(&shared.socket, &chunk);
         let mut out = shared.lock_out();
         out.writing = false;
         if let Err(err) = result {
             out.buf.clear();
             out.broken = Some((err.kind(), err.to_string()));
+        } else if out.buf.is_empty() && out.buf.capacity() < chunk.capacity() {
+            // The written buffer's room is kept for the next sends: a fresh
+            // one grew (and its pages faulted in) again for every batch.
+            chunk.clear();
+            out.buf = chunk;
         }
         shared.changed.notify_all();
     }
@@ -327,6 +344,34 @@ mod tests {
             .iter()
             .enumerate()
             .all(|(i, f)| f.id == i as u64 && f.kind == 2));
+    }
+
+    #[test]
+    fn partial_writes_keep_every_byte_in_place() {
+        // Frames larger than the socket buffer, each with its own bytes,
+        // sent while the peer reads: the fast path writes part of each,
+        // the writer thread the rest, and the buffer is reused between
+        // batches. Every payload must arrive whole and unshifted.
+        let (a, _rx_a, _b, rx_b) = pair();
+        let payload = |id: u64| -> Vec<u8> {
+            (0..(300_000 + id as usize * 7_919))
+                .map(|i| (i as u64 * 31 + id) as u8)
+                .collect()
+        };
+        for round in 0..3u64 {
+            for id in round * 10..round * 10 + 10 {
+                a.send(|out| encode_into(out, 4, id, &payload(id))).unwrap();
+            }
+            assert!(a.flush(Duration::from_secs(10)));
+        }
+        let frames = collect_frames(&rx_b, 30);
+        for (i, frame) in frames.iter().enumerate() {
+            assert_eq!(frame.id, i as u64);
+            assert!(
+                frame.payload == payload(i as u64),
+                "frame {i} arrived changed"
+            );
+        }
     }
 
     #[test]

@@ -18,7 +18,7 @@ use pyo3::exceptions::{
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use crate::frame::{encode_into, Frame};
+use crate::frame::{encode_into, Frame, TooLarge, HEADER_LEN, MAX_PAYLOAD};
 use crate::link::{End, Event, Link, SendError};
 
 #[derive(Default)]
@@ -137,15 +137,25 @@ impl Channel {
 
     /// Queues several `(kind, id, payload)` frames with one write.
     fn send_many(&self, frames: &Bound<'_, PyList>) -> PyResult<()> {
-        let mut encoded = Vec::new();
+        // Every item is checked first, then all are encoded straight into
+        // the link's buffer (one copy of each payload, one reservation).
+        let mut items = Vec::with_capacity(frames.len());
+        let mut size = 0;
         for item in frames.iter() {
             let (kind, id, payload): (u8, u64, Bound<'_, PyBytes>) = item.extract()?;
-            encode_into(&mut encoded, kind, id, payload.as_bytes())
-                .map_err(|err| PyValueError::new_err(err.to_string()))?;
+            let len = payload.as_bytes().len();
+            if len > MAX_PAYLOAD {
+                return Err(PyValueError::new_err(TooLarge(len).to_string()));
+            }
+            size += HEADER_LEN + len;
+            items.push((kind, id, payload));
         }
         self.link
             .send(|out| {
-                out.extend_from_slice(&encoded);
+                out.reserve(size);
+                for (kind, id, payload) in &items {
+                    encode_into(out, *kind, *id, payload.as_bytes())?;
+                }
                 Ok(())
             })
             .map_err(send_error)
