@@ -260,7 +260,10 @@ def test_a_subclassed_engine_keeps_the_general_path() -> None:
         finally:
             await db.close()
 
-    run(main())
+    try:
+        run(main())
+    finally:
+        ox.Engine._engines.pop("custom-sqlite-test", None)
 
 
 def test_table_select_is_a_native_shortcut_with_the_methods_behaviour() -> None:
@@ -307,3 +310,40 @@ def test_a_cancelled_native_run_loses_nothing_and_can_run_again(tmp_path: Any) -
 
 async def _await(result: Any) -> Any:
     return await result
+
+
+def test_a_connection_or_engine_changing_how_queries_run_keeps_the_general_path() -> None:
+    ran: list[str] = []
+
+    class Logged(SqliteConnection, name="logged-sqlite-test", engine=ox.engines.SqliteEngine):
+        async def _run(self, sql: str, params: Any, plan: Any) -> Any:
+            ran.append(sql)
+            return await super()._run(sql, params, plan)
+
+    class Planned(ox.engines.SqliteEngine, name="planned-sqlite-test"):
+        def row_plan(self, query: Any) -> Any:
+            ran.append("planned")
+            return super().row_plan(query)
+
+    async def main() -> None:
+        location = ox.types.Location("sqlite", database=":memory:")
+        for db in (
+            Logged(ox.engines.SqliteEngine(), location),
+            SqliteConnection(Planned(), location),
+        ):
+            await db.connect()
+            try:
+                assert "_fused" not in vars(db)
+                await db.execute(Item.create())
+                assert await db.execute(Item.select()) == []
+            finally:
+                await db.close()
+
+    try:
+        run(main())
+    finally:
+        # Subclassing registers by name; leave the registries as they were.
+        ox.Connection._connectors.pop("logged-sqlite-test", None)
+        ox.Engine._engines.pop("planned-sqlite-test", None)
+    assert any(sql.startswith("SELECT") for sql in ran)
+    assert "planned" in ran

@@ -92,18 +92,6 @@ pub fn render_statement<'py>(
     Ok((w.sql, w.params))
 }
 
-/// [`render_statement`] for Python: `(sql, parameters)`, without a
-/// `PreparedQuery`.
-#[pyfunction]
-pub fn sql_render_statement<'py>(
-    py: Python<'py>,
-    dialect: u8,
-    query: &Bound<'py, PyAny>,
-) -> PyResult<(String, Bound<'py, PyList>)> {
-    let (sql, params) = render_statement(py, dialect, query)?;
-    Ok((sql, PyList::new(py, params)?))
-}
-
 type Fragment = for<'a, 'py> fn(&'a mut Writer<'py>, &'a Bound<'py, PyAny>) -> PyResult<()>;
 
 /// One piece of SQL on its own: `(sql, parameters)`.
@@ -154,7 +142,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<result::ResultCore>()?;
     m.add("SQL_CODES", codes::as_dict(m.py())?)?;
     m.add_function(wrap_pyfunction!(sql_render, m)?)?;
-    m.add_function(wrap_pyfunction!(sql_render_statement, m)?)?;
     m.add_function(wrap_pyfunction!(tree::sql_select, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_clause, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_join, m)?)?;

@@ -33,11 +33,26 @@ class SqliteConnection(Connection, name="sqlite", engine=SqliteEngine):
         if not self.location.database:
             raise ValueError(f"invalid db location {self.location.database}")
         self._conn = await aiosqlite.connect(self.location.database, *self._args, **self._kwargs)
-        engine = self.engine
-        if isinstance(engine, SqlEngine) and engine._native:
+        engine = self._native_engine()
+        if engine is not None:
             # Selects awaited for their rows run in one native call (render,
             # execute, objects); ``Result.__await__`` asks ``_fused`` first.
             self._fused = DslRun(engine.DIALECT, engine.CONVERSIONS, plan_for)  # type: ignore[method-assign]
+
+    def _native_engine(self) -> SqlEngine | None:
+        """The engine, if the native run does what the general path would:
+        it renders natively and plans rows the standard way, and this
+        connection runs statements the standard way (a subclass changing
+        either keeps the general path, with its hooks)."""
+        engine = self.engine
+        if (
+            isinstance(engine, SqlEngine)
+            and engine._native
+            and type(engine).row_plan is SqlEngine.row_plan
+            and type(self)._run is SqliteConnection._run
+        ):
+            return engine
+        return None
 
     @property
     def autocommit(self) -> bool:
