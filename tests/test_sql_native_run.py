@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import threading
 from typing import Any
 
 import pytest
@@ -245,27 +246,6 @@ def test_a_closed_connection_raises_as_on_the_general_path() -> None:
     run(main())
 
 
-def test_a_subclassed_engine_keeps_the_general_path() -> None:
-    class Custom(ox.engines.SqliteEngine, name="custom-sqlite-test"):
-        def select(self, query: Any) -> Any:
-            return super().select(query)
-
-    async def main() -> None:
-        db = SqliteConnection(Custom(), ox.types.Location("sqlite", database=":memory:"))
-        await db.connect()
-        try:
-            assert "_fused" not in vars(db)
-            await db.execute(Item.create())
-            assert await db.execute(Item.select()) == []
-        finally:
-            await db.close()
-
-    try:
-        run(main())
-    finally:
-        ox.Engine._engines.pop("custom-sqlite-test", None)
-
-
 def test_table_select_is_a_native_shortcut_with_the_methods_behaviour() -> None:
     query = Item.select(Item.name)
     assert type(query) is ox.Query
@@ -281,7 +261,18 @@ def test_table_select_is_a_native_shortcut_with_the_methods_behaviour() -> None:
     assert weird.select()._columns == [weird["select"]]
 
 
-def test_a_cancelled_native_run_loses_nothing_and_can_run_again(tmp_path: Any) -> None:
+def test_a_native_run_cancelled_while_reading_runs_again_whole(tmp_path: Any) -> None:
+    # A user function holds the connection thread at row 6,000: by then the
+    # first chunk (4,096 rows) is back and the rest is being read, so the
+    # cancel lands part way through the run, every time.
+    reached, release = threading.Event(), threading.Event()
+
+    def gate(item_id: int) -> int:
+        if item_id == 6_000 and not release.is_set():
+            reached.set()
+            release.wait(10)
+        return 1
+
     async def main() -> None:
         db = ox.connect(f"sqlite://{tmp_path / 'big.db'}")
         await db.connect()
@@ -290,19 +281,24 @@ def test_a_cancelled_native_run_loses_nothing_and_can_run_again(tmp_path: Any) -
             values = [(i, f"n{i}", i / 2, False, dt.date(2020, 1, 1)) for i in range(20_000)]
             await db.execute(Item.insert().values(*values))
             await db.commit()
-            # Too long to run inline: it is queued to the connection thread.
-            result = db.execute(Item.select().where(Item.name != "x"))
+            await db._live().create_function("gate", 1, gate)
+            result = db.execute(Item.select().where(ox.raw("gate(id)")))
             task = asyncio.ensure_future(_await(result))
-            await asyncio.sleep(0)
+            loop = asyncio.get_running_loop()
+            assert await loop.run_in_executor(None, reached.wait, 10)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            assert result._ran is None  # nothing ran to the end for it
+            release.set()
+            # Only a run read to the end counts: awaited again, it runs again.
+            assert result._ran is None
             again = await result
             assert len(again) == 20_000
+            assert [r.id for r in again[:3]] == [0, 1, 2]
             assert again[-1].id == 19_999
             assert len(await db.execute(Item.select().where(Item.id < 5))) == 5
         finally:
+            release.set()
             await db.close()
 
     run(main())
@@ -325,11 +321,17 @@ def test_a_connection_or_engine_changing_how_queries_run_keeps_the_general_path(
             ran.append("planned")
             return super().row_plan(query)
 
+    class Rendered(ox.engines.SqliteEngine, name="rendered-sqlite-test"):
+        def select(self, query: Any) -> Any:
+            ran.append("rendered")
+            return super().select(query)
+
     async def main() -> None:
         location = ox.types.Location("sqlite", database=":memory:")
         for db in (
             Logged(ox.engines.SqliteEngine(), location),
             SqliteConnection(Planned(), location),
+            SqliteConnection(Rendered(), location),
         ):
             await db.connect()
             try:
@@ -344,6 +346,8 @@ def test_a_connection_or_engine_changing_how_queries_run_keeps_the_general_path(
     finally:
         # Subclassing registers by name; leave the registries as they were.
         ox.Connection._connectors.pop("logged-sqlite-test", None)
-        ox.Engine._engines.pop("planned-sqlite-test", None)
+        for name in ("planned-sqlite-test", "rendered-sqlite-test"):
+            ox.Engine._engines.pop(name, None)
     assert any(sql.startswith("SELECT") for sql in ran)
     assert "planned" in ran
+    assert "rendered" in ran

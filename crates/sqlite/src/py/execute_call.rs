@@ -118,6 +118,9 @@ pub struct ExecuteCall {
     state: State,
     /// The cursor it made, for `__aexit__` to close.
     cursor: Option<Py<PyAny>>,
+    /// The batch to hand to `call.into` once the rows are all read (only
+    /// a run that finished counts: one cancelled part way runs again).
+    ran: Option<Py<PyAny>>,
 }
 
 /// Starts the statement: the batch if it ran here, else the `Completion`
@@ -161,9 +164,6 @@ impl ExecuteCall {
             let into = this.call.into.as_ref().map(|i| i.clone_ref(py));
             (this.call.conn.clone_ref(py), this.call.gives, into)
         };
-        if let Some(into) = into {
-            into.setattr(py, intern!(py, "_ran"), &batch)?;
-        }
         if gives == Gives::Rows {
             // The common case natively: every row came back, no row factory
             // (the list is the batch's own, which nothing else holds).
@@ -171,8 +171,14 @@ impl ExecuteCall {
             if let Some(rows) = rows {
                 let core = conn.bind(py).cast::<ConnectionCore>()?;
                 if core.borrow().row_factory.is_none() {
+                    if let Some(into) = into {
+                        into.setattr(py, intern!(py, "_ran"), &batch)?;
+                    }
                     return Ok(Sent::Return(rows.into_any()));
                 }
+            }
+            if into.is_some() {
+                slf.borrow_mut().ran = Some(batch.clone_ref(py));
             }
             let finishing = hooks(py)?.rows_of.call1(py, (conn, batch))?;
             let iter = drive::awaitable_iter(finishing.into_bound(py))?.unbind();
@@ -181,6 +187,20 @@ impl ExecuteCall {
         let cursor = CursorCore::new_over(py, &hooks(py)?.cursor, conn.bind(py), batch)?;
         slf.borrow_mut().cursor = Some(cursor.clone_ref(py));
         Ok(Sent::Return(cursor))
+    }
+
+    /// Hands the batch of a finished run to `call.into` (its `_ran`).
+    fn tell_ran(slf: &Bound<'_, Self>) -> PyResult<()> {
+        let py = slf.py();
+        let told = {
+            let mut this = slf.borrow_mut();
+            let batch = this.ran.take();
+            batch.zip(this.call.into.as_ref().map(|i| i.clone_ref(py)))
+        };
+        if let Some((batch, into)) = told {
+            into.setattr(py, intern!(py, "_ran"), batch)?;
+        }
+        Ok(())
     }
 
     /// Advances what the call awaits: the statement's `Completion`, or
@@ -201,7 +221,10 @@ impl ExecuteCall {
                 };
                 Ok(Sent::Yield(future))
             }
-            Poll::Ready(value) if finishing => Ok(Sent::Return(value)),
+            Poll::Ready(value) if finishing => {
+                ExecuteCall::tell_ran(slf)?;
+                Ok(Sent::Return(value))
+            }
             Poll::Ready(batch) => ExecuteCall::finish(slf, batch),
             Poll::Done => Err(PyRuntimeError::new_err(
                 "the statement ended without a result",
@@ -321,6 +344,7 @@ impl ExecuteCall {
                 call,
                 state: State::NotStarted,
                 cursor: None,
+                ran: None,
             },
         )
     }
