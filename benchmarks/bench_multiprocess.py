@@ -31,6 +31,7 @@ AIOXIDE = "aioxide.multiprocess"
 AMP = "aiomultiprocess"
 MP_POOL = "multiprocessing.Pool"
 PPE = "ProcessPoolExecutor"
+RAW = "raw asyncio socket round trip"
 PROCESSES = 2
 
 
@@ -120,6 +121,8 @@ def apply_round_trip(contender: str, quick: bool) -> float:
 
     if contender in (AIOXIDE, AMP):
         return _async_case(body, contender)
+    if contender == RAW:
+        return _raw_round_trip(calls)
     if contender == MP_POOL:
         with _mp_pool() as mp_pool:
             latencies = []
@@ -140,6 +143,50 @@ def apply_round_trip(contender: str, quick: bool) -> float:
             return statistics.median(latencies)
 
     return asyncio.run(executor())
+
+
+def _raw_round_trip(calls: int) -> float:
+    """The limit an apply is measured against: one byte to a child process's
+    asyncio loop and back, each side woken by ``add_reader`` (no pickling,
+    no pool)."""
+    import socket
+
+    ours, theirs = socket.socketpair()
+    child = multiprocessing.get_context("spawn").Process(
+        target=mp_work.echo_bytes_on_a_loop, args=(theirs,), daemon=True
+    )
+    child.start()
+    theirs.close()
+    ours.setblocking(False)
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] | None = None
+
+        def readable() -> None:
+            ours.recv(4096)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+
+        loop.add_reader(ours.fileno(), readable)
+        try:
+            latencies = []
+            for index in range(calls + 100):  # the first 100 warm both ends
+                start = time.perf_counter()
+                waiter = loop.create_future()
+                ours.send(b"x")
+                await waiter
+                if index >= 100:
+                    latencies.append(time.perf_counter() - start)
+            return statistics.median(latencies)
+        finally:
+            loop.remove_reader(ours.fileno())
+
+    try:
+        return asyncio.run(main())
+    finally:
+        ours.close()
+        child.join(10)
 
 
 # -- map: trivial calls at two sizes, and calls carrying 10 KB each way --------------
@@ -326,10 +373,12 @@ SUITE = Suite(
         "and ProcessPoolExecutor run the equivalent sync function; their map uses "
         "multiprocessing's default chunk size (n / (4 x processes)). aiomultiprocess is "
         "measured on 20 apply calls and 200 async-for items (it takes 10-16 ms and ~5 ms "
-        "each). Idle CPU counts the parent process and its children."
+        "each). Idle CPU counts the parent process and its children. The raw asyncio "
+        "socket round trip is the limit of an apply on this machine: one byte to an "
+        "asyncio loop in a child process and back, both ends woken by add_reader."
     ),
     cases=[
-        Case(APPLY, [AIOXIDE, AMP, MP_POOL, PPE], {AMP, MP_POOL, PPE}, apply_round_trip),
+        Case(APPLY, [AIOXIDE, AMP, MP_POOL, PPE, RAW], {AMP, MP_POOL, PPE, RAW}, apply_round_trip),
         Case(MAP, [AIOXIDE, AMP, MP_POOL, PPE], {AMP, MP_POOL, PPE}, map_calls(20_000)),
         Case(MAP_LARGE, [AIOXIDE, MP_POOL, PPE], {MP_POOL, PPE}, map_calls(200_000)),
         Case(MAP_10KB, [AIOXIDE, MP_POOL, PPE], {MP_POOL, PPE}, map_calls(2_000, 10_000)),

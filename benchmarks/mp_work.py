@@ -49,3 +49,30 @@ async def echo(data: bytes) -> bytes:
 
 def echo_sync(data: bytes) -> bytes:
     return data
+
+
+def echo_bytes_on_a_loop(sock: object) -> None:
+    """The raw baseline of an apply: an asyncio loop in a child process that
+    sends back every byte it reads from ``sock`` (a socket), woken by
+    ``add_reader`` as a pool child is. Ends when the parent closes its end."""
+    import socket
+
+    assert isinstance(sock, socket.socket)
+    sock.setblocking(False)
+
+    async def serve() -> None:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def readable() -> None:
+            data = sock.recv(4096)
+            if not data:
+                loop.remove_reader(sock.fileno())
+                done.set_result(None)
+                return
+            sock.send(data)
+
+        loop.add_reader(sock.fileno(), readable)
+        await done
+
+    asyncio.run(serve())

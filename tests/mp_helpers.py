@@ -198,3 +198,15 @@ async def corrupt_the_channel() -> None:
         except OSError:
             pass
     await asyncio.sleep(3600)
+
+
+class LoopWithoutReaders(asyncio.SelectorEventLoop):
+    """A loop that cannot watch file descriptors (as Windows' proactor
+    loop): the child must read its channel with a thread instead."""
+
+    def add_reader(self, *args: Any, **kwargs: Any) -> None:
+        raise NotImplementedError("this loop does not watch file descriptors")
+
+
+async def thread_count() -> int:
+    return len(os.listdir("/proc/self/task"))

@@ -389,8 +389,9 @@ def test_terminate_fails_pending_calls_and_leaves_no_process(run: Run[None]) -> 
     async def main() -> None:
         async with Pool(2) as pool:
             pids = await both_children_ready(pool)
-            pending = pool.starmap(h.sleep_return, [(1, 30.0)] * 40, chunksize=1)
             slow = asyncio.ensure_future(pool.apply(h.sleep_return, (1, 30.0)))
+            await asyncio.sleep(0)  # the apply's task runs and submits its call
+            pending = pool.starmap(h.sleep_return, [(1, 30.0)] * 40, chunksize=1)
             await h.until(lambda: any(c.inflight for c in pool._backend.children))
             pool.terminate()
             with pytest.raises(PoolTerminated, match="terminated"):
@@ -668,3 +669,60 @@ def test_a_corrupted_stream_from_a_child_fails_its_call_and_the_pool_recovers() 
             assert await asyncio.wait_for(pool.apply(h.double, (21,)), 60) == 42
 
     asyncio.run(main())
+
+
+def test_polled_channel_reads_without_a_thread() -> None:
+    """The transport as the pool uses it: a polled channel hands out what
+    arrived when asked, never waits, and ends with EOFError after the last
+    frame; the two ways of reading refuse to be mixed."""
+    import select
+    import socket
+
+    from aioxide._core import Channel
+
+    ours, theirs = socket.socketpair()
+    polled = Channel(ours.fileno(), "polled", polled=True)
+    threaded = Channel(theirs.fileno(), "threaded")
+    ours.close()
+    theirs.close()
+    with pytest.raises(RuntimeError, match="polled"):
+        polled.recv()
+    with pytest.raises(RuntimeError, match="reader thread"):
+        threaded.read_ready()
+    assert polled.read_ready() == []  # nothing yet, and no wait
+
+    def read_until(count: int) -> list[tuple[int, int, bytes]]:
+        got: list[tuple[int, int, bytes]] = []
+        deadline = time.monotonic() + 10
+        while len(got) < count and time.monotonic() < deadline:
+            select.select([polled.fileno], [], [], 1)
+            got.extend(polled.read_ready())
+        return got
+
+    big = bytes(range(256)) * 4000  # larger than a socket buffer
+    threaded.send_many([(1, i, big if i % 2 else b"%d" % i) for i in range(6)])
+    frames = read_until(6)
+    assert [(k, i) for k, i, _ in frames] == [(1, i) for i in range(6)]
+    assert all(p == (big if i % 2 else b"%d" % i) for _, i, p in frames)
+    threaded.send(2, 7, b"last")
+    assert threaded.flush(10)
+    threaded.close()
+    assert read_until(1) == [(2, 7, b"last")]
+    select.select([polled.fileno], [], [], 10)
+    with pytest.raises(EOFError):
+        polled.read_ready()
+    with pytest.raises(EOFError):  # and stays ended
+        polled.read_ready()
+
+
+def test_a_child_loop_that_cannot_watch_sockets_reads_with_a_thread(run: Run[None]) -> None:
+    async def main() -> None:
+        async with Pool(1) as pool:
+            watched = await pool.apply(h.thread_count)
+        async with Pool(1, loop_initializer=h.LoopWithoutReaders) as pool:
+            assert await pool.map(h.double, range(100)) == [2 * x for x in range(100)]
+            assert await pool.apply(h.sleep_return, (5, 0.01)) == 5
+            # The channel's reader thread is the one extra.
+            assert await pool.apply(h.thread_count) == watched + 1
+
+    run(main())

@@ -90,7 +90,7 @@ pub struct Decoder {
 }
 
 /// How much a single read asks for at least.
-const READ_CHUNK: usize = 64 * 1024;
+pub const READ_AT_LEAST: usize = 64 * 1024;
 
 /// Buffer room kept between frames (more is given back once drained).
 const KEEP_ROOM: usize = 4 * 1024 * 1024;
@@ -108,7 +108,7 @@ impl Decoder {
         let missing = self
             .pending_frame_len()
             .map_or(0, |frame| frame.saturating_sub(self.end));
-        self.make_room(missing.clamp(READ_CHUNK, MAX_RESERVE));
+        self.make_room(missing.clamp(READ_AT_LEAST, MAX_RESERVE));
         let read = source.read(&mut self.buf[self.end..])?;
         self.end += read;
         Ok(read)

@@ -2,21 +2,26 @@
 //!
 //! Sending never blocks the caller: a frame is written at once with a
 //! non-blocking send when nothing is queued, and whatever the socket cannot
-//! take yet is handed to the link's writer thread. Receiving is done by the
-//! link's reader thread, which hands each batch of complete frames to a
-//! callback as soon as it arrives (no polling anywhere).
+//! take yet is handed to the link's writer thread. Receiving is done either
+//! by the link's reader thread, which hands each batch of complete frames to
+//! a callback as soon as it arrives, or (a link made with [`Link::polled`])
+//! by the owner: its event loop watches the socket and calls
+//! [`Link::read_ready`] when it turns readable. The second way saves two
+//! thread hand-offs per round trip (reader thread wakes, then wakes the
+//! loop), which is most of a small call's latency.
 
 use aioxide_sync::{Unpoisoned, UnpoisonedWait};
-use std::io;
+use std::io::{self, Read};
+use std::mem::MaybeUninit;
 use std::net::Shutdown;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
-use crate::frame::{Decoder, Frame, TooLarge};
+use crate::frame::{Decoder, Frame, TooLarge, READ_AT_LEAST};
 
 /// What the reader thread reports.
 #[derive(Debug)]
@@ -69,9 +74,40 @@ impl Shared {
     }
 }
 
-/// One end of a framed socket link, with its reader and writer threads.
+/// One end of a framed socket link, with its writer thread and either a
+/// reader thread or an owner that reads.
 pub struct Link {
     shared: Arc<Shared>,
+    /// Present when the owner reads ([`Link::polled`]).
+    polled: Option<Mutex<Decoder>>,
+}
+
+/// What one [`Link::read_ready`] found.
+#[derive(Debug, Default)]
+pub struct Received {
+    /// Complete frames, in arrival order.
+    pub frames: Vec<Frame>,
+    /// Set when the link is finished (after these frames). Later calls
+    /// report `End::Closed`.
+    pub end: Option<End>,
+}
+
+/// Reads a polled link takes at most per call: a peer sending without pause
+/// must not keep the owner's event loop in one callback.
+const READS_PER_CALL: usize = 16;
+
+/// Reads from the socket without waiting (the socket itself stays blocking
+/// for the writer thread).
+struct WithoutWaiting<'a>(&'a Socket);
+
+impl Read for WithoutWaiting<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: an initialised byte slice viewed as possibly-uninitialised
+        // bytes: same size and layout, and `recv_with_flags` only stores
+        // received bytes into it, so it stays initialised for the caller.
+        let room = unsafe { &mut *(std::ptr::from_mut::<[u8]>(buf) as *mut [MaybeUninit<u8>]) };
+        self.0.recv_with_flags(room, DONTWAIT)
+    }
 }
 
 const DONTWAIT: libc::c_int = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
@@ -85,6 +121,28 @@ impl Link {
         name: &str,
         on_event: impl FnMut(Event) + Send + 'static,
     ) -> io::Result<Self> {
+        let link = Self::with_writer(fd, name, None)?;
+        let for_reader = link.shared.clone();
+        let spawned = thread::Builder::new()
+            .name(format!("{name}-reader"))
+            .spawn(move || read_loop(&for_reader, on_event));
+        if let Err(err) = spawned {
+            // Stops the writer we already started.
+            link.shutdown();
+            return Err(err);
+        }
+        Ok(link)
+    }
+
+    /// Takes ownership of a connected stream socket and starts the writer
+    /// thread only: the owner reads, calling [`Link::read_ready`] whenever
+    /// [`Link::raw_fd`] turns readable (level-triggered: frames left unread
+    /// keep it readable).
+    pub fn polled(fd: OwnedFd, name: &str) -> io::Result<Self> {
+        Self::with_writer(fd, name, Some(Mutex::new(Decoder::new())))
+    }
+
+    fn with_writer(fd: OwnedFd, name: &str, polled: Option<Mutex<Decoder>>) -> io::Result<Self> {
         let socket = Socket::from(fd);
         socket.set_nonblocking(false)?;
         let shared = Arc::new(Shared {
@@ -97,20 +155,68 @@ impl Link {
             }),
             changed: Condvar::new(),
         });
-        let for_reader = shared.clone();
-        thread::Builder::new()
-            .name(format!("{name}-reader"))
-            .spawn(move || read_loop(&for_reader, on_event))?;
         let for_writer = shared.clone();
-        let spawned = thread::Builder::new()
+        thread::Builder::new()
             .name(format!("{name}-writer"))
-            .spawn(move || write_loop(&for_writer));
-        if let Err(err) = spawned {
-            // Stop the reader we already started.
-            let _ = shared.socket.shutdown(Shutdown::Both);
-            return Err(err);
+            .spawn(move || write_loop(&for_writer))?;
+        Ok(Self { shared, polled })
+    }
+
+    /// The socket's descriptor, for an event loop to watch (owned by the
+    /// link: valid until the link is dropped).
+    pub fn raw_fd(&self) -> RawFd {
+        self.shared.socket.as_raw_fd()
+    }
+
+    /// Whether the owner reads this link ([`Link::polled`]).
+    pub fn is_polled(&self) -> bool {
+        self.polled.is_some()
+    }
+
+    /// Reads what the socket holds now, without waiting, and returns the
+    /// complete frames among it. `None` for a link read by its own thread.
+    pub fn read_ready(&self) -> Option<Received> {
+        let mut decoder = self.polled.as_ref()?.locked();
+        let mut received = Received::default();
+        let mut source = WithoutWaiting(&self.shared.socket);
+        let mut reads = 0;
+        while reads < READS_PER_CALL {
+            match decoder.read_from(&mut source) {
+                Ok(0) => {
+                    received.end = Some(End::Closed);
+                    break;
+                }
+                Ok(read) => {
+                    reads += 1;
+                    let (frames, malformed) = decoder.drain_frames();
+                    received.frames.extend(frames);
+                    if let Some(err) = malformed {
+                        let _ = self.shared.socket.shutdown(Shutdown::Both);
+                        received.end =
+                            Some(End::Failed(io::Error::new(io::ErrorKind::InvalidData, err)));
+                        break;
+                    }
+                    if read < READ_AT_LEAST {
+                        // Less than a chunk: the socket is (almost surely)
+                        // drained; if not, it stays readable and the loop
+                        // calls again, which costs less than a read that
+                        // finds nothing.
+                        break;
+                    }
+                }
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => reads += 1,
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
+                Err(_) if self.shared.lock_out().closed => {
+                    received.end = Some(End::Closed);
+                    break;
+                }
+                Err(err) => {
+                    received.end = Some(End::Failed(err));
+                    break;
+                }
+            }
         }
-        Ok(Self { shared })
+        Some(received)
     }
 
     /// Queues the bytes `encode` appends, writing at once when possible.
@@ -241,6 +347,12 @@ fn read_loop(shared: &Shared, mut on_event: impl FnMut(Event)) {
                 }
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
+            // Made non-blocking by someone else (see `write_all`).
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                if let Err(err) = wait_for(shared.socket.as_raw_fd(), libc::POLLIN) {
+                    break End::Failed(err);
+                }
+            }
             Err(_) if shared.lock_out().closed => break End::Closed,
             Err(err) => break End::Failed(err),
         }
@@ -284,7 +396,32 @@ fn write_all(socket: &Socket, mut bytes: &[u8]) -> io::Result<()> {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(sent) => bytes = &bytes[sent..],
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+            // The descriptor was made non-blocking behind our back: libuv
+            // does that to every descriptor it watches (uvloop's
+            // `add_reader` on a polled link). Wait for room instead.
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                wait_for(socket.as_raw_fd(), libc::POLLOUT)?;
+            }
             Err(err) => return Err(err),
+        }
+    }
+    Ok(())
+}
+
+/// Blocks until `fd` is ready for `events` (or has failed: the next send
+/// or receive reports how).
+fn wait_for(fd: RawFd, events: libc::c_short) -> io::Result<()> {
+    let mut watched = libc::pollfd {
+        fd,
+        events,
+        revents: 0,
+    };
+    // SAFETY: `watched` is one valid pollfd that outlives the call, and the
+    // count passed is 1.
+    if unsafe { libc::poll(&mut watched, 1, -1) } < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
         }
     }
     Ok(())
@@ -437,5 +574,108 @@ mod tests {
             a.send(|out| encode_into(out, 1, 1, b"x")),
             Err(SendError::Closed)
         ));
+    }
+
+    /// Reads a polled link until `count` frames arrived (the test stands in
+    /// for the event loop: it waits for readability with poll(2)).
+    fn poll_frames(link: &Link, count: usize) -> (Vec<Frame>, Option<End>) {
+        let mut frames = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while frames.len() < count && Instant::now() < deadline {
+            wait_readable(link.raw_fd());
+            let received = link.read_ready().expect("a polled link");
+            frames.extend(received.frames);
+            if received.end.is_some() {
+                return (frames, received.end);
+            }
+        }
+        (frames, None)
+    }
+
+    fn wait_readable(fd: RawFd) {
+        let mut watched = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, for the duration of the call.
+        unsafe { libc::poll(&mut watched, 1, 1000) };
+    }
+
+    #[test]
+    fn a_polled_link_reads_on_the_callers_thread() {
+        let (a, b) = UnixStream::pair().unwrap();
+        let (tx_a, rx_a) = mpsc::channel();
+        let a = Link::new(OwnedFd::from(a), "a", move |e| {
+            let _ = tx_a.send(e);
+        })
+        .unwrap();
+        let b = Link::polled(OwnedFd::from(b), "b").unwrap();
+        assert!(b.is_polled() && !a.is_polled());
+        assert!(
+            a.read_ready().is_none(),
+            "a threaded link has no caller reads"
+        );
+        // Nothing sent yet: a read finds nothing and does not wait.
+        let nothing = b.read_ready().unwrap();
+        assert!(nothing.frames.is_empty() && nothing.end.is_none());
+        // Small frames and ones larger than the socket buffer, in order.
+        let payload = |id: u64| vec![id as u8; if id.is_multiple_of(3) { 200_000 } else { 10 }];
+        for id in 0..30u64 {
+            a.send(|out| encode_into(out, 5, id, &payload(id))).unwrap();
+        }
+        let (frames, end) = poll_frames(&b, 30);
+        assert!(end.is_none());
+        assert_eq!(frames.len(), 30);
+        for (i, frame) in frames.iter().enumerate() {
+            assert_eq!((frame.kind, frame.id), (5, i as u64));
+            assert!(frame.payload == payload(i as u64));
+        }
+        // Answers go back through the same link.
+        b.send(|out| encode_into(out, 6, 99, b"back")).unwrap();
+        assert_eq!(collect_frames(&rx_a, 1)[0].payload, b"back");
+        // The peer leaves: frames sent before it left still arrive, then
+        // the end; later reads keep reporting it.
+        a.send(|out| encode_into(out, 7, 1, b"last")).unwrap();
+        assert!(a.flush(Duration::from_secs(10)));
+        drop(a);
+        let (frames, end) = poll_frames(&b, usize::MAX);
+        assert_eq!(frames.len(), 1);
+        assert!(matches!(end, Some(End::Closed)));
+        assert!(matches!(b.read_ready().unwrap().end, Some(End::Closed)));
+    }
+
+    #[test]
+    fn a_polled_link_reports_garbage_and_its_own_shutdown() {
+        use std::io::Write;
+        let (mut raw, b) = UnixStream::pair().unwrap();
+        let b = Link::polled(OwnedFd::from(b), "b").unwrap();
+        // A length too short to hold a header can never be a frame.
+        raw.write_all(&[1, 0, 0, 0, 9]).unwrap();
+        let (_, end) = poll_frames(&b, usize::MAX);
+        assert!(matches!(end, Some(End::Failed(ref e)) if e.kind() == io::ErrorKind::InvalidData));
+
+        let (_raw, c) = UnixStream::pair().unwrap();
+        let c = Link::polled(OwnedFd::from(c), "c").unwrap();
+        c.shutdown();
+        let (_, end) = poll_frames(&c, usize::MAX);
+        assert!(matches!(end, Some(End::Closed)));
+    }
+
+    #[test]
+    fn a_descriptor_made_non_blocking_behind_the_links_back_still_works() {
+        // libuv (uvloop's add_reader) sets O_NONBLOCK on what it watches:
+        // the writer thread then got EAGAIN and dropped the rest of a large
+        // frame as if the peer had gone, and the reader thread stopped.
+        let (a, rx_a, b, rx_b) = pair();
+        a.shared.socket.set_nonblocking(true).unwrap();
+        b.shared.socket.set_nonblocking(true).unwrap();
+        let payload = vec![9u8; 8 << 20];
+        a.send(|out| encode_into(out, 1, 1, &payload)).unwrap();
+        let frames = collect_frames(&rx_b, 1);
+        assert!(frames[0].payload == payload);
+        b.send(|out| encode_into(out, 2, 2, &payload)).unwrap();
+        assert!(collect_frames(&rx_a, 1)[0].payload == payload);
+        assert!(a.flush(Duration::from_secs(10)) && b.flush(Duration::from_secs(10)));
     }
 }

@@ -3,9 +3,10 @@
 The parent keeps the queue of batches. A batch goes to a ready child of its
 queue with room (fewest calls in flight first); a child has room while it
 holds fewer than two batches or fewer than ``2 * childconcurrency`` calls, so
-it always has the next work at hand without hoarding it. Each child has a
-reader task awaiting frames from its ``Channel``; end of stream means the
-child exited, and only then are its unanswered batches failed.
+it always has the next work at hand without hoarding it. The loop watches
+each child's socket (``add_reader``) and reads its ``Channel`` when frames
+arrive; end of stream means the child exited, and only then are its
+unanswered batches failed.
 """
 
 from __future__ import annotations
@@ -46,7 +47,9 @@ class Child:
     process: Any  # multiprocessing.process.BaseProcess
     channel: Channel
     budget: int  # calls it may still receive; 0 = unlimited
-    reader: asyncio.Task[None] | None = None
+    #: Runs once its end of stream is read: waits for it to exit, then
+    #: fails what it left unanswered and replaces it.
+    exiting: asyncio.Task[None] | None = None
     ready: bool = False
     retiring: bool = False
     stop_sent: bool = False
@@ -117,11 +120,11 @@ class LocalBackend:
             # death would never read as end of stream.
             child_end.close()
         try:
-            channel = Channel(parent_end.fileno(), f"aioxide-pool-{process.pid}")
+            channel = Channel(parent_end.fileno(), f"aioxide-pool-{process.pid}", polled=True)
         finally:
             parent_end.close()
         child = Child(queue, process, channel, self.maxtasks)
-        child.reader = self.loop.create_task(self._read(child))
+        self.loop.add_reader(channel.fileno, self._on_readable, child)
         self.children.append(child)
         return child
 
@@ -184,7 +187,9 @@ class LocalBackend:
             batch.fail(PoolBroken(str(self.broken)))
             return
         self.queues[batch.queue].append(batch)
-        self._kick()
+        # Sent now, not a loop turn later: an apply's round trip is mostly
+        # wake-ups, and one turn of the loop is one more.
+        self._dispatch()
 
     def cancel(self, batch: Batch) -> None:
         """The caller gave up on ``batch``: drop it if queued, else tell its
@@ -252,22 +257,26 @@ class LocalBackend:
 
     # --- child events ---------------------------------------------------------
 
-    async def _read(self, child: Child) -> None:
+    def _on_readable(self, child: Child) -> None:
+        assert self.loop is not None
         try:
-            while True:
-                for kind, ident, payload in await child.channel.recv():
-                    if kind == _wire.RESULT:
-                        self._on_result(child, ident, payload)
-                    elif kind == _wire.READY:
-                        child.ready = True
-                        self.start_failures = 0
-                        self.start_kills = 0
-                    elif kind == _wire.INIT_FAILED:
-                        child.init_error = _wire.unpack_exception(_wire.loads(payload))
-                self._kick()
+            frames = child.channel.read_ready()
         except (EOFError, ConnectionError):
-            pass
-        await self._on_exit(child)
+            self.loop.remove_reader(child.channel.fileno)
+            child.exiting = self.loop.create_task(self._on_exit(child))
+            return
+        for kind, ident, payload in frames:
+            if kind == _wire.RESULT:
+                self._on_result(child, ident, payload)
+            elif kind == _wire.READY:
+                child.ready = True
+                self.start_failures = 0
+                self.start_kills = 0
+            elif kind == _wire.INIT_FAILED:
+                child.init_error = _wire.unpack_exception(_wire.loads(payload))
+        if frames:
+            # Room freed: the next batches go now.
+            self._dispatch()
 
     def _on_result(self, child: Child, ident: int, payload: bytes) -> None:
         batch = child.inflight.pop(ident, None)

@@ -5,6 +5,11 @@
 //! has arrived (a list of `(kind, id, payload)`), so a reader task costs one
 //! loop wake-up per batch, not per frame. When the peer goes away, `recv()`
 //! raises `EOFError` once the frames that did arrive have been handed out.
+//!
+//! A channel made with `polled=True` has no reader thread: its owner's event
+//! loop watches `fileno` and calls `read_ready()` when it turns readable
+//! (`loop.add_reader`), which saves the two thread hand-offs of the reader
+//! thread per message.
 
 use aioxide_sync::Unpoisoned;
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -19,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::frame::{encode_into, Frame, TooLarge, HEADER_LEN, MAX_PAYLOAD};
-use crate::link::{End, Event, Link, SendError};
+use crate::link::{End, Event, Link, Received, SendError};
 
 #[derive(Default)]
 struct Inbox {
@@ -43,24 +48,24 @@ pub struct Channel {
     inbox: SharedInbox,
 }
 
+fn frames_list(py: Python<'_>, frames: Vec<Frame>) -> PyResult<Bound<'_, PyList>> {
+    let list = PyList::empty(py);
+    for frame in frames {
+        let item = PyTuple::new(
+            py,
+            [
+                frame.kind.into_pyobject(py)?.into_any(),
+                frame.id.into_pyobject(py)?.into_any(),
+                PyBytes::new(py, &frame.payload).into_any(),
+            ],
+        )?;
+        list.append(item)?;
+    }
+    Ok(list)
+}
+
 fn frames_outcome(frames: Vec<Frame>) -> outcome::Outcome {
-    Box::new(move |py| {
-        let items = frames.into_iter().map(|frame| {
-            PyTuple::new(
-                py,
-                [
-                    frame.kind.into_pyobject(py)?.into_any(),
-                    frame.id.into_pyobject(py)?.into_any(),
-                    PyBytes::new(py, &frame.payload).into_any(),
-                ],
-            )
-        });
-        let list = PyList::empty(py);
-        for item in items {
-            list.append(item?)?;
-        }
-        Ok(list.into_any().unbind())
-    })
+    Box::new(move |py| Ok(frames_list(py, frames)?.into_any().unbind()))
 }
 
 fn ended_error(reason: &str) -> PyErr {
@@ -93,6 +98,13 @@ fn deliver(inbox: &SharedInbox, event: Event) {
     waiter.complete(outcome);
 }
 
+fn end_reason(end: End) -> String {
+    match end {
+        End::Closed => String::new(),
+        End::Failed(err) => err.to_string(),
+    }
+}
+
 fn send_error(err: SendError) -> PyErr {
     match err {
         SendError::Closed => PyBrokenPipeError::new_err("the channel is closed"),
@@ -108,8 +120,8 @@ impl Channel {
     /// Wraps a duplicate of the connected stream socket `fd`; the caller may
     /// close its own descriptor afterwards.
     #[new]
-    #[pyo3(signature = (fd, name = "aioxide-channel"))]
-    fn new(fd: i32, name: &str) -> PyResult<Self> {
+    #[pyo3(signature = (fd, name = "aioxide-channel", polled = false))]
+    fn new(fd: i32, name: &str, polled: bool) -> PyResult<Self> {
         if fd < 0 {
             return Err(PyValueError::new_err(format!(
                 "invalid file descriptor {fd}"
@@ -121,9 +133,13 @@ impl Channel {
         let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
         let owned: OwnedFd = borrowed.try_clone_to_owned().map_err(PyOSError::new_err)?;
         let inbox = SharedInbox::default();
-        let for_reader = inbox.clone();
-        let link = Link::new(owned, name, move |event| deliver(&for_reader, event))
-            .map_err(PyOSError::new_err)?;
+        let link = if polled {
+            Link::polled(owned, name)
+        } else {
+            let for_reader = inbox.clone();
+            Link::new(owned, name, move |event| deliver(&for_reader, event))
+        }
+        .map_err(PyOSError::new_err)?;
         Ok(Self { link, inbox })
     }
 
@@ -164,6 +180,11 @@ impl Channel {
     /// Awaitable: the frames received since the last call, at least one.
     /// Raises `EOFError` when the other end closed and nothing is left.
     fn recv(&self, py: Python<'_>) -> PyResult<Py<Completion>> {
+        if self.link.is_polled() {
+            return Err(PyRuntimeError::new_err(
+                "this channel is polled: its owner calls read_ready() when fileno is readable",
+            ));
+        }
         let mut state = lock(&self.inbox);
         if !state.frames.is_empty() {
             let frames = std::mem::take(&mut state.frames);
@@ -186,6 +207,36 @@ impl Channel {
         let (completion, completer) = pending(py)?;
         state.waiter = Some(completer);
         Ok(completion)
+    }
+
+    /// Polled channels: the frames that arrived, read now without waiting
+    /// (an empty list when none is complete yet). Raises `EOFError` once
+    /// the other end closed and every frame before that was returned
+    /// (`ConnectionError` if the link failed).
+    fn read_ready<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        if let Some(reason) = lock(&self.inbox).ended.clone() {
+            return Err(ended_error(&reason));
+        }
+        let Some(Received { frames, end }) = self.link.read_ready() else {
+            return Err(PyRuntimeError::new_err(
+                "this channel has a reader thread: await recv() instead",
+            ));
+        };
+        if let Some(end) = end {
+            let reason = end_reason(end);
+            if frames.is_empty() {
+                return Err(ended_error(&reason));
+            }
+            // These frames first; the end at the next call.
+            lock(&self.inbox).ended = Some(reason);
+        }
+        frames_list(py, frames)
+    }
+
+    /// The socket a polled channel's owner watches for readability.
+    #[getter]
+    fn fileno(&self) -> i32 {
+        self.link.raw_fd()
     }
 
     /// Blocks (without the GIL) until queued frames are written, at most
