@@ -75,6 +75,14 @@ pub fn encode_into(out: &mut Vec<u8>, kind: u8, id: u64, payload: &[u8]) -> Resu
     Ok(())
 }
 
+/// A decoded frame whose payload is still in the decoder's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct FrameView<'a> {
+    pub kind: u8,
+    pub id: u64,
+    pub payload: &'a [u8],
+}
+
 /// Reassembles frames from a byte stream read in arbitrary pieces.
 #[derive(Default)]
 pub struct Decoder {
@@ -133,6 +141,17 @@ impl Decoder {
     /// The next complete frame, if the buffer holds one; an error if the
     /// bytes cannot be a frame.
     pub fn next_frame(&mut self) -> Result<Option<Frame>, Malformed> {
+        Ok(self.next_frame_in_place()?.map(|frame| Frame {
+            kind: frame.kind,
+            id: frame.id,
+            payload: frame.payload.to_vec(),
+        }))
+    }
+
+    /// [`Decoder::next_frame`] without copying the payload out of the
+    /// buffer: a caller that converts it anyway (into a Python `bytes`)
+    /// saves a copy and a buffer the size of the frame.
+    pub fn next_frame_in_place(&mut self) -> Result<Option<FrameView<'_>>, Malformed> {
         let Some(body_len) = self.body_len() else {
             return Ok(None);
         };
@@ -144,15 +163,18 @@ impl Decoder {
             return Ok(None);
         }
         let at = self.start + 4;
-        let kind = self.buf[at];
+        self.start += 4 + body_len;
+        let body = &self.buf[at..at + body_len];
         // body_len >= 9 (checked above): the kind byte and the 8-byte id.
-        let Some(id) = self.buf[at + 1..].first_chunk::<8>() else {
+        let (Some(&kind), Some(id)) = (body.first(), body.get(1..).and_then(<[u8]>::first_chunk))
+        else {
             return Err(Malformed(body_len));
         };
-        let id = u64::from_le_bytes(*id);
-        let payload = self.buf[at + 9..at + body_len].to_vec();
-        self.start += 4 + body_len;
-        Ok(Some(Frame { kind, id, payload }))
+        Ok(Some(FrameView {
+            kind,
+            id: u64::from_le_bytes(*id),
+            payload: &body[9..],
+        }))
     }
 
     /// Every complete frame in the buffer, and the error that stopped the

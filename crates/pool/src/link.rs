@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
-use crate::frame::{Decoder, Frame, TooLarge, READ_AT_LEAST};
+use crate::frame::{Decoder, Frame, FrameView, TooLarge, READ_AT_LEAST};
 
 /// What the reader thread reports.
 #[derive(Debug)]
@@ -176,25 +176,53 @@ impl Link {
     /// Reads what the socket holds now, without waiting, and returns the
     /// complete frames among it. `None` for a link read by its own thread.
     pub fn read_ready(&self) -> Option<Received> {
+        let mut frames = Vec::new();
+        let end = self.read_ready_with(|frame| {
+            frames.push(Frame {
+                kind: frame.kind,
+                id: frame.id,
+                payload: frame.payload.to_vec(),
+            });
+            Ok::<(), std::convert::Infallible>(())
+        })?;
+        Some(Received {
+            frames,
+            end: end.unwrap_or_else(|never| match never {}),
+        })
+    }
+
+    /// [`Link::read_ready`] handing each frame to `each` while its payload
+    /// is still in the receive buffer (no copy of its own). Returns the end
+    /// of the link if it was reached. If `each` fails, the link is shut down
+    /// (the frame it was given cannot be handed out again, and a peer whose
+    /// answers are lost must not look alive) and its error returned.
+    pub fn read_ready_with<E>(
+        &self,
+        mut each: impl FnMut(FrameView<'_>) -> Result<(), E>,
+    ) -> Option<Result<Option<End>, E>> {
         let mut decoder = self.polled.as_ref()?.locked();
-        let mut received = Received::default();
         let mut source = WithoutWaiting(&self.shared.socket);
         let mut reads = 0;
         while reads < READS_PER_CALL {
             match decoder.read_from(&mut source) {
-                Ok(0) => {
-                    received.end = Some(End::Closed);
-                    break;
-                }
+                Ok(0) => return Some(Ok(Some(End::Closed))),
                 Ok(read) => {
                     reads += 1;
-                    let (frames, malformed) = decoder.drain_frames();
-                    received.frames.extend(frames);
-                    if let Some(err) = malformed {
-                        let _ = self.shared.socket.shutdown(Shutdown::Both);
-                        received.end =
-                            Some(End::Failed(io::Error::new(io::ErrorKind::InvalidData, err)));
-                        break;
+                    loop {
+                        match decoder.next_frame_in_place() {
+                            Ok(Some(frame)) => {
+                                if let Err(err) = each(frame) {
+                                    self.shutdown();
+                                    return Some(Err(err));
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(err) => {
+                                let _ = self.shared.socket.shutdown(Shutdown::Both);
+                                let err = io::Error::new(io::ErrorKind::InvalidData, err);
+                                return Some(Ok(Some(End::Failed(err))));
+                            }
+                        }
                     }
                     if read < READ_AT_LEAST {
                         // Less than a chunk: the socket is (almost surely)
@@ -206,17 +234,11 @@ impl Link {
                 }
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => reads += 1,
                 Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
-                Err(_) if self.shared.lock_out().closed => {
-                    received.end = Some(End::Closed);
-                    break;
-                }
-                Err(err) => {
-                    received.end = Some(End::Failed(err));
-                    break;
-                }
+                Err(_) if self.shared.lock_out().closed => return Some(Ok(Some(End::Closed))),
+                Err(err) => return Some(Ok(Some(End::Failed(err)))),
             }
         }
-        Some(received)
+        Some(Ok(None))
     }
 
     /// Queues the bytes `encode` appends, writing at once when possible.

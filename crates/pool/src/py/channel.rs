@@ -24,7 +24,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
 use crate::frame::{encode_into, Frame, TooLarge, HEADER_LEN, MAX_PAYLOAD};
-use crate::link::{End, Event, Link, Received, SendError};
+use crate::link::{End, Event, Link, SendError};
 
 #[derive(Default)]
 struct Inbox {
@@ -217,20 +217,33 @@ impl Channel {
         if let Some(reason) = lock(&self.inbox).ended.clone() {
             return Err(ended_error(&reason));
         }
-        let Some(Received { frames, end }) = self.link.read_ready() else {
+        let list = PyList::empty(py);
+        // Each payload becomes a `bytes` straight from the receive buffer.
+        let read = self.link.read_ready_with(|frame| {
+            let item = PyTuple::new(
+                py,
+                [
+                    frame.kind.into_pyobject(py)?.into_any(),
+                    frame.id.into_pyobject(py)?.into_any(),
+                    PyBytes::new(py, frame.payload).into_any(),
+                ],
+            )?;
+            list.append(item)
+        });
+        let Some(end) = read else {
             return Err(PyRuntimeError::new_err(
                 "this channel has a reader thread: await recv() instead",
             ));
         };
-        if let Some(end) = end {
+        if let Some(end) = end? {
             let reason = end_reason(end);
-            if frames.is_empty() {
+            if list.is_empty() {
                 return Err(ended_error(&reason));
             }
             // These frames first; the end at the next call.
             lock(&self.inbox).ended = Some(reason);
         }
-        frames_list(py, frames)
+        Ok(list)
     }
 
     /// The socket a polled channel's owner watches for readability.
