@@ -302,20 +302,19 @@ fn skip_space_and_comments(sql: &str) -> &str {
 /// statements before which the `sqlite3` module opens a transaction, and
 /// whose row changes count towards `rowcount`.
 pub fn is_dml(sql: &str) -> bool {
+    let word = first_word(sql);
     ["insert", "update", "delete", "replace"]
         .iter()
-        .any(|keyword| first_word_is(sql, keyword))
+        .any(|keyword| word.eq_ignore_ascii_case(keyword.as_bytes()))
 }
 
-/// Whether the statement's first word (after space and comments) is
-/// `keyword` (lowercase ASCII), in any case. No allocation: this runs for
-/// every statement.
-fn first_word_is(sql: &str, keyword: &str) -> bool {
+/// The statement's first word (after space and comments): the letters up to
+/// the first byte that is not an ASCII letter. No allocation, and one scan
+/// whatever the keywords compared: this runs for every statement.
+fn first_word(sql: &str) -> &[u8] {
     let head = skip_space_and_comments(sql).as_bytes();
-    let len = keyword.len();
-    head.len() >= len
-        && head[..len].eq_ignore_ascii_case(keyword.as_bytes())
-        && !head.get(len).is_some_and(u8::is_ascii_alphabetic)
+    let len = head.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    &head[..len]
 }
 
 /// What SQLite would prepare from `sql`, checked before it is handed over:
@@ -341,7 +340,8 @@ pub fn has_statement(sql: &str) -> Result<bool, SqlError> {
 /// Whether the statement is a plain query (SELECT or VALUES): what a pooled
 /// connection may send to a reader. `WITH` is not, since it can lead a write.
 pub fn is_query(sql: &str) -> bool {
-    first_word_is(sql, "select") || first_word_is(sql, "values")
+    let word = first_word(sql);
+    word.eq_ignore_ascii_case(b"select") || word.eq_ignore_ascii_case(b"values")
 }
 
 /// Validates an isolation level the way `sqlite3` does.
@@ -364,23 +364,25 @@ struct TxControl<'a> {
 }
 
 impl TxControl<'_> {
-    /// Whether running `sql` now would commit as soon as it finishes.
-    fn commits_at_once(self, conn: &Connection, sql: &str) -> bool {
+    /// Whether running a statement now would commit as soon as it finishes
+    /// (`dml`: whether it is one, `is_dml`).
+    fn commits_at_once(self, conn: &Connection, dml: bool) -> bool {
         conn.is_autocommit()
             && match self.autocommit {
-                Autocommit::Legacy => self.isolation_level.is_none() || !is_dml(sql),
+                Autocommit::Legacy => self.isolation_level.is_none() || !dml,
                 Autocommit::On => true,
                 Autocommit::Off => false,
             }
     }
 
-    /// The implicit BEGIN the stdlib issues before `sql`, if it would.
-    fn begin_if_needed(self, conn: &Connection, sql: &str) -> Result<(), SqlError> {
+    /// The implicit BEGIN the stdlib issues before a statement (`dml`:
+    /// whether it is INSERT, UPDATE, DELETE or REPLACE), if it would.
+    fn begin_if_needed(self, conn: &Connection, dml: bool) -> Result<(), SqlError> {
         if !conn.is_autocommit() {
             return Ok(());
         }
         match (self.autocommit, self.isolation_level) {
-            (Autocommit::Legacy, Some(level)) if is_dml(sql) => {
+            (Autocommit::Legacy, Some(level)) if dml => {
                 conn.execute_batch(&format!("BEGIN {level}"))?
             }
             (Autocommit::Off, _) => conn.execute_batch("BEGIN")?,
@@ -689,20 +691,23 @@ impl Database {
         let (budget, cheap_writes, in_memory) = (&self.budget, &self.cheap_writes, self.in_memory);
         let named_by_position = self.named_by_position;
         let columns = &mut self.columns;
+        // Read once: the transaction rules and the row count both need it.
+        let dml = is_dml(sql);
         self.engine.with_dependent_mut(|conn, streams| {
             let mut stmt = conn.prepare_cached(sql)?;
             if stmt.readonly() {
                 budget.interruptible.store(true, Ordering::Relaxed);
             } else {
-                if (tx.commits_at_once(conn, sql) && !in_memory) || !cheap_writes.contains(sql) {
+                if (tx.commits_at_once(conn, dml) && !in_memory) || !cheap_writes.contains(sql) {
                     return Ok(None);
                 }
-                tx.begin_if_needed(conn, sql)?;
+                tx.begin_if_needed(conn, dml)?;
             }
             let run = run_prepared(
                 conn,
                 &mut stmt,
                 sql,
+                dml,
                 params,
                 named_by_position,
                 first,
@@ -764,15 +769,17 @@ impl Database {
         };
         let named_by_position = self.named_by_position;
         let columns = &mut self.columns;
+        let dml = is_dml(sql);
         let (batch, write_steps) = self.engine.with_dependent_mut(|conn, streams| {
             // Prepared first, as the stdlib does: a statement that fails to
             // prepare must not leave an implicit transaction open.
             let mut stmt = conn.prepare_cached(sql)?;
-            tx.begin_if_needed(conn, sql)?;
+            tx.begin_if_needed(conn, dml)?;
             let run = run_prepared(
                 conn,
                 &mut stmt,
                 sql,
+                dml,
                 params,
                 named_by_position,
                 first,
@@ -814,7 +821,7 @@ impl Database {
         if rules != ManyRules::Python310 && stmt.readonly() {
             return Err(not_dml());
         }
-        self.tx().begin_if_needed(self.conn(), sql)?;
+        self.tx().begin_if_needed(self.conn(), dml)?;
         let mut rowcount = 0i64;
         let mut deprecations = Vec::new();
         let mut cells = Vec::new();
@@ -939,10 +946,12 @@ impl Run {
 
 /// Binds, steps and collects rows: to the end, or for a query given
 /// `first`, that many rows (see `Run::carry`).
+#[allow(clippy::too_many_arguments)] // one call's facts, each read once by the caller
 fn run_prepared(
     conn: &Connection,
     stmt: &mut rusqlite::Statement<'_>,
     sql: &str,
+    dml: bool,
     params: &Params,
     named_by_position: NamedByPosition,
     first: Option<usize>,
@@ -966,7 +975,7 @@ fn run_prepared(
         None
     };
     let write_steps = (!stmt.readonly()).then(|| stmt.get_status(StatementStatus::VmStep));
-    let rowcount = if is_dml(sql) { changes(conn) } else { -1 };
+    let rowcount = if dml { changes(conn) } else { -1 };
     let batch = Batch {
         columns,
         cells,

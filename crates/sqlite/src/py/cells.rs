@@ -2,6 +2,7 @@
 //! `detect_types` converters and `SqliteBatch`, the rows of one execution.
 
 use super::row_shape::{GcPause, Shape};
+use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
@@ -196,37 +197,42 @@ pub(super) fn batch_to_py(
         }
         // Objects built per row here create no cycles; see GcPause.
         let _pause = how.shape.as_ref().map(|_| GcPause::new());
+        let whole_rows = batch.cells.len() / width;
         let mut cells = batch.cells.into_iter();
-        let mut row = Vec::with_capacity(width);
-        let mut values = Vec::with_capacity(width);
-        loop {
-            row.clear();
-            for column in 0..width {
-                match cells.next() {
-                    Some(v) => row.push(match converters.get(column) {
-                        Some(Some(converter)) => convert::convert(py, converter, &v)?,
-                        _ => cell_to_py(py, v, &how.text, || {
-                            batch
-                                .columns
-                                .as_ref()
-                                .and_then(|c| c.get(column))
-                                .map_or_else(String::new, |c| c.name.clone())
-                        })?,
-                    }),
-                    None => break,
-                }
+        let mut next_cell = |column: usize| -> PyResult<Py<PyAny>> {
+            let Some(v) = cells.next() else {
+                // Unreachable: only whole rows are read.
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "a row of the batch is shorter than its width",
+                ));
+            };
+            match converters.get(column) {
+                Some(Some(converter)) => convert::convert(py, converter, &v),
+                _ => cell_to_py(py, v, &how.text, || {
+                    batch
+                        .columns
+                        .as_ref()
+                        .and_then(|c| c.get(column))
+                        .map_or_else(String::new, |c| c.name.clone())
+                }),
             }
-            if row.len() < width {
-                break;
-            }
-            match &how.shape {
-                Some(shape) => {
-                    values.extend(row.drain(..).map(|v| v.into_bound(py)));
+        };
+        match &how.shape {
+            Some(shape) => {
+                let mut values = Vec::with_capacity(width);
+                for _ in 0..whole_rows {
+                    for column in 0..width {
+                        values.push(next_cell(column)?.into_bound(py));
+                    }
                     let built = shape.build(py, &mut values);
                     values.clear();
                     rows.append(built?)?;
                 }
-                None => rows.append(PyTuple::new(py, row.drain(..))?)?,
+            }
+            None => {
+                for _ in 0..whole_rows {
+                    rows.append(tuple_of(py, width, &mut next_cell)?)?;
+                }
             }
         }
     }
@@ -242,6 +248,32 @@ pub(super) fn batch_to_py(
         },
     )?
     .into_any())
+}
+
+/// A tuple of `width` items made by `item(index)`, filled in place: no
+/// vector of the items first (one allocation less per row; most batches
+/// are one row).
+fn tuple_of<'py>(
+    py: Python<'py>,
+    width: usize,
+    item: &mut impl FnMut(usize) -> PyResult<Py<PyAny>>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let size = ffi::Py_ssize_t::try_from(width)
+        .map_err(|_| pyo3::exceptions::PyOverflowError::new_err("too many columns"))?;
+    // SAFETY: PyTuple_New returns a new reference, or NULL with an
+    // exception set (which from_owned_ptr_or_err turns into the error).
+    let tuple = unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyTuple_New(size))? };
+    for (index, at) in (0..width).zip(0..size) {
+        // An error drops the tuple with its later slots still NULL, which
+        // the tuple's deallocator and the GC's traversal both skip.
+        let value = item(index)?;
+        // SAFETY: `at` < the tuple's size, the slot is still empty, the
+        // tuple is new and not yet shared, and SET_ITEM takes over the
+        // reference `into_ptr` gives up.
+        unsafe { ffi::PyTuple_SET_ITEM(tuple.as_ptr(), at, value.into_ptr()) };
+    }
+    // SAFETY: made by PyTuple_New above.
+    Ok(unsafe { tuple.cast_into_unchecked() })
 }
 
 pub(super) fn value_to_py(py: Python<'_>, v: rusqlite::types::ValueRef<'_>) -> PyResult<Py<PyAny>> {

@@ -366,7 +366,7 @@ impl NativeConnection {
     #[allow(clippy::too_many_arguments)] // the Python signature, one per option
     pub(super) fn execute(
         slf: &Bound<'_, Self>,
-        sql: String,
+        sql: &str,
         parameters: Option<&Bound<'_, PyAny>>,
         text_factory: Option<&Bound<'_, PyAny>>,
         detect_types: u32,
@@ -377,7 +377,7 @@ impl NativeConnection {
         let this = slf.get();
         let params = match params_from_py(parameters) {
             Ok(params) => params,
-            Err(unbindable) => return this.prepare_then_fail(py, sql, unbindable),
+            Err(unbindable) => return this.prepare_then_fail(py, sql.to_owned(), unbindable),
         };
         let how = Conversion {
             text: TextMode::from_py(text_factory),
@@ -387,13 +387,15 @@ impl NativeConnection {
                 .transpose()?,
         };
         // Done on this thread: hand back the batch itself, not an awaitable.
-        if let Some(batch) = this.try_inline(&sql, &params, first_rows) {
+        // The text is borrowed from the caller's `str`: copied only when the
+        // statement goes to the connection's thread.
+        if let Some(batch) = this.try_inline(sql, &params, first_rows) {
             return match batch {
                 Ok(batch) => first_batch_to_py(py, slf.clone().unbind(), batch, how),
                 Err(err) => Err(err.into_pyerr(py)),
             };
         }
-        let (target, owner) = match this.idle_reader_for(py, &sql) {
+        let (target, owner) = match this.idle_reader_for(py, sql) {
             Some(reader) => (reader.clone_ref(py), reader),
             None => (slf.clone().unbind(), slf.clone().unbind()),
         };
@@ -401,7 +403,10 @@ impl NativeConnection {
             .get()
             .submit(
                 py,
-                move |thread, _| database_of(thread)?.execute_chunked(&sql, &params, first_rows),
+                {
+                    let sql = sql.to_owned();
+                    move |thread, _| database_of(thread)?.execute_chunked(&sql, &params, first_rows)
+                },
                 move |py, batch| first_batch_to_py(py, owner, batch, how),
             )
             .map(Py::into_any)

@@ -12,7 +12,7 @@
 use aioxide_bridge::completion::exception_from;
 use aioxide_bridge::drive::{self, Poll, Resume};
 use aioxide_bridge::slots::{SendStep, Sent};
-use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyValueError};
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration, PyTypeError, PyValueError};
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -21,7 +21,7 @@ use super::cells::SqliteBatch;
 use super::connection::NativeConnection;
 use super::connection_core::ConnectionCore;
 use super::cursor_core::{CursorCore, CursorHooks};
-use pyo3::types::PyType;
+use pyo3::types::{PyString, PyType};
 
 /// The Python side's pieces an `ExecuteCall` needs, registered once by
 /// `aioxide.sqlite.core` (`sqlite_cursor_hooks`): the cursor class and its
@@ -135,11 +135,21 @@ fn start(py: Python<'_>, call: &Call) -> PyResult<Started> {
     let (detect_types, first_rows) = (conn.detect_types, conn.first_rows);
     drop(conn);
     let parameters = call.parameters.as_ref().map(|p| p.bind(py));
+    let given;
     let result = NativeConnection::execute(
         native.bind(py),
         match &call.sql {
-            Sql::Given(text) => text.bind(py).extract()?,
-            Sql::Rendered(text) => text.clone(),
+            Sql::Given(text) => {
+                given = text.bind(py).cast::<PyString>().cloned().map_err(|_| {
+                    let kind = text.bind(py).get_type().name().map(|n| n.to_string());
+                    PyTypeError::new_err(format!(
+                        "execute() argument 1 must be str, not {}",
+                        kind.as_deref().unwrap_or("an object of another type")
+                    ))
+                })?;
+                given.to_str()?
+            }
+            Sql::Rendered(text) => text,
         },
         parameters.filter(|p| !p.is_none()),
         text_factory.as_ref().map(|f| f.bind(py)),

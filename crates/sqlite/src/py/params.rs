@@ -121,21 +121,20 @@ pub fn params_from_py(parameters: Option<&Bound<'_, PyAny>>) -> PyResult<Params>
         }
         return Ok(Params::Named(named));
     }
+    // Sized up front: collecting the `PyResult`s grew the vector from empty.
     if let Ok(tuple) = parameters.cast::<PyTuple>() {
-        return tuple
-            .iter()
-            .enumerate()
-            .map(|(i, v)| param_from_py(&v, i + 1))
-            .collect::<PyResult<_>>()
-            .map(Params::Positional);
+        let mut values = Vec::with_capacity(tuple.len());
+        for (i, v) in tuple.iter().enumerate() {
+            values.push(param_from_py(&v, i + 1)?);
+        }
+        return Ok(Params::Positional(values));
     }
     if let Ok(list) = parameters.cast::<PyList>() {
-        return list
-            .iter()
-            .enumerate()
-            .map(|(i, v)| param_from_py(&v, i + 1))
-            .collect::<PyResult<_>>()
-            .map(Params::Positional);
+        let mut values = Vec::with_capacity(list.len());
+        for (i, v) in list.iter().enumerate() {
+            values.push(param_from_py(&v, i + 1)?);
+        }
+        return Ok(Params::Positional(values));
     }
     if parameters.is_instance_of::<PyString>() || parameters.is_instance_of::<PyBytes>() {
         return Err(unsupported_parameters(parameters.py()));
