@@ -210,3 +210,11 @@ class LoopWithoutReaders(asyncio.SelectorEventLoop):
 
 async def thread_count() -> int:
     return len(os.listdir("/proc/self/task"))
+
+
+def set_max_payload(size: int) -> None:
+    """Initializer: this child refuses results pickled larger than ``size``
+    (the real limit, 4 GiB, is too large to reach in a test)."""
+    from aioxide.multiprocess import _wire
+
+    _wire.MAX_PAYLOAD = size

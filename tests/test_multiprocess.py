@@ -726,3 +726,32 @@ def test_a_child_loop_that_cannot_watch_sockets_reads_with_a_thread(run: Run[Non
             assert await pool.apply(h.thread_count) == watched + 1
 
     run(main())
+
+
+def test_payloads_too_large_for_a_frame_fail_their_call_not_the_pool(
+    run: Run[None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over 4 GiB pickled cannot travel in one frame. The channel refused
+    such a batch while it was being sent (and a result too large left the
+    caller waiting for ever); now the call fails with a clear error before
+    anything is sent, and the pool goes on. The limits are lowered here:
+    4 GiB is more than a test should allocate."""
+    from aioxide.multiprocess import _wire
+
+    async def main() -> None:
+        async with Pool(1, initializer=h.set_max_payload, initargs=(2_000,)) as pool:
+            # The child's answers: over its lowered limit, an error instead.
+            assert await pool.apply(h.echo, (b"x" * 100,)) == b"x" * 100
+            with pytest.raises(ValueError, match="more than one message between processes"):
+                await asyncio.wait_for(pool.apply(h.echo, (b"x" * 5_000,)), 60)
+            items = [bytes([i]) * 500 for i in range(10)]  # distinct: pickle shares repeats
+            with pytest.raises(ValueError, match="smaller chunks may fit"):
+                await asyncio.wait_for(pool.map(h.echo, items, chunksize=10), 60)
+            assert await pool.map(h.echo, items, chunksize=1) == items
+            # The parent's batches: refused before they are queued.
+            monkeypatch.setattr(_wire, "MAX_PAYLOAD", 1_000)
+            with pytest.raises(ValueError, match=r"mp_helpers\.echo.*bytes pickled"):
+                await pool.apply(h.echo, (b"z" * 5_000,))
+            assert await pool.apply(h.double, (21,)) == 42
+
+    run(main())

@@ -14,6 +14,7 @@ __version__: str
 
 # The module's own __all__ (stubtest checks the two agree).
 __all__ = [
+    "CHANNEL_MAX_PAYLOAD",
     "SQLITE_REST_CHUNK",
     "SQL_CODES",
     "And",
@@ -141,6 +142,7 @@ class SqliteBatch:
         """The query's remaining rows, when this batch is not all of them."""
 
 SQLITE_REST_CHUNK: int
+CHANNEL_MAX_PAYLOAD: int
 
 @final
 class Finished:

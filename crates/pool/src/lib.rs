@@ -3,7 +3,8 @@
 //! Pure Rust (no Python, checked by building without the `python` feature):
 //!
 //! - [`frame`]: the wire format (length-prefixed frames) and its decoder;
-//! - [`link`]: a framed socket with a reader and a writer thread.
+//! - [`link`]: a framed socket with a writer thread, read by its own thread
+//!   or by its owner's event loop.
 //!
 //! With the `python` feature, [`py`] is its face to Python (`Channel`).
 

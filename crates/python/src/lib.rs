@@ -74,6 +74,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aioxide_sqlite::sqlite_library, m)?)?;
     aioxide_itertools::register(m)?;
     m.add_class::<aioxide_pool::Channel>()?;
+    m.add("CHANNEL_MAX_PAYLOAD", aioxide_pool::frame::MAX_PAYLOAD)?;
     m.add_function(wrap_pyfunction!(aioxide_pool::run_ready_calls, m)?)?;
     aioxide_sql::register(m)?;
     m.add_class::<aioxide_release::py::GitHistory>()?;

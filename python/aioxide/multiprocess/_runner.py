@@ -273,6 +273,17 @@ class BatchRunner:
 
 
 def _dumps_result(result: tuple[Any, ...], batch: _Batch) -> bytes:
+    payload = _pickled_result(result, batch)
+    if len(payload) > _wire.MAX_PAYLOAD:
+        what = f"the result of {_wire.describe_call(batch.func)}"
+        if len(batch.calls) != 1:
+            what += f" over {len(batch.calls)} calls (smaller chunks may fit)"
+        failure = _wire.too_large(len(payload), what)
+        return _wire.dumps(("failed", _wire.pack_exception(failure)))
+    return payload
+
+
+def _pickled_result(result: tuple[Any, ...], batch: _Batch) -> bytes:
     with contextlib.suppress(Exception):
         return _wire.dumps(result)
     if result[0] == "reduced":

@@ -12,6 +12,7 @@ import pickle
 import traceback
 from typing import Any
 
+from .._core import CHANNEL_MAX_PAYLOAD
 from .types import ProxyException, RemoteError, RemoteTraceback
 
 # Parent -> child.
@@ -24,6 +25,23 @@ RESULT = 11  # id = batch id; payload = packed batch outcome
 INIT_FAILED = 12  # payload = packed exception from the initializers
 
 PROTOCOL = 5
+
+#: The most bytes one frame carries (a u32 length). A batch or a result
+#: pickled larger is refused with an error naming it, before it is sent: the
+#: channel would refuse it anyway, and nobody would ever answer the call.
+MAX_PAYLOAD = CHANNEL_MAX_PAYLOAD
+
+
+def too_large(size: int, what: str) -> ValueError:
+    """The error for ``what`` pickled to ``size`` bytes, over MAX_PAYLOAD.
+
+    >>> str(too_large(5_000_000_000, "the batch"))[:44]
+    'the batch is 5,000,000,000 bytes pickled, mo'
+    """
+    return ValueError(
+        f"{what} is {size:,} bytes pickled, more than one message between "
+        f"processes carries ({MAX_PAYLOAD:,} bytes)"
+    )
 
 
 def _by_value(obj: Any) -> bool:

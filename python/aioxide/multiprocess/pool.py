@@ -287,6 +287,12 @@ class Pool:
                 f"cannot send {_wire.describe_call(func, _first_args(calls, single))} "
                 f"to a child process: {exc}"
             ) from exc
+        if len(payload) > _wire.MAX_PAYLOAD:
+            raise _wire.too_large(
+                len(payload),
+                f"{_wire.describe_call(func, _first_args(calls, single))} "
+                f"({len(calls)} call{'s' if len(calls) != 1 else ''})",
+            )
         ident = next(self._ids)
         self.last_id = ident
         task_id = TaskID(ident)
