@@ -9,6 +9,8 @@ per-item cost with start-up and imports cancelled out. Cases:
   aioitertools, and the bare source loop without any chain);
 - ``sql-lookup``: a primary-key lookup through aioxide.sql (build, render,
   run, one object) next to the same statement as plain aioxide.sqlite calls;
+- ``sql-render``: building and rendering the select of the SQL benchmark
+  (join, where, order, limit), aioxide.sql next to aql;
 - ``sqlite-idioms``: one point select on aioxide.sqlite written each of the
   three ways people write it, next to the stdlib ``sqlite3`` doing it
   synchronously (``execute().fetchone()``);
@@ -82,6 +84,58 @@ async def main(kind, n):
                 await cursor.fetchall()
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+SQL_RENDER = """
+import sys
+import aql
+import aioxide.sql as ox
+from aioxide.sql.engines.sqlite import SqliteEngine
+from aql.column import Primary as AqlPrimary
+from aql.engines.sqlite import SqliteEngine as AqlSqliteEngine
+from aql.types import Join as AqlJoin, Order as AqlOrder
+
+def tables(module, primary):
+    @module.table("contact")
+    class Contact:
+        contact_id: primary[int]
+        name: str
+        title: str = ""
+
+    @module.table("note")
+    class Note:
+        note_id: int
+        contact_id: int
+        content: str
+
+    return Contact, Note
+
+def main(kind, n):
+    lib, engine = (ox, SqliteEngine()) if kind == "aioxide.sql" else (aql, AqlSqliteEngine())
+    C, N = tables(lib, ox.Primary if lib is ox else AqlPrimary)
+    # Written as benchmarks/bench_sql.py writes it (the enums read each time).
+    if lib is ox:
+        for _ in range(n):
+            engine.prepare(
+                C.select(C.name, N.content)
+                .join(N, ox.Join.left)
+                .on(C.contact_id == N.contact_id)
+                .where(C.name.like("J%"), N.note_id > 3)
+                .orderby(C.name, ox.Order.desc)
+                .limit(10)
+            )
+    else:
+        for _ in range(n):
+            engine.prepare(
+                C.select(C.name, N.content)
+                .join(N, AqlJoin.left)
+                .on(C.contact_id == N.contact_id)
+                .where(C.name.like("J%"), N.note_id > 3)
+                .orderby(C.name, AqlOrder.desc)
+                .limit(10)
+            )
+
+main(sys.argv[1], int(sys.argv[2]))
 """
 
 SQLITE_IDIOMS = """
@@ -193,6 +247,16 @@ CASES = {
         },
         2_000,
         12_000,
+        1,
+    ),
+    "sql-render": (
+        SQL_RENDER,
+        {
+            "aioxide.sql": "build + render a select with join, where, order, limit: aioxide.sql",
+            "aql": "the same with aql",
+        },
+        1_000,
+        6_000,
         1,
     ),
     "sqlite-idioms": (

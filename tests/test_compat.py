@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import subprocess
 import sys
 import types
 from collections.abc import Iterator
@@ -103,3 +104,35 @@ def test_install_is_all_or_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     assert compat.installed() == {}
     compat.install()  # no names: everything that is built
     assert compat.installed() == {"fakepkg": "aioxide"}
+
+
+@pytest.mark.parametrize(
+    "imports",
+    [
+        "import aql.table",
+        "from aql import table as t; import aql.table",
+        "import aql.table as module",
+        "from aql.table import Table",
+    ],
+)
+def test_a_submodule_imported_by_its_alias_does_not_shadow_its_namesake(imports: str) -> None:
+    # A fresh interpreter: the first import of the package under the alias
+    # happens here, as in a client's test suite.
+    program = (
+        "from aioxide import compat\n"
+        "compat.install('aql')\n"
+        f"{imports}\n"
+        "import aql, aioxide.sql\n"
+        "module = sys.modules['aioxide.sql.table']\n"
+        "assert aql is aioxide.sql\n"
+        "assert aql.table is module.table, aql.table\n"
+        "assert sys.modules['aql.table'] is module\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + program],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.stdout.strip() == "ok", run.stderr

@@ -58,9 +58,21 @@ class _AliasLoader(importlib.abc.Loader):
         return module
 
     def exec_module(self, module: ModuleType) -> None:
+        alias_spec = module.__spec__
         # The import system stamps the alias spec onto the module; the module
         # keeps describing itself (for reload, pickling, tracebacks).
         module.__spec__ = self._spec
+        if alias_spec is None:
+            return
+        # The replacement's submodules already imported become importable
+        # under the alias at once. The import system then finds them in
+        # sys.modules and does not bind them onto the package, where a
+        # submodule would shadow a namesake: ``import aql.table`` would
+        # replace the ``table`` decorator with the ``aioxide.sql.table`` module.
+        prefix = self._replacement + "."
+        for name, submodule in list(sys.modules.items()):
+            if name.startswith(prefix):
+                sys.modules.setdefault(alias_spec.name + name[len(self._replacement) :], submodule)
 
 
 class _AliasFinder(importlib.abc.MetaPathFinder):

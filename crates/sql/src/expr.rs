@@ -6,7 +6,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
 use crate::dialect::Dialect;
-use crate::py_modules::Node;
+use crate::py_modules::{Classes, Node};
 use crate::statement;
 use crate::tree::{And, ColumnCore, Comparison, Not, Or};
 use crate::writer::{push_ident, Writer};
@@ -77,6 +77,10 @@ pub fn column_ref<'py>(w: &mut Writer<'py>, col: &Bound<'py, PyAny>) -> PyResult
 /// An operand. `top` is a select / returning list (aliases are defined
 /// there, raw fragments need no parentheses).
 pub fn operand<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>, top: bool) -> PyResult<()> {
+    // A column is a leaf (nothing nests inside it): no depth to account for.
+    if w.cls.is_exact_column(ob) {
+        return column_ref(w, ob);
+    }
     w.nested(|w| operand_at(w, ob, top))
 }
 
@@ -139,6 +143,10 @@ fn operand_at<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>, top: bool) -> Py
 
 /// A value on the right of an operator: operands render, anything else binds.
 pub fn value<'py>(w: &mut Writer<'py>, ob: &Bound<'py, PyAny>) -> PyResult<()> {
+    // Plain values (the usual right-hand side) bind at once.
+    if Classes::is_plain_value(ob) {
+        return w.param(ob.clone());
+    }
     operand(w, ob, false)
 }
 

@@ -136,6 +136,21 @@ pub enum Node {
 }
 
 impl Classes {
+    /// `None` or a value of an exact builtin scalar type: bound as a parameter.
+    pub fn is_plain_value(ob: &Bound<'_, PyAny>) -> bool {
+        ob.is_none()
+            || ob.is_exact_instance_of::<pyo3::types::PyInt>()
+            || ob.is_exact_instance_of::<pyo3::types::PyString>()
+            || ob.is_exact_instance_of::<pyo3::types::PyFloat>()
+            || ob.is_exact_instance_of::<pyo3::types::PyBool>()
+            || ob.is_exact_instance_of::<pyo3::types::PyBytes>()
+    }
+
+    /// An instance of `Column` itself (not a subclass).
+    pub fn is_exact_column(&self, ob: &Bound<'_, PyAny>) -> bool {
+        ob.get_type_ptr() == self.column.as_ptr().cast()
+    }
+
     pub fn node(&self, ob: &Bound<'_, PyAny>) -> Node {
         let ty = ob.get_type();
         let t = ty.as_ptr();
@@ -152,13 +167,7 @@ impl Classes {
             return Node::Or;
         }
         // Plain values are the common case after the DSL's own classes.
-        if ob.is_none()
-            || ob.is_exact_instance_of::<pyo3::types::PyInt>()
-            || ob.is_exact_instance_of::<pyo3::types::PyString>()
-            || ob.is_exact_instance_of::<pyo3::types::PyFloat>()
-            || ob.is_exact_instance_of::<pyo3::types::PyBool>()
-            || ob.is_exact_instance_of::<pyo3::types::PyBytes>()
-        {
+        if Self::is_plain_value(ob) {
             return Node::Other;
         }
         if ob.is_instance_of::<QueryCore>() {

@@ -133,7 +133,8 @@ pub fn select<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
     }
     let table_ob = table_name(q.table.bind(py))?;
     let joins = part(py, &q.joins);
-    let mut scope = vec![table_ob.clone()];
+    let mut scope = Vec::with_capacity(1 + joins.as_ref().map_or(0, |j| j.len()));
+    scope.push(table_ob.clone());
     if let Some(joins) = &joins {
         for j in joins.iter() {
             scope.push(table_name(j.cast::<TableJoin>()?.get().table.bind(py))?);

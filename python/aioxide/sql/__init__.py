@@ -11,9 +11,6 @@ MySQL/MariaDB (aql's API, rendered in Rust).
 'SELECT ALL `Contact`.`id`, `Contact`.`name` FROM `Contact` WHERE (`Contact`.`name` GLOB ?)'
 """
 
-import sys
-import types as _std_types
-
 from . import engines
 from .__version__ import __version__
 from .column import AutoIncrement, Column, Index, Primary, Unique
@@ -76,22 +73,3 @@ __all__ = [
     "raw",
     "table",
 ]
-
-
-class _Package(_std_types.ModuleType):
-    """Keeps ``table`` the decorator when the ``table`` submodule is imported
-    through an alias (``import aql.table`` after ``aioxide.compat.install``
-    binds the submodule onto the package under the same name)."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        current = self.__dict__.get(name)
-        if (
-            isinstance(value, _std_types.ModuleType)
-            and callable(current)
-            and not isinstance(current, _std_types.ModuleType)
-        ):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

@@ -80,7 +80,10 @@ class Table(Generic[T]):
         self._column_names.add(con.name)
         self._by_name[con.name] = con
         if not (con.name.startswith("_") or hasattr(Table, con.name)):
-            self.__dict__[con.name] = con
+            # setattr, not ``self.__dict__[...]``: touching ``__dict__`` turns
+            # CPython's inline attribute values into a real dict, and every
+            # ``T.col`` then costs ~3x (35 ns instead of 11 on 3.11).
+            setattr(self, con.name, con)
         if not con.ctype:
             return
         ctype = ColumnType.parse(con.ctype)

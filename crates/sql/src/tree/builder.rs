@@ -714,7 +714,7 @@ impl QueryCore {
             let mut i = 0;
             while i < items.len() {
                 let col = &items[i];
-                if !col.is_instance(operand)? {
+                if !e.is_exact_column(col) && !col.is_instance(operand)? {
                     return Err(build_error(
                         py,
                         "order by expects Column objects, optionally followed by Order",
