@@ -42,8 +42,17 @@ def _scheduler() -> str:
             host="127.0.0.1",
             dashboard_address=":0",
         )
-        atexit.register(_cluster.close)
+        atexit.register(_close_cluster)
     return str(_cluster.scheduler_address)
+
+
+def _close_cluster() -> None:
+    # Run after the suite: the workers and the scheduler's heartbeats would
+    # otherwise share the machine with every suite measured after this one.
+    global _cluster
+    if _cluster is not None:
+        _cluster.close()
+        _cluster = None
 
 
 def _pool(contender: str) -> aiox.Pool:
@@ -107,6 +116,7 @@ SLEEP_CASE = f"{SLEEPERS:,} coroutines awaiting sleep(0.01), childconcurrency={C
 
 SUITE = Suite(
     module="cluster",
+    teardown=_close_cluster,
     title=(
         "cluster: aioxide.multiprocess on Dask distributed vs the local pool and plain Dask tasks"
     ),

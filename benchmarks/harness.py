@@ -75,6 +75,9 @@ class Suite:
     notes: str = ""
     #: What the cases return: ``"seconds"`` per operation, or ``"bytes"``.
     unit: str = "seconds"
+    #: Stops what the cases started and kept for reuse (a cluster), so the
+    #: suites after this one do not share the machine with it.
+    teardown: Callable[[], None] | None = None
 
 
 def _prefixed(progress: Callable[[str], None], label: str, text: str) -> None:
@@ -187,15 +190,19 @@ def format_time(seconds: float) -> str:
 def run_suite(suite: Suite, quick: bool, repeats: int, progress: Callable[[str], None]) -> dict:
     results: dict[tuple[str, str], Measurement] = {}
     total = len(suite.cases)
-    for done, case in enumerate(suite.cases, 1):
-        label = f"[{suite.module} {done}/{total}] {case.name}"
-        samples = measure_interleaved(case, quick, repeats, partial(_prefixed, progress, label))
-        for contender in case.contenders:
-            anchor = contender in case.anchors
-            m = Measurement(case.name, contender, samples[contender], anchor=anchor)
-            results[(case.name, contender)] = m
-            spread = f"±{m.spread * 100:.0f}%"
-            progress(f"{label} :: {contender}: {format_value(m.median, suite.unit)} {spread}\n")
+    try:
+        for done, case in enumerate(suite.cases, 1):
+            label = f"[{suite.module} {done}/{total}] {case.name}"
+            samples = measure_interleaved(case, quick, repeats, partial(_prefixed, progress, label))
+            for contender in case.contenders:
+                anchor = contender in case.anchors
+                m = Measurement(case.name, contender, samples[contender], anchor=anchor)
+                results[(case.name, contender)] = m
+                spread = f"±{m.spread * 100:.0f}%"
+                progress(f"{label} :: {contender}: {format_value(m.median, suite.unit)} {spread}\n")
+    finally:
+        if suite.teardown is not None:
+            suite.teardown()
     floors = []
     for floor in suite.floors:
         try:
