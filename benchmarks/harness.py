@@ -132,7 +132,9 @@ def machine() -> dict[str, str]:
             ],
             capture_output=True,
             text=True,
-            cwd=HERE,
+            # The whole checkout: a change to the Rust core is what a figure
+            # most often depends on.
+            cwd=HERE.parent,
             check=True,
         ).stdout.strip()
         commit += "+uncommitted" if dirty else ""

@@ -9,8 +9,9 @@ import gc
 import subprocess
 import sys
 import threading
+import types
 import weakref
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,33 @@ def test_ready_error_is_raised_too(worker: EchoWorker) -> None:
     worker.flush()
     with pytest.raises(KeyError):
         completion.send(None)
+
+
+def test_await_and_yield_from_hand_back_the_same_result(run: Run, worker: EchoWorker) -> None:
+    """`await` steps a completion through its `am_send` slot (3.11, and
+    every Task step); `yield from` through `__next__` and `StopIteration`.
+    Both give the very object the worker returned, ready or suspended, and
+    both refuse a second use."""
+    value = {"k": [1, 2]}
+
+    @types.coroutine
+    def via_iterator(completion: Any) -> Generator[Any, None, Any]:
+        return (yield from completion)
+
+    async def main() -> list[Any]:
+        got = []
+        for delay_us in (0, 2_000):
+            for drive in (via_iterator, None):
+                completion = worker.submit(value, delay_us=delay_us)
+                if delay_us == 0:
+                    worker.flush()
+                    assert completion.ready()
+                got.append(await (drive(completion) if drive else completion))
+                with pytest.raises(RuntimeError, match="already awaited"):
+                    await completion
+        return got
+
+    assert all(result is value for result in run(main()))
 
 
 def test_create_task_and_gather_accept_completions(run: Run, worker: EchoWorker) -> None:

@@ -16,9 +16,11 @@ use pyo3::prelude::*;
 use pyo3::types::PyType;
 use pyo3::{PyTraverseError, PyVisit};
 
+use crate::drive::Resume;
 use crate::outcome::{self, Outcome};
 use crate::port::{port_for, running_loop, Delivery, PortShared};
 use crate::slot::{Completed, Polled, Slot};
+use crate::slots::{SendStep, Sent};
 
 /// The awaiter's side of a suspended operation: its loop future and port.
 pub(crate) struct Waiter {
@@ -133,18 +135,21 @@ pub struct Completion {
 }
 
 impl Completion {
-    fn step(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// One step: the result (`Return`) or the loop future to suspend on
+    /// (`Yield`). `am_send` hands a result straight to the awaiter; the
+    /// iterator protocol (`__next__`, `send`) wraps it in `StopIteration`.
+    fn step(&mut self, py: Python<'_>) -> PyResult<Sent> {
         if let Some(future) = &self.future {
             let future = future.bind(py);
             if !future.call_method0(intern!(py, "done"))?.is_truthy()? {
                 // Resumed before the result arrived: keep waiting on the same future.
                 future.setattr(intern!(py, "_asyncio_future_blocking"), true)?;
-                return Ok(future.clone().unbind());
+                return Ok(Sent::Yield(future.clone().unbind()));
             }
             let result = future.call_method0(intern!(py, "result"));
             self.future = None;
             self.finished = true;
-            return Err(PyStopIteration::new_err((result?.unbind(),)));
+            return Ok(Sent::Return(result?.unbind()));
         }
         if self.finished {
             return Err(PyRuntimeError::new_err(
@@ -164,7 +169,7 @@ impl Completion {
         match polled {
             Polled::Ready(outcome) => {
                 self.finished = true;
-                Err(PyStopIteration::new_err((outcome(py)?,)))
+                Ok(Sent::Return(outcome(py)?))
             }
             Polled::Waiting => {
                 let Some(future) = suspended_on else {
@@ -176,7 +181,7 @@ impl Completion {
                     .bind(py)
                     .setattr(intern!(py, "_asyncio_future_blocking"), true)?;
                 self.future = Some(future.clone_ref(py));
-                Ok(future)
+                Ok(Sent::Yield(future))
             }
             Polled::Finished => {
                 self.finished = true;
@@ -184,6 +189,14 @@ impl Completion {
                     "the aioxide operation was cancelled",
                 ))
             }
+        }
+    }
+
+    /// `step` for the iterator protocol: a result travels as `StopIteration`.
+    fn next_or_stop(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.step(py)? {
+            Sent::Yield(future) => Ok(future),
+            Sent::Return(value) => Err(PyStopIteration::new_err((value,))),
         }
     }
 
@@ -197,6 +210,23 @@ impl Completion {
             let _ = future.bind(py).call_method0(intern!(py, "cancel"));
         }
         Ok(())
+    }
+}
+
+// `await` on 3.11 and a Task's steps (every version) go through `am_send`
+// (`install_step`): the result comes back without a `StopIteration`.
+impl SendStep for Completion {
+    fn send_step(awaitable: &Bound<'_, Self>, resume: Resume) -> PyResult<Sent> {
+        let py = awaitable.py();
+        let mut this = awaitable.try_borrow_mut()?;
+        match resume {
+            Resume::Throw(err) => {
+                this.abandon(py)?;
+                Err(*err)
+            }
+            // A sent value is ignored, as a future ignores it.
+            Resume::Start | Resume::Send(_) => this.step(py),
+        }
     }
 }
 
@@ -258,14 +288,14 @@ impl Completion {
     }
 
     fn __next__(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.step(py)
+        self.next_or_stop(py)
     }
 
     /// Coroutine protocol: resume (the sent value is ignored, as for a future).
     #[pyo3(signature = (value, /))]
     fn send(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let _ignored = value;
-        self.step(py)
+        self.next_or_stop(py)
     }
 
     /// Coroutine protocol: the awaiting task is being cancelled or aborted.

@@ -17,8 +17,15 @@ use crate::outcome;
 use crate::worker::Worker;
 
 #[derive(Default)]
+struct Started {
+    count: u64,
+    /// Threads blocked in `wait_started`.
+    waiters: usize,
+}
+
+#[derive(Default)]
 struct Counters {
-    started: Mutex<u64>,
+    started: Mutex<Started>,
     started_signal: Condvar,
     completed: AtomicU64,
     cancelled: AtomicU64,
@@ -26,8 +33,15 @@ struct Counters {
 
 impl Counters {
     fn start(&self) {
-        *self.started.locked() += 1;
-        self.started_signal.notify_all();
+        let mut started = self.started.locked();
+        started.count += 1;
+        // std's Condvar wakes with a futex syscall even when nobody waits:
+        // one per operation was a syscall on the worker's hot path that a
+        // real worker does not pay. Only a `wait_started` caller needs it.
+        if started.waiters > 0 {
+            drop(started);
+            self.started_signal.notify_all();
+        }
     }
 }
 
@@ -113,16 +127,18 @@ impl EchoWorker {
         let counters = self.counters.clone();
         py.detach(move || {
             let mut started = counters.started.locked();
-            while *started < count {
+            started.waiters += 1;
+            while started.count < count {
                 started = counters.started_signal.wait_locked(started);
             }
+            started.waiters -= 1;
         })
     }
 
     /// `(started, completed, cancelled)` operation counts.
     fn stats(&self) -> (u64, u64, u64) {
         (
-            *self.counters.started.locked(),
+            self.counters.started.locked().count,
             self.counters.completed.load(Ordering::Relaxed),
             self.counters.cancelled.load(Ordering::Relaxed),
         )

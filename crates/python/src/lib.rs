@@ -50,6 +50,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     count_panics();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<aioxide_bridge::Completion>()?;
+    aioxide_bridge::slots::install_step::<aioxide_bridge::Completion>(m.py())?;
     m.add_class::<aioxide_bridge::echo::EchoWorker>()?;
     m.add_class::<aioxide_sqlite::RowShape>()?;
     m.add_class::<aioxide_sqlite::NativeConnection>()?;
