@@ -129,6 +129,7 @@ def machine() -> dict[str, str]:
                 ".",
                 ":!benchmarks/results",
                 ":!benchmarks/RESULTS.md",
+                ":!benchmarks/charts",
             ],
             capture_output=True,
             text=True,
