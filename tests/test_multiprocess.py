@@ -715,6 +715,64 @@ def test_polled_channel_reads_without_a_thread() -> None:
         polled.read_ready()
 
 
+def test_a_payload_in_pieces_arrives_as_one_and_bad_pieces_are_refused() -> None:
+    # Large pieces are lent to the link (written from the bytes objects
+    # themselves, while the sender drops its own references), small ones
+    # copied; interleaved with whole payloads, every frame arrives whole.
+    import select
+    import socket
+    import time
+
+    from aioxide._core import Channel
+
+    ours, theirs = socket.socketpair()
+    polled = Channel(ours.fileno(), "polled", polled=True)
+    sender = Channel(theirs.fileno(), "sender")
+    ours.close()
+    theirs.close()
+    pieces = [bytes([i]) * size for i, size in enumerate([5, 100_000, 7, 300_000, 0, 40_000])]
+    expected = b"".join(pieces)
+    frames: list[tuple[int, int, Any]] = [
+        (1, i, list(pieces) if i % 2 else b"whole %d" % i) for i in range(8)
+    ]
+    frames.append((1, 8, []))  # an empty list is an empty payload
+    sender.send_many(frames)
+    del frames, pieces
+    with pytest.raises(TypeError, match="bytes or a list of bytes, not str"):
+        sender.send_many([(1, 9, "text")])
+    with pytest.raises(TypeError, match="piece must be bytes"):
+        sender.send_many([(1, 9, [b"ok", bytearray(b"mutable")])])
+    sender.send(2, 10, b"after the refusals")  # nothing of them was queued
+    got: list[tuple[int, int, bytes]] = []
+    deadline = time.monotonic() + 10
+    while len(got) < 10 and time.monotonic() < deadline:
+        select.select([polled.fileno], [], [], 1)
+        got.extend(polled.read_ready())
+    assert [(k, i) for k, i, _ in got] == [(1, i) for i in range(9)] + [(2, 10)]
+    for _, i, payload in got[:8]:
+        assert payload == (expected if i % 2 else b"whole %d" % i)
+    assert got[8][2] == b""
+    assert got[9][2] == b"after the refusals"
+    sender.close()
+
+
+def test_arguments_are_pickled_when_map_is_called(run: Run[None]) -> None:
+    # Large bytes-like arguments reach the pickler's file as themselves; a
+    # mutable one changed after map() returns must not change what the
+    # child gets (pickle.dumps semantics).
+    async def main() -> None:
+        async with Pool(1) as pool:
+            blocker = pool.apply(h.sleep_return, (0, 0.3))  # keeps the child busy
+            arg = bytearray(b"a" * 200_000)
+            result = pool.map(h.echo, [arg], chunksize=1)
+            arg[:] = b"b" * 200_000
+            await blocker
+            [back] = await result
+            assert back == bytearray(b"a" * 200_000)
+
+    run(main())
+
+
 def test_a_child_loop_that_cannot_watch_sockets_reads_with_a_thread(run: Run[None]) -> None:
     async def main() -> None:
         async with Pool(1) as pool:

@@ -102,8 +102,8 @@ def _run_batch(func: Any, calls: list[Any]) -> Any:
         replies: list[bytes] = []
         done = asyncio.Event()
 
-        def reply(ident: int, payload: bytes) -> None:
-            replies.append(payload)
+        def reply(ident: int, payload: _wire.Payload) -> None:
+            replies.append(_wire.joined(payload))
             done.set()
 
         runner = _runner.BatchRunner(_runner.ChildOptions(concurrency=4), reply, lambda: None)

@@ -62,16 +62,43 @@ const MAX_RESERVE: usize = 1024 * 1024;
 
 /// Appends one encoded frame to `out`.
 pub fn encode_into(out: &mut Vec<u8>, kind: u8, id: u64, payload: &[u8]) -> Result<(), TooLarge> {
-    let too_large = TooLarge(payload.len());
-    if payload.len() > MAX_PAYLOAD {
+    encode_pieces_into(out, kind, id, std::iter::once(payload))
+}
+
+/// Appends one encoded frame whose payload is `pieces` back to back.
+pub fn encode_pieces_into<'a>(
+    out: &mut Vec<u8>,
+    kind: u8,
+    id: u64,
+    pieces: impl Iterator<Item = &'a [u8]> + Clone,
+) -> Result<(), TooLarge> {
+    let len = pieces
+        .clone()
+        .fold(0usize, |sum, piece| sum.saturating_add(piece.len()));
+    out.reserve(HEADER_LEN.saturating_add(len));
+    encode_header_into(out, kind, id, len)?;
+    for piece in pieces {
+        out.extend_from_slice(piece);
+    }
+    Ok(())
+}
+
+/// Appends the header of a frame whose `len` payload bytes the caller
+/// sends right after it.
+pub fn encode_header_into(
+    out: &mut Vec<u8>,
+    kind: u8,
+    id: u64,
+    len: usize,
+) -> Result<(), TooLarge> {
+    let too_large = TooLarge(len);
+    if len > MAX_PAYLOAD {
         return Err(too_large);
     }
-    let length = u32::try_from(payload.len() + HEADER_LEN - 4).map_err(|_| too_large)?;
-    out.reserve(HEADER_LEN + payload.len());
+    let length = u32::try_from(len + HEADER_LEN - 4).map_err(|_| too_large)?;
     out.extend_from_slice(&length.to_le_bytes());
     out.push(kind);
     out.extend_from_slice(&id.to_le_bytes());
-    out.extend_from_slice(payload);
     Ok(())
 }
 

@@ -10,6 +10,7 @@
 
 pub mod frame;
 pub mod link;
+pub mod outbox;
 
 #[cfg(feature = "python")]
 pub mod py;

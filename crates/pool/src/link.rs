@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 use socket2::Socket;
 
 use crate::frame::{Decoder, Frame, FrameView, TooLarge, READ_AT_LEAST};
+use crate::outbox::Outbox;
 
 /// What the reader thread reports.
 #[derive(Debug)]
@@ -52,8 +53,8 @@ pub enum SendError {
 }
 
 struct Outgoing {
-    /// Encoded bytes not yet handed to the socket, oldest first.
-    buf: Vec<u8>,
+    /// Bytes not yet handed to the socket, oldest first.
+    buf: Outbox,
     /// The writer thread is sending bytes it took out of `buf`.
     writing: bool,
     closed: bool,
@@ -148,7 +149,7 @@ impl Link {
         let shared = Arc::new(Shared {
             socket,
             out: Mutex::new(Outgoing {
-                buf: Vec::new(),
+                buf: Outbox::default(),
                 writing: false,
                 closed: false,
                 broken: None,
@@ -241,10 +242,11 @@ impl Link {
         Some(Ok(None))
     }
 
-    /// Queues the bytes `encode` appends, writing at once when possible.
+    /// Queues the bytes `encode` adds (copied, or lent to the link),
+    /// writing at once when possible.
     pub fn send(
         &self,
-        encode: impl FnOnce(&mut Vec<u8>) -> Result<(), TooLarge>,
+        encode: impl FnOnce(&mut Outbox) -> Result<(), TooLarge>,
     ) -> Result<(), SendError> {
         let mut out = self.shared.lock_out();
         if out.closed {
@@ -254,24 +256,20 @@ impl Link {
             return Err(SendError::Broken(*kind, message.clone()));
         }
         let idle = !out.writing && out.buf.is_empty();
-        let before = out.buf.len();
+        let mark = out.buf.mark();
         if let Err(err) = encode(&mut out.buf) {
-            out.buf.truncate(before);
+            out.buf.truncate(mark);
             return Err(SendError::TooLarge(err));
         }
         if idle {
             // Fast path on the caller's thread; never waits for the peer.
-            // What the socket took is dropped from the buffer once at the
-            // end: dropping it per send moved the rest of a large batch
-            // (megabytes) after every partial write.
-            let mut written = 0;
-            while written < out.buf.len() {
-                match self
+            while !out.buf.is_empty() {
+                let sent = self
                     .shared
                     .socket
-                    .send_with_flags(&out.buf[written..], DONTWAIT)
-                {
-                    Ok(sent) => written += sent,
+                    .send_vectored_with_flags(&out.buf.io_slices(), DONTWAIT);
+                match sent {
+                    Ok(sent) => out.buf.consume(sent),
                     Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
                     Err(err) if err.kind() == io::ErrorKind::WouldBlock => break,
                     Err(err) => {
@@ -282,11 +280,6 @@ impl Link {
                         return Err(SendError::Broken(broken.0, broken.1));
                     }
                 }
-            }
-            if written == out.buf.len() {
-                out.buf.clear();
-            } else {
-                out.buf.drain(..written);
             }
         }
         if !out.buf.is_empty() {
@@ -384,7 +377,7 @@ fn read_loop(shared: &Shared, mut on_event: impl FnMut(Event)) {
 
 fn write_loop(shared: &Shared) {
     loop {
-        let chunk = {
+        let mut chunk = {
             let mut out = shared.lock_out();
             while out.buf.is_empty() && !out.closed && out.broken.is_none() {
                 out = shared.changed.wait_locked(out);
@@ -393,30 +386,26 @@ fn write_loop(shared: &Shared) {
                 return;
             }
             out.writing = true;
-            std::mem::take(&mut out.buf)
+            out.buf.take()
         };
-        let mut chunk = chunk;
-        let result = write_all(&shared.socket, &chunk);
+        let result = write_all(&shared.socket, &mut chunk);
         let mut out = shared.lock_out();
         out.writing = false;
         if let Err(err) = result {
             out.buf.clear();
             out.broken = Some((err.kind(), err.to_string()));
-        } else if out.buf.is_empty() && out.buf.capacity() < chunk.capacity() {
-            // The written buffer's room is kept for the next sends: a fresh
-            // one grew (and its pages faulted in) again for every batch.
-            chunk.clear();
-            out.buf = chunk;
+        } else {
+            out.buf.recycle(chunk);
         }
         shared.changed.notify_all();
     }
 }
 
-fn write_all(socket: &Socket, mut bytes: &[u8]) -> io::Result<()> {
+fn write_all(socket: &Socket, bytes: &mut Outbox) -> io::Result<()> {
     while !bytes.is_empty() {
-        match socket.send_with_flags(bytes, WAIT) {
+        match socket.send_vectored_with_flags(&bytes.io_slices(), WAIT) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(sent) => bytes = &bytes[sent..],
+            Ok(sent) => bytes.consume(sent),
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             // The descriptor was made non-blocking behind our back: libuv
             // does that to every descriptor it watches (uvloop's
@@ -489,9 +478,9 @@ mod tests {
     fn frames_cross_in_order_both_ways() {
         let (a, rx_a, b, rx_b) = pair();
         for id in 0..1000u64 {
-            a.send(|out| encode_into(out, 1, id, &id.to_le_bytes()))
+            a.send(|out| encode_into(out.copied(), 1, id, &id.to_le_bytes()))
                 .unwrap();
-            b.send(|out| encode_into(out, 2, id, b"")).unwrap();
+            b.send(|out| encode_into(out.copied(), 2, id, b"")).unwrap();
         }
         let at_b = collect_frames(&rx_b, 1000);
         let at_a = collect_frames(&rx_a, 1000);
@@ -519,7 +508,8 @@ mod tests {
         };
         for round in 0..3u64 {
             for id in round * 10..round * 10 + 10 {
-                a.send(|out| encode_into(out, 4, id, &payload(id))).unwrap();
+                a.send(|out| encode_into(out.copied(), 4, id, &payload(id)))
+                    .unwrap();
             }
             assert!(a.flush(Duration::from_secs(10)));
         }
@@ -530,6 +520,39 @@ mod tests {
                 frame.payload == payload(i as u64),
                 "frame {i} arrived changed"
             );
+        }
+    }
+
+    #[test]
+    fn lent_pieces_cross_whole_between_copied_headers() {
+        // Headers copied, payloads lent, each larger than the socket
+        // buffer: the fast path stops inside a lent piece and the writer
+        // thread resumes from that offset.
+        use crate::frame::encode_header_into;
+        let (a, _rx_a, _b, rx_b) = pair();
+        let payload = |id: u64| -> Vec<u8> {
+            (0..(250_000 + id as usize * 4_099))
+                .map(|i| (i as u64 * 17 + id) as u8)
+                .collect()
+        };
+        for id in 0..12u64 {
+            let body = payload(id);
+            a.send(|out| {
+                encode_header_into(out.copied(), 9, id, body.len() + 1)?;
+                out.lend(Box::new(body));
+                out.copied().push(b'!');
+                Ok(())
+            })
+            .unwrap();
+        }
+        assert!(a.flush(Duration::from_secs(10)));
+        assert_eq!(a.unsent(), 0);
+        let frames = collect_frames(&rx_b, 12);
+        for (i, frame) in frames.iter().enumerate() {
+            let mut expected = payload(i as u64);
+            expected.push(b'!');
+            assert_eq!(frame.id, i as u64);
+            assert!(frame.payload == expected, "frame {i} arrived changed");
         }
     }
 
@@ -546,7 +569,8 @@ mod tests {
         let payload = vec![7u8; 1 << 20];
         let started = Instant::now();
         for id in 0..64u64 {
-            a.send(|out| encode_into(out, 3, id, &payload)).unwrap();
+            a.send(|out| encode_into(out.copied(), 3, id, &payload))
+                .unwrap();
         }
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(a.unsent() > 0, "the unread peer cannot have taken 64 MiB");
@@ -575,7 +599,9 @@ mod tests {
         // The first send may still be buffered by the kernel; a later one fails.
         let mut broke = false;
         for id in 0..100 {
-            if a.send(|out| encode_into(out, 1, id, &[0; 4096])).is_err() {
+            if a.send(|out| encode_into(out.copied(), 1, id, &[0; 4096]))
+                .is_err()
+            {
                 broke = true;
                 break;
             }
@@ -593,7 +619,7 @@ mod tests {
             Event::Ended(End::Closed)
         ));
         assert!(matches!(
-            a.send(|out| encode_into(out, 1, 1, b"x")),
+            a.send(|out| encode_into(out.copied(), 1, 1, b"x")),
             Err(SendError::Closed)
         ));
     }
@@ -644,7 +670,8 @@ mod tests {
         // Small frames and ones larger than the socket buffer, in order.
         let payload = |id: u64| vec![id as u8; if id.is_multiple_of(3) { 200_000 } else { 10 }];
         for id in 0..30u64 {
-            a.send(|out| encode_into(out, 5, id, &payload(id))).unwrap();
+            a.send(|out| encode_into(out.copied(), 5, id, &payload(id)))
+                .unwrap();
         }
         let (frames, end) = poll_frames(&b, 30);
         assert!(end.is_none());
@@ -654,11 +681,13 @@ mod tests {
             assert!(frame.payload == payload(i as u64));
         }
         // Answers go back through the same link.
-        b.send(|out| encode_into(out, 6, 99, b"back")).unwrap();
+        b.send(|out| encode_into(out.copied(), 6, 99, b"back"))
+            .unwrap();
         assert_eq!(collect_frames(&rx_a, 1)[0].payload, b"back");
         // The peer leaves: frames sent before it left still arrive, then
         // the end; later reads keep reporting it.
-        a.send(|out| encode_into(out, 7, 1, b"last")).unwrap();
+        a.send(|out| encode_into(out.copied(), 7, 1, b"last"))
+            .unwrap();
         assert!(a.flush(Duration::from_secs(10)));
         drop(a);
         let (frames, end) = poll_frames(&b, usize::MAX);
@@ -693,10 +722,12 @@ mod tests {
         a.shared.socket.set_nonblocking(true).unwrap();
         b.shared.socket.set_nonblocking(true).unwrap();
         let payload = vec![9u8; 8 << 20];
-        a.send(|out| encode_into(out, 1, 1, &payload)).unwrap();
+        a.send(|out| encode_into(out.copied(), 1, 1, &payload))
+            .unwrap();
         let frames = collect_frames(&rx_b, 1);
         assert!(frames[0].payload == payload);
-        b.send(|out| encode_into(out, 2, 2, &payload)).unwrap();
+        b.send(|out| encode_into(out.copied(), 2, 2, &payload))
+            .unwrap();
         assert!(collect_frames(&rx_a, 1)[0].payload == payload);
         assert!(a.flush(Duration::from_secs(10)) && b.flush(Duration::from_secs(10)));
     }

@@ -40,7 +40,7 @@ class Batch:
     func: Callable[..., Any]
     calls: list[Call]
     reducer: Callable[[Any, Any], Any] | None
-    payload: bytes
+    payload: _wire.Payload
     future: asyncio.Future[BatchOutcome]
     task_id: TaskID
     queue: QueueID

@@ -37,7 +37,7 @@ class ChildRunner:
         #: Set while frames from the parent are handled: answers ready by
         #: the end leave in one write then, not an event-loop turn later.
         self.taking = False
-        self.outbox: list[tuple[int, int, bytes]] = []
+        self.outbox: list[tuple[int, int, _wire.Payload]] = []
         self.done: asyncio.Future[None] = self.loop.create_future()
 
     async def serve(self, polled: bool) -> None:
@@ -99,7 +99,7 @@ class ChildRunner:
         if self.stopping and not self.runner.batches and not self.done.done():
             self.done.set_result(None)
 
-    def _reply(self, ident: int, payload: bytes) -> None:
+    def _reply(self, ident: int, payload: _wire.Payload) -> None:
         if not self.outbox and not self.taking:
             self.loop.call_soon(self._flush)
         self.outbox.append((_wire.RESULT, ident, payload))

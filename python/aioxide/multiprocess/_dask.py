@@ -159,7 +159,7 @@ class DaskBackend:
         key = f"aioxide-{self.token[:12]}-{batch.ident}"
         future = self.client.submit(
             _dask_worker.run_batch,
-            batch.payload,
+            _wire.joined(batch.payload),
             self.options_blob,
             self.token,
             key,

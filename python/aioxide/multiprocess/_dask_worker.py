@@ -71,8 +71,8 @@ class _WorkerLoop:
         self.runner.start_batch(ident, payload)
         self.runner.pump()
 
-    def _reply(self, ident: int, payload: bytes) -> None:
-        self.pending.pop(ident).set_result(payload)
+    def _reply(self, ident: int, payload: _wire.Payload) -> None:
+        self.pending.pop(ident).set_result(_wire.joined(payload))
 
 
 def run_batch(

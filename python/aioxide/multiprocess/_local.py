@@ -218,7 +218,7 @@ class LocalBackend:
         self._dispatch_scheduled = False
         if self.state in ("terminated", "broken"):
             return
-        outgoing: dict[Child, list[tuple[int, int, bytes]]] = {}
+        outgoing: dict[Child, list[tuple[int, int, _wire.Payload]]] = {}
         for qid, queue in self.queues.items():
             serving = [c for c in self.children if c.queue == qid]
             while queue:
@@ -247,7 +247,9 @@ class LocalBackend:
             with contextlib.suppress(BrokenPipeError, ConnectionError):
                 child.channel.send_many(frames)
 
-    def _retire(self, child: Child, outgoing: dict[Child, list[tuple[int, int, bytes]]]) -> None:
+    def _retire(
+        self, child: Child, outgoing: dict[Child, list[tuple[int, int, _wire.Payload]]]
+    ) -> None:
         # maxtasksperchild reached: the child gets nothing more, finishes
         # what it has, and exits; a fresh child takes its place now.
         child.retiring = True

@@ -95,7 +95,7 @@ class BatchRunner:
     def __init__(
         self,
         options: ChildOptions,
-        reply: Callable[[int, bytes], None],
+        reply: Callable[[int, _wire.Payload], None],
         on_change: Callable[[], None] = lambda: None,
     ) -> None:
         self.options = options
@@ -268,24 +268,25 @@ class BatchRunner:
         self.reply(batch.ident, payload)
         self.on_change()
 
-    def _pack_values(self, batch: _Batch) -> bytes:
+    def _pack_values(self, batch: _Batch) -> _wire.Payload:
         return _dumps_result(("values", batch.values, batch.errors), batch)
 
 
-def _dumps_result(result: tuple[Any, ...], batch: _Batch) -> bytes:
+def _dumps_result(result: tuple[Any, ...], batch: _Batch) -> _wire.Payload:
     payload = _pickled_result(result, batch)
-    if len(payload) > _wire.MAX_PAYLOAD:
+    size = _wire.payload_size(payload)
+    if size > _wire.MAX_PAYLOAD:
         what = f"the result of {_wire.describe_call(batch.func)}"
         if len(batch.calls) != 1:
             what += f" over {len(batch.calls)} calls (smaller chunks may fit)"
-        failure = _wire.too_large(len(payload), what)
+        failure = _wire.too_large(size, what)
         return _wire.dumps(("failed", _wire.pack_exception(failure)))
     return payload
 
 
-def _pickled_result(result: tuple[Any, ...], batch: _Batch) -> bytes:
+def _pickled_result(result: tuple[Any, ...], batch: _Batch) -> _wire.Payload:
     with contextlib.suppress(Exception):
-        return _wire.dumps(result)
+        return _wire.dumps_pieces(result)
     if result[0] == "reduced":
         err = TypeError(
             f"the reduced result of {_wire.describe_call(batch.func)} could not be pickled: "

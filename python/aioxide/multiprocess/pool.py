@@ -281,15 +281,16 @@ class Pool:
         if not callable(func):
             raise TypeError(f"{func!r} is not callable; pool tasks must be coroutine functions")
         try:
-            payload = _wire.dumps((func, calls, reducer, single), by_value=func)
+            payload = _wire.dumps_pieces((func, calls, reducer, single), by_value=func)
         except Exception as exc:
             raise TypeError(
                 f"cannot send {_wire.describe_call(func, _first_args(calls, single))} "
                 f"to a child process: {exc}"
             ) from exc
-        if len(payload) > _wire.MAX_PAYLOAD:
+        size = _wire.payload_size(payload)
+        if size > _wire.MAX_PAYLOAD:
             raise _wire.too_large(
-                len(payload),
+                size,
                 f"{_wire.describe_call(func, _first_args(calls, single))} "
                 f"({len(calls)} call{'s' if len(calls) != 1 else ''})",
             )

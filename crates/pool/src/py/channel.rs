@@ -18,13 +18,16 @@ use std::time::Duration;
 
 use aioxide_bridge::{outcome, pending, Completer, Completion};
 use pyo3::exceptions::{
-    PyBrokenPipeError, PyConnectionError, PyEOFError, PyOSError, PyRuntimeError, PyValueError,
+    PyBrokenPipeError, PyConnectionError, PyEOFError, PyOSError, PyRuntimeError, PyTypeError,
+    PyValueError,
 };
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::pybacked::PyBackedBytes;
+use pyo3::types::{PyBytes, PyList, PyTuple, PyTypeMethods};
 
-use crate::frame::{encode_into, Frame, TooLarge, HEADER_LEN, MAX_PAYLOAD};
+use crate::frame::{encode_header_into, encode_into, Frame, TooLarge, HEADER_LEN, MAX_PAYLOAD};
 use crate::link::{End, Event, Link, SendError};
+use crate::outbox::Outbox;
 
 #[derive(Default)]
 struct Inbox {
@@ -47,6 +50,68 @@ pub struct Channel {
     link: Link,
     inbox: SharedInbox,
 }
+
+/// One frame's payload as given to `send_many`: a `bytes`, or a list of
+/// `bytes` pieces.
+enum Pieces<'py> {
+    One(Bound<'py, PyBytes>),
+    Many(Vec<Bound<'py, PyBytes>>, usize),
+}
+
+impl<'py> Pieces<'py> {
+    fn of(payload: &Bound<'py, PyAny>) -> PyResult<Self> {
+        if let Ok(bytes) = payload.cast::<PyBytes>() {
+            return Ok(Self::One(bytes.clone()));
+        }
+        let Ok(list) = payload.cast::<PyList>() else {
+            return Err(PyTypeError::new_err(format!(
+                "a frame's payload is bytes or a list of bytes, not {}",
+                payload.get_type().name()?
+            )));
+        };
+        let mut pieces = Vec::with_capacity(list.len());
+        let mut len: usize = 0;
+        for piece in list.iter() {
+            let piece = piece.cast_into::<PyBytes>().map_err(|err| {
+                PyTypeError::new_err(format!("a payload piece must be bytes: {err}"))
+            })?;
+            // Saturates instead of wrapping: a total past MAX_PAYLOAD is
+            // refused by the caller either way.
+            len = len.saturating_add(piece.as_bytes().len());
+            pieces.push(piece);
+        }
+        Ok(Self::Many(pieces, len))
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::One(bytes) => bytes.as_bytes().len(),
+            Self::Many(_, len) => *len,
+        }
+    }
+
+    /// Queues the pieces after their frame's header: small ones copied,
+    /// large ones lent to the link (kept alive, written from where they
+    /// are: `bytes` never change).
+    fn queue_into(self, out: &mut Outbox) {
+        let pieces = match self {
+            Self::One(bytes) => vec![bytes],
+            Self::Many(pieces, _) => pieces,
+        };
+        for piece in pieces {
+            if piece.as_bytes().len() < COPY_BELOW {
+                out.copied().extend_from_slice(piece.as_bytes());
+            } else {
+                out.lend(Box::new(PyBackedBytes::from(piece)));
+            }
+        }
+    }
+}
+
+/// Pieces shorter than this are copied into the link's buffer; longer
+/// ones are lent to it. A copy of a few KB costs less than one more slice
+/// to write and the reference kept for it.
+const COPY_BELOW: usize = 32 * 1024;
 
 fn frames_list(py: Python<'_>, frames: Vec<Frame>) -> PyResult<Bound<'_, PyList>> {
     let list = PyList::empty(py);
@@ -147,30 +212,36 @@ impl Channel {
     /// other end is gone.
     fn send(&self, kind: u8, id: u64, payload: &[u8]) -> PyResult<()> {
         self.link
-            .send(|out| encode_into(out, kind, id, payload))
+            .send(|out| encode_into(out.copied(), kind, id, payload))
             .map_err(send_error)
     }
 
-    /// Queues several `(kind, id, payload)` frames with one write.
+    /// Queues several `(kind, id, payload)` frames with one write. A
+    /// payload is a `bytes`, or a list of `bytes` pieces sent back to back
+    /// as one payload (what `pickle.Pickler` wrote to a file, which spares
+    /// the sender growing one big `bytes` for a large pickle).
     fn send_many(&self, frames: &Bound<'_, PyList>) -> PyResult<()> {
         // Every item is checked first, then all are encoded straight into
         // the link's buffer (one copy of each payload, one reservation).
         let mut items = Vec::with_capacity(frames.len());
         let mut size = 0;
         for item in frames.iter() {
-            let (kind, id, payload): (u8, u64, Bound<'_, PyBytes>) = item.extract()?;
-            let len = payload.as_bytes().len();
+            let (kind, id, payload): (u8, u64, Bound<'_, PyAny>) = item.extract()?;
+            let pieces = Pieces::of(&payload)?;
+            let len = pieces.len();
             if len > MAX_PAYLOAD {
                 return Err(PyValueError::new_err(TooLarge(len).to_string()));
             }
             size += HEADER_LEN + len;
-            items.push((kind, id, payload));
+            items.push((kind, id, pieces));
         }
         self.link
             .send(|out| {
-                out.reserve(size);
-                for (kind, id, payload) in &items {
-                    encode_into(out, *kind, *id, payload.as_bytes())?;
+                out.copied()
+                    .reserve(size.min(COPY_BELOW.saturating_mul(items.len())));
+                for (kind, id, pieces) in items {
+                    encode_header_into(out.copied(), kind, id, pieces.len())?;
+                    pieces.queue_into(out);
                 }
                 Ok(())
             })
