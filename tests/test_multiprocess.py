@@ -756,6 +756,63 @@ def test_a_payload_in_pieces_arrives_as_one_and_bad_pieces_are_refused() -> None
     sender.close()
 
 
+def test_large_payloads_are_received_into_their_bytes_whole() -> None:
+    # Payloads from 256 KiB up are read straight into the bytes object
+    # Python gets; around that size and far past it, between small frames,
+    # each must arrive as a plain, complete, hashable bytes. A peer that
+    # closes in the middle of one ends the channel with EOFError.
+    import hashlib
+    import select
+    import socket
+    import time
+
+    from aioxide._core import Channel
+
+    ours, theirs = socket.socketpair()
+    polled = Channel(ours.fileno(), "polled", polled=True)
+    sender = Channel(theirs.fileno(), "sender")
+    ours.close()
+    theirs.close()
+    sizes = [256 * 1024 - 1, 3, 256 * 1024, 256 * 1024 + 1, 0, 5_000_000, 11]
+    payloads = [
+        (hashlib.sha256(b"%d" % i).digest() * (size // 32 + 1))[:size]
+        for i, size in enumerate(sizes)
+    ]
+    sender.send_many([(3, i, p) for i, p in enumerate(payloads)])
+    got: list[tuple[int, int, bytes]] = []
+    deadline = time.monotonic() + 20
+    while len(got) < len(sizes) and time.monotonic() < deadline:
+        select.select([polled.fileno], [], [], 1)
+        got.extend(polled.read_ready())
+    assert [(k, i) for k, i, _ in got] == [(3, i) for i in range(len(sizes))]
+    for (_, i, payload), sent in zip(got, payloads, strict=True):
+        assert type(payload) is bytes
+        assert len(payload) == len(sent), i
+        assert payload == sent, i
+        assert hash(payload) == hash(bytes(sent))
+
+    # Half of a large frame, then the sender goes away.
+    from aioxide.multiprocess import _wire
+
+    assert _wire.MAX_PAYLOAD > 2_000_000
+    ours, theirs = socket.socketpair()
+    polled = Channel(ours.fileno(), "polled", polled=True)
+    ours.close()
+    header = (2_000_000 + 9).to_bytes(4, "little") + b"\x01" + (7).to_bytes(8, "little")
+    theirs.sendall(header + b"x" * 150_000)  # within the socket's buffer
+    theirs.close()
+    deadline = time.monotonic() + 10
+    ended: BaseException | None = None
+    while ended is None and time.monotonic() < deadline:
+        select.select([polled.fileno], [], [], 1)
+        try:
+            assert polled.read_ready() == []
+        except EOFError as err:
+            ended = err
+    assert isinstance(ended, EOFError)
+    sender.close()
+
+
 def test_arguments_are_pickled_when_map_is_called(run: Run[None]) -> None:
     # Large bytes-like arguments reach the pickler's file as themselves; a
     # mutable one changed after map() returns must not change what the

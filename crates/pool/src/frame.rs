@@ -6,6 +6,7 @@
 //! to the Python layer (tasks, results, cancellations); this module only cuts
 //! the byte stream into frames.
 
+use std::any::Any;
 use std::fmt;
 use std::io::{self, Read};
 
@@ -110,6 +111,37 @@ pub struct FrameView<'a> {
     pub payload: &'a [u8],
 }
 
+/// Storage of its own that a large frame's payload is read into as it
+/// arrives ([`Decoder::read_into_sinks_from`]), instead of through the
+/// decoder's buffer and a copy out of it once complete.
+pub trait PayloadSink: Send {
+    /// Every byte of the payload; the decoder fills them in order.
+    fn bytes_mut(&mut self) -> &mut [u8];
+    /// The sink as `Any`, for its maker to take its own type back.
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
+}
+
+/// A frame whose payload was read into a [`PayloadSink`].
+pub struct WholeFrame {
+    pub kind: u8,
+    pub id: u64,
+    pub payload: Box<dyn PayloadSink>,
+}
+
+/// A payload read into a sink that is not full yet.
+struct Filling {
+    kind: u8,
+    id: u64,
+    sink: Box<dyn PayloadSink>,
+    len: usize,
+    filled: usize,
+}
+
+/// The largest payload given a sink of its own: a sink holds the whole
+/// payload before its bytes arrive, so a corrupt length field may cost this
+/// much at most (larger frames grow the decoder's buffer as they arrive).
+pub const SINK_AT_MOST: usize = 256 * 1024 * 1024;
+
 /// Reassembles frames from a byte stream read in arbitrary pieces.
 #[derive(Default)]
 pub struct Decoder {
@@ -122,6 +154,9 @@ pub struct Decoder {
     start: usize,
     /// Where the received bytes end.
     end: usize,
+    /// The frame being read into a sink of its own, if any: while it is,
+    /// `buf` holds nothing undecoded (reads stop at the payload's end).
+    filling: Option<Filling>,
 }
 
 /// How much a single read asks for at least.
@@ -149,8 +184,105 @@ impl Decoder {
         Ok(read)
     }
 
+    /// [`Decoder::read_from`], except that a frame whose payload has
+    /// `at_least` bytes (up to [`SINK_AT_MOST`]) is read into the sink
+    /// `sink_for(len)` gives for it (None: through the buffer after all).
+    /// Take it with [`Decoder::take_whole`] once complete.
+    pub fn read_into_sinks_from(
+        &mut self,
+        source: &mut impl Read,
+        at_least: usize,
+        sink_for: &mut dyn FnMut(usize) -> Option<Box<dyn PayloadSink>>,
+    ) -> io::Result<usize> {
+        if self.filling.is_none() {
+            self.start_filling(at_least, sink_for);
+        }
+        // A full sink not taken yet: later bytes wait in the buffer (an
+        // empty read would look like the end of the stream).
+        let Some(filling) = self.filling.as_mut().filter(|f| f.filled < f.len) else {
+            return self.read_from(source);
+        };
+        let room = filling
+            .sink
+            .bytes_mut()
+            .get_mut(filling.filled..filling.len)
+            .unwrap_or_default();
+        let read = source.read(room)?;
+        filling.filled += read;
+        Ok(read)
+    }
+
+    /// Moves the next frame into a sink if it qualifies: its header is in,
+    /// its payload is not, and it is within the sizes sinks are for.
+    fn start_filling(
+        &mut self,
+        at_least: usize,
+        sink_for: &mut dyn FnMut(usize) -> Option<Box<dyn PayloadSink>>,
+    ) {
+        let Some(body_len) = self.body_len() else {
+            return;
+        };
+        // A malformed length is left for `next_frame_in_place` to report.
+        let Some(len) = body_len.checked_sub(HEADER_LEN - 4) else {
+            return;
+        };
+        let header_end = self.start + HEADER_LEN;
+        if len < at_least || len > SINK_AT_MOST || self.end < header_end {
+            return;
+        }
+        let received = &self.buf[header_end..self.end];
+        if received.len() >= len {
+            return;
+        }
+        let Some(mut sink) = sink_for(len) else {
+            return;
+        };
+        if sink.bytes_mut().len() != len {
+            return;
+        }
+        sink.bytes_mut()[..received.len()].copy_from_slice(received);
+        let (Some(&kind), Some(id)) = (
+            self.buf.get(self.start + 4),
+            self.buf
+                .get(self.start + 5..header_end)
+                .and_then(<[u8]>::first_chunk),
+        ) else {
+            return;
+        };
+        self.filling = Some(Filling {
+            kind,
+            id: u64::from_le_bytes(*id),
+            sink,
+            len,
+            filled: received.len(),
+        });
+        self.start = self.end;
+    }
+
+    /// The frame read into a sink, once all of its payload has arrived.
+    pub fn take_whole(&mut self) -> Option<WholeFrame> {
+        let filling = self.filling.take_if(|f| f.filled == f.len)?;
+        Some(WholeFrame {
+            kind: filling.kind,
+            id: filling.id,
+            payload: filling.sink,
+        })
+    }
+
     /// Adds bytes received some other way.
-    pub fn feed(&mut self, data: &[u8]) {
+    pub fn feed(&mut self, mut data: &[u8]) {
+        if let Some(filling) = self.filling.as_mut() {
+            let room = filling
+                .sink
+                .bytes_mut()
+                .get_mut(filling.filled..filling.len)
+                .unwrap_or_default();
+            let take = room.len().min(data.len());
+            let (into_sink, rest) = data.split_at(take);
+            room[..take].copy_from_slice(into_sink);
+            filling.filled += take;
+            data = rest;
+        }
         self.compact();
         self.make_room(data.len());
         self.buf[self.end..self.end + data.len()].copy_from_slice(data);
@@ -219,7 +351,8 @@ impl Decoder {
 
     /// Bytes received but not yet returned as frames.
     pub fn buffered(&self) -> usize {
-        self.end - self.start
+        let filled = self.filling.as_ref().map_or(0, |f| HEADER_LEN + f.filled);
+        self.end - self.start + filled
     }
 
     fn body_len(&self) -> Option<usize> {
@@ -330,6 +463,181 @@ mod tests {
         }
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].payload, payload);
+    }
+
+    /// A payload sink over a `Vec`, counting how many were made.
+    struct VecSink(Vec<u8>);
+
+    impl PayloadSink for VecSink {
+        fn bytes_mut(&mut self) -> &mut [u8] {
+            &mut self.0
+        }
+        fn into_any(self: Box<Self>) -> Box<dyn Any> {
+            self
+        }
+    }
+
+    /// A stream handing out at most a varying number of bytes per read, as
+    /// a socket does.
+    struct Dribble {
+        data: Vec<u8>,
+        at: usize,
+        step: usize,
+    }
+
+    impl Read for Dribble {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.step = (self.step * 7 + 3) % 97_331 + 1;
+            let n = self.step.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// Every frame `decoder` yields from `source`, reading large payloads
+    /// into sinks of `at_least` bytes or more; and how many sinks it made.
+    fn read_with_sinks(
+        decoder: &mut Decoder,
+        source: &mut impl Read,
+        at_least: usize,
+    ) -> (Vec<Frame>, usize) {
+        let mut frames = Vec::new();
+        let mut sinks = 0;
+        let mut sink_for = |len: usize| -> Option<Box<dyn PayloadSink>> {
+            sinks += 1;
+            Some(Box::new(VecSink(vec![0; len])))
+        };
+        loop {
+            let read = decoder
+                .read_into_sinks_from(source, at_least, &mut sink_for)
+                .unwrap();
+            if let Some(whole) = decoder.take_whole() {
+                let sink = whole.payload.into_any().downcast::<VecSink>().unwrap();
+                frames.push(Frame {
+                    kind: whole.kind,
+                    id: whole.id,
+                    payload: sink.0,
+                });
+            }
+            frames.extend(decoder.drain_frames().0);
+            if read == 0 {
+                return (frames, sinks);
+            }
+        }
+    }
+
+    fn mixed_frames() -> Vec<Frame> {
+        [0usize, 10, 300_000, 5, 1_000_000, 70_000, 3, 2_500_000, 0]
+            .iter()
+            .enumerate()
+            .map(|(i, &len)| Frame {
+                kind: i as u8,
+                id: 1000 + i as u64,
+                payload: (0..len).map(|b| (b * 31 + i) as u8).collect(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn large_payloads_read_into_sinks_arrive_whole_and_in_order() {
+        let sent = mixed_frames();
+        let mut stream = Vec::new();
+        for f in &sent {
+            encode_into(&mut stream, f.kind, f.id, &f.payload).unwrap();
+        }
+        for at_least in [1, 64 * 1024, 1_000_000, usize::MAX] {
+            let mut source = Dribble {
+                data: stream.clone(),
+                at: 0,
+                step: at_least % 13,
+            };
+            let mut decoder = Decoder::new();
+            let (received, sinks) = read_with_sinks(&mut decoder, &mut source, at_least);
+            assert_eq!(received, sent, "at_least={at_least}");
+            assert_eq!(decoder.buffered(), 0);
+            let large = sent.iter().filter(|f| f.payload.len() >= at_least).count();
+            // A frame whose payload came with its header needs no sink.
+            assert!(sinks <= large, "{sinks} sinks for {large} large frames");
+            if at_least == 64 * 1024 {
+                assert!(sinks >= 3, "the megabyte frames went through sinks");
+            }
+        }
+    }
+
+    #[test]
+    fn a_refused_sink_or_a_huge_length_reads_through_the_buffer() {
+        let mut stream = Vec::new();
+        encode_into(&mut stream, 1, 2, &[7; 200_000]).unwrap();
+        let mut decoder = Decoder::new();
+        let mut source = io::Cursor::new(stream);
+        let mut frames = Vec::new();
+        while decoder
+            .read_into_sinks_from(&mut source, 1, &mut |_| None)
+            .unwrap()
+            > 0
+        {
+            assert!(decoder.take_whole().is_none());
+            frames.extend(decoder.drain_frames().0);
+        }
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].payload, vec![7; 200_000]);
+
+        let mut asked = false;
+        let mut decoder = Decoder::new();
+        let mut source: &[u8] = &[0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+        decoder
+            .read_into_sinks_from(&mut source, 1, &mut |_| {
+                asked = true;
+                None
+            })
+            .unwrap();
+        decoder
+            .read_into_sinks_from(&mut source, 1, &mut |_| {
+                asked = true;
+                None
+            })
+            .unwrap();
+        assert!(!asked, "a 4 GiB claim must not be given a sink");
+        assert!(decoder.buf.capacity() <= MAX_RESERVE + 64);
+    }
+
+    #[test]
+    fn fed_bytes_go_to_the_sink_being_filled_then_to_the_buffer() {
+        let mut stream = Vec::new();
+        encode_into(&mut stream, 4, 5, &[9; 100_000]).unwrap();
+        encode_into(&mut stream, 6, 7, b"next").unwrap();
+        let mut decoder = Decoder::new();
+        let mut source: &[u8] = &stream[..50_000];
+        // The first read brings the header; the next moves the frame to a sink.
+        for _ in 0..2 {
+            decoder
+                .read_into_sinks_from(&mut source, 1024, &mut |len| {
+                    Some(Box::new(VecSink(vec![0; len])))
+                })
+                .unwrap();
+        }
+        assert!(decoder.filling.is_some());
+        assert_eq!(decoder.buffered(), 50_000);
+        decoder.feed(&stream[50_000..]);
+        let whole = decoder.take_whole().expect("the large frame is complete");
+        assert_eq!((whole.kind, whole.id), (4, 5));
+        let sink = whole.payload.into_any().downcast::<VecSink>().unwrap();
+        assert_eq!(sink.0, vec![9; 100_000]);
+        assert_eq!(decoder.next_frame().unwrap().unwrap().payload, b"next");
+    }
+
+    #[test]
+    fn a_malformed_length_is_still_reported_with_sinks() {
+        let mut decoder = Decoder::new();
+        let mut source: &[u8] = &[3, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8];
+        decoder
+            .read_into_sinks_from(&mut source, 1, &mut |len| {
+                Some(Box::new(VecSink(vec![0; len])))
+            })
+            .unwrap();
+        assert!(decoder.take_whole().is_none());
+        assert_eq!(decoder.next_frame(), Err(Malformed(3)));
     }
 
     #[test]

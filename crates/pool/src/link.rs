@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
-use crate::frame::{Decoder, Frame, FrameView, TooLarge, READ_AT_LEAST};
+use crate::frame::{Decoder, Frame, FrameView, PayloadSink, TooLarge, WholeFrame, READ_AT_LEAST};
 use crate::outbox::Outbox;
 
 /// What the reader thread reports.
@@ -91,6 +91,14 @@ pub struct Received {
     /// Set when the link is finished (after these frames). Later calls
     /// report `End::Closed`.
     pub end: Option<End>,
+}
+
+/// A frame [`Link::read_ready_into_sinks`] hands out.
+pub enum Incoming<'a> {
+    /// Its payload is still in the receive buffer.
+    InPlace(FrameView<'a>),
+    /// Its payload was read into a sink of its own.
+    Whole(WholeFrame),
 }
 
 /// Reads a polled link takes at most per call: a peer sending without pause
@@ -201,18 +209,50 @@ impl Link {
         &self,
         mut each: impl FnMut(FrameView<'_>) -> Result<(), E>,
     ) -> Option<Result<Option<End>, E>> {
+        self.read_ready_into_sinks(
+            usize::MAX,
+            |_| None,
+            |incoming| match incoming {
+                Incoming::InPlace(frame) => each(frame),
+                Incoming::Whole(mut whole) => each(FrameView {
+                    kind: whole.kind,
+                    id: whole.id,
+                    payload: whole.payload.bytes_mut(),
+                }),
+            },
+        )
+    }
+
+    /// [`Link::read_ready_with`], except that a frame whose payload has
+    /// `at_least` bytes is read straight into the sink `sink_for(len)`
+    /// makes for it (see [`Decoder::read_into_sinks_from`]) and handed to
+    /// `each` whole, with no copy out of the receive buffer.
+    pub fn read_ready_into_sinks<E>(
+        &self,
+        at_least: usize,
+        mut sink_for: impl FnMut(usize) -> Option<Box<dyn PayloadSink>>,
+        mut each: impl FnMut(Incoming<'_>) -> Result<(), E>,
+    ) -> Option<Result<Option<End>, E>> {
         let mut decoder = self.polled.as_ref()?.locked();
         let mut source = WithoutWaiting(&self.shared.socket);
         let mut reads = 0;
         while reads < READS_PER_CALL {
-            match decoder.read_from(&mut source) {
+            match decoder.read_into_sinks_from(&mut source, at_least, &mut sink_for) {
                 Ok(0) => return Some(Ok(Some(End::Closed))),
                 Ok(read) => {
                     reads += 1;
+                    // A sink's frame is complete only when nothing is left
+                    // undecoded before it, so it comes first.
+                    if let Some(whole) = decoder.take_whole() {
+                        if let Err(err) = each(Incoming::Whole(whole)) {
+                            self.shutdown();
+                            return Some(Err(err));
+                        }
+                    }
                     loop {
                         match decoder.next_frame_in_place() {
                             Ok(Some(frame)) => {
-                                if let Err(err) = each(frame) {
+                                if let Err(err) = each(Incoming::InPlace(frame)) {
                                     self.shutdown();
                                     return Some(Err(err));
                                 }

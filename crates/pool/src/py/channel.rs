@@ -25,8 +25,11 @@ use pyo3::prelude::*;
 use pyo3::pybacked::PyBackedBytes;
 use pyo3::types::{PyBytes, PyList, PyTuple, PyTypeMethods};
 
-use crate::frame::{encode_header_into, encode_into, Frame, TooLarge, HEADER_LEN, MAX_PAYLOAD};
-use crate::link::{End, Event, Link, SendError};
+use super::bytes_sink::BytesSink;
+use crate::frame::{
+    encode_header_into, encode_into, Frame, PayloadSink, TooLarge, HEADER_LEN, MAX_PAYLOAD,
+};
+use crate::link::{End, Event, Incoming, Link, SendError};
 use crate::outbox::Outbox;
 
 #[derive(Default)]
@@ -107,6 +110,11 @@ impl<'py> Pieces<'py> {
         }
     }
 }
+
+/// Payloads this large are received into their `bytes` directly; smaller
+/// ones are copied out of the receive buffer, which costs less than a
+/// separate read per frame.
+const RECEIVE_INTO_BYTES_FROM: usize = 256 * 1024;
 
 /// Pieces shorter than this are copied into the link's buffer; longer
 /// ones are lent to it. A copy of a few KB costs less than one more slice
@@ -289,18 +297,35 @@ impl Channel {
             return Err(ended_error(&reason));
         }
         let list = PyList::empty(py);
-        // Each payload becomes a `bytes` straight from the receive buffer.
-        let read = self.link.read_ready_with(|frame| {
-            let item = PyTuple::new(
-                py,
-                [
-                    frame.kind.into_pyobject(py)?.into_any(),
-                    frame.id.into_pyobject(py)?.into_any(),
+        let append = |kind: u8, id: u64, payload: Bound<'py, PyAny>| {
+            let kind = kind.into_pyobject(py)?.into_any();
+            let id = id.into_pyobject(py)?.into_any();
+            list.append(PyTuple::new(py, [kind, id, payload])?)
+        };
+        // A small payload becomes a `bytes` straight from the receive
+        // buffer; a large one is received into its `bytes` directly.
+        let read = self.link.read_ready_into_sinks(
+            RECEIVE_INTO_BYTES_FROM,
+            |len| BytesSink::new(py, len).map(|sink| Box::new(sink) as Box<dyn PayloadSink>),
+            |incoming| match incoming {
+                Incoming::InPlace(frame) => append(
+                    frame.kind,
+                    frame.id,
                     PyBytes::new(py, frame.payload).into_any(),
-                ],
-            )?;
-            list.append(item)
-        });
+                ),
+                Incoming::Whole(whole) => {
+                    let payload = match whole.payload.into_any().downcast::<BytesSink>() {
+                        Ok(sink) => sink.into_bytes().into_bound(py).into_any(),
+                        Err(_) => {
+                            return Err(PyRuntimeError::new_err(
+                                "a received payload is not in the bytes made for it",
+                            ))
+                        }
+                    };
+                    append(whole.kind, whole.id, payload)
+                }
+            },
+        );
         let Some(end) = read else {
             return Err(PyRuntimeError::new_err(
                 "this channel has a reader thread: await recv() instead",

@@ -2,6 +2,7 @@
 //! received frames reach the event loop through the bridge's completion
 //! port, and `run_ready_calls`, a child's batch of non-suspending calls.
 
+pub mod bytes_sink;
 pub mod channel;
 pub mod ready_calls;
 
