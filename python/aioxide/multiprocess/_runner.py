@@ -286,7 +286,7 @@ def _dumps_result(result: tuple[Any, ...], batch: _Batch) -> _wire.Payload:
 
 def _pickled_result(result: tuple[Any, ...], batch: _Batch) -> _wire.Payload:
     with contextlib.suppress(Exception):
-        return _wire.dumps_pieces(result)
+        return _wire.dumps_batch(result, len(batch.calls))
     if result[0] == "reduced":
         err = TypeError(
             f"the reduced result of {_wire.describe_call(batch.func)} could not be pickled: "

@@ -112,6 +112,22 @@ def dumps_pieces(obj: Any, *, by_value: Any = None) -> list[bytes]:
     return out.pieces
 
 
+def dumps_batch(obj: Any, calls: int, *, by_value: Any = None) -> Payload:
+    """A batch of ``calls`` calls (or its results) pickled: in pieces for
+    more than one call, where sizes add up to megabytes, else with
+    :func:`dumps` — a ``Pickler`` on a file costs ~1.3 µs more to set up,
+    a tenth of what an ``apply`` round trip spends in Python.
+
+    >>> dumps_batch([1], 1) == dumps([1])
+    True
+    >>> b"".join(dumps_batch([1, 2], 2)) == dumps([1, 2])
+    True
+    """
+    if calls > 1:
+        return dumps_pieces(obj, by_value=by_value)
+    return dumps(obj, by_value=by_value)
+
+
 def payload_size(payload: Payload) -> int:
     """Bytes in a payload.
 

@@ -281,7 +281,7 @@ class Pool:
         if not callable(func):
             raise TypeError(f"{func!r} is not callable; pool tasks must be coroutine functions")
         try:
-            payload = _wire.dumps_pieces((func, calls, reducer, single), by_value=func)
+            payload = _wire.dumps_batch((func, calls, reducer, single), len(calls), by_value=func)
         except Exception as exc:
             raise TypeError(
                 f"cannot send {_wire.describe_call(func, _first_args(calls, single))} "
