@@ -93,6 +93,76 @@ def test_gather_never_has_more_than_limit_alive(run: Run) -> None:
     assert peak == 7
 
 
+def test_gather_starts_every_input_without_waiting_for_any_to_finish(run: Run) -> None:
+    # Nothing finishes until the last of 1,000 inputs has started: the waves
+    # of task creation must go on while every earlier task is still blocked.
+    n = 1_000
+    started = 0
+    all_started = asyncio.Event()
+
+    async def work(i: int) -> int:
+        nonlocal started
+        started += 1
+        if started == n:
+            all_started.set()
+        await all_started.wait()
+        return i
+
+    async def main() -> list[int]:
+        return await asyncio.wait_for(aio.gather(*(work(i) for i in range(n))), 10)
+
+    assert run(main()) == list(range(n))
+
+
+def test_gather_of_short_coroutines_keeps_few_tasks_alive(run: Run) -> None:
+    # Unbounded, but tasks are created a wave per loop iteration, so
+    # coroutines that finish at once never pile up: 20,000 of them run with
+    # at most a few waves alive at a time.
+    alive = 0
+    peak = 0
+
+    async def work(i: int) -> int:
+        nonlocal alive, peak
+        alive += 1
+        peak = max(peak, alive)
+        await asyncio.sleep(0)
+        alive -= 1
+        return i
+
+    async def main() -> list[int]:
+        return await aio.gather(*(work(i) for i in range(20_000)))
+
+    assert run(main()) == list(range(20_000))
+    assert 0 < peak <= 2 * aio._WAVE
+
+
+def test_cancelling_gather_between_waves_starts_no_more(run: Run) -> None:
+    started: list[int] = []
+    first_wave = asyncio.Event()
+
+    async def work(i: int) -> None:
+        started.append(i)
+        if len(started) == aio._WAVE:
+            first_wave.set()
+        await asyncio.sleep(10)
+
+    async def main() -> None:
+        task = asyncio.ensure_future(aio.gather(*(work(i) for i in range(10 * aio._WAVE))))
+        await first_wave.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        count = len(started)
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert len(started) == count < 10 * aio._WAVE
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # "coroutine was never awaited"
+        run(main())
+        gc.collect()
+
+
 def test_gather_return_exceptions_keeps_cancelled_inputs(run: Run) -> None:  # B6
     async def main() -> list[Any]:
         loop = asyncio.get_running_loop()
