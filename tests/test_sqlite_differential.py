@@ -335,9 +335,6 @@ def compare(program: list[Step], isolation: str | None, factory: str) -> None:
         async with aiox.connect(":memory:", isolation_level=isolation) as db:
             if factory == "Row":
                 db.row_factory = sqlite3.Row
-            # Schema changes the reference accepted, to rebuild its schema
-            # on a fresh connection for the binding probes below.
-            ddl: list[tuple[str, str]] = []
             for index, step in enumerate(program):
                 expected = run_stdlib(reference, step)
                 if step.bind_probe and "error" in expected and sys.version_info >= (3, 11):
@@ -346,21 +343,17 @@ def compare(program: list[Step], isolation: str | None, factory: str) -> None:
                     # unsupported type) once an earlier statement on it
                     # failed: the stdlib's own answer is the one it gives on
                     # a connection without that history (a listed deviation),
-                    # with the same schema.
+                    # with the same schema — the one the reference sees now,
+                    # read from it: replaying the DDL it accepted would miss a
+                    # DROP undone by a ROLLBACK (DML opened a transaction).
+                    schema = reference.execute(
+                        "select sql from sqlite_master where sql is not null order by rowid"
+                    ).fetchall()
                     fresh = sqlite3.connect(":memory:")
-                    for kind, sql in ddl:
-                        if kind == "executescript":
-                            fresh.executescript(sql)
-                        else:
-                            fresh.execute(sql)
+                    for (sql,) in schema:
+                        fresh.execute(sql)
                     expected["error"] = run_stdlib(fresh, step).get("error")
                     fresh.close()
-                elif (
-                    "error" not in expected
-                    and step.kind in ("execute", "executescript")
-                    and step.sql.lstrip().lower().startswith(("create", "drop", "alter"))
-                ):
-                    ddl.append((step.kind, step.sql))
                 got = await run_aioxide(db, step)
                 assert got == expected, f"step {index}: {step}"
 
