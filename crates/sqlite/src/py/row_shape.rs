@@ -32,6 +32,52 @@ pub struct Shape {
     /// The class allocates with `object.__new__` (no `__new__` of its own):
     /// `Fields` objects are then allocated directly.
     plain_new: bool,
+    /// Where each field lives in an instance, when every one is a plain
+    /// `__slots__` member of the class: `Fields` objects then have their
+    /// values stored there directly, as the member descriptor would store
+    /// them, without looking the name up on the type for every field of
+    /// every row.
+    slots: Option<Vec<ffi::Py_ssize_t>>,
+}
+
+/// `tp_members` type code of a `__slots__` entry (`Py_T_OBJECT_EX`).
+const T_OBJECT_EX: std::os::raw::c_int = 16;
+
+/// The byte offset of `name` in instances of `class`, when attribute
+/// assignment on them resolves it to a writable `__slots__` member: the
+/// first definition along the MRO (as the type's own lookup finds it) is a
+/// `member_descriptor` of an object-typed, writable slot. None otherwise
+/// (a property, a class attribute, a dict-backed field, a read-only member).
+fn slot_offset(
+    class: &Bound<'_, PyAny>,
+    name: &Bound<'_, PyString>,
+) -> PyResult<Option<ffi::Py_ssize_t>> {
+    let py = class.py();
+    let mro = class.getattr(pyo3::intern!(py, "__mro__"))?;
+    for base in mro.try_iter()? {
+        let namespace = base?.getattr(pyo3::intern!(py, "__dict__"))?;
+        if !namespace.contains(name)? {
+            continue;
+        }
+        let descriptor = namespace.get_item(name)?;
+        // Only the address of the interpreter's static type object is taken.
+        let member_type = std::ptr::addr_of_mut!(ffi::PyMemberDescr_Type);
+        if descriptor.get_type().as_ptr() != member_type.cast::<ffi::PyObject>() {
+            return Ok(None);
+        }
+        // SAFETY: `descriptor` is exactly a member_descriptor (checked
+        // above), whose C layout is PyMemberDescrObject; its `d_member` points
+        // into its type's member table, kept alive by the class (held by the
+        // shape). The field is declared with the wrong pointee before 3.11 in
+        // pyo3-ffi, hence the cast to what CPython stores there.
+        let member = unsafe {
+            let raw = descriptor.as_ptr().cast::<ffi::PyMemberDescrObject>();
+            &*(*raw).d_member.cast::<ffi::PyMemberDef>()
+        };
+        let plain = member.type_code == T_OBJECT_EX && member.flags == 0 && member.offset > 0;
+        return Ok(plain.then_some(member.offset));
+    }
+    Ok(None)
 }
 
 fn object_new(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -67,10 +113,19 @@ impl Shape {
                 names.len()
             )));
         }
-        let plain_new = Python::attach(|py| -> PyResult<bool> {
+        let (plain_new, slots) = Python::attach(|py| -> PyResult<_> {
             let factory = factory.bind(py);
-            Ok(factory.cast::<pyo3::types::PyType>().is_ok()
-                && factory.getattr("__new__")?.is(object_new(py)?))
+            let plain_new = factory.cast::<pyo3::types::PyType>().is_ok()
+                && factory.getattr("__new__")?.is(object_new(py)?);
+            let mut slots = None;
+            if plain_new && build == Build::Fields {
+                let offsets: PyResult<Option<Vec<_>>> = names
+                    .iter()
+                    .map(|name| slot_offset(factory, name.bind(py)))
+                    .collect();
+                slots = offsets?;
+            }
+            Ok((plain_new, slots))
         })?;
         Ok(Shape {
             factory,
@@ -78,6 +133,7 @@ impl Shape {
             build,
             converters,
             plain_new,
+            slots,
         })
     }
 
@@ -124,6 +180,27 @@ impl Shape {
                 } else {
                     object_new(py)?.call1((factory,))?
                 };
+                if let Some(offsets) = &self.slots {
+                    for (&offset, value) in offsets.iter().zip(values.drain(..)) {
+                        // SAFETY: `obj` is an instance of the class just
+                        // allocated, and `offset` is where that class's
+                        // member descriptor for this field keeps its value
+                        // (checked by `slot_offset`), inside the instance.
+                        // This is the member descriptor's own store: the new
+                        // reference goes in, a value already there (a field
+                        // named twice) is released.
+                        unsafe {
+                            let at = obj
+                                .as_ptr()
+                                .cast::<u8>()
+                                .offset(offset)
+                                .cast::<*mut ffi::PyObject>();
+                            let old = std::ptr::replace(at, value.into_ptr());
+                            ffi::Py_XDECREF(old);
+                        }
+                    }
+                    return Ok(obj);
+                }
                 for (name, value) in self.names.iter().zip(values.drain(..)) {
                     // SAFETY: the GIL is held and all three pointers are live
                     // references owned by this frame for the whole call.
