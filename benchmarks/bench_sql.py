@@ -12,6 +12,7 @@
 """
 
 import asyncio
+import gc
 import time
 from typing import Any
 
@@ -164,6 +165,11 @@ def map_rows(contender: str, quick: bool) -> float:
     async def main() -> float:
         db = await _filled(n)
         try:
+            # Each contender starts from a collected heap: otherwise whether a
+            # full collection (walking every object of the process, and of
+            # SQLAlchemy's and aql's modules) lands inside the timed fetch
+            # depends on the garbage the previous contender left.
+            gc.collect()
             start = time.perf_counter()
             if contender in (AIOXIDE, AIOXIDE_DICT):
                 table = Item if contender == AIOXIDE else ItemDict
@@ -225,7 +231,9 @@ SUITE = Suite(
         "The same query in each library's DSL. Rendering targets SQLite. Row mapping "
         "builds instances of a plain @table class (a slotted attrs class) on an in-memory "
         "database, and for comparison of a dict-backed attrs class (what aql makes of a "
-        "plain class); the tuples contender fetches the same rows with plain aioxide.sqlite."
+        "plain class); the tuples contender fetches the same rows with plain aioxide.sqlite. "
+        "Each fetch starts after gc.collect(), the collector left on while it runs: the "
+        "objects' own collections are timed, not the previous contender's garbage."
     ),
     cases=[
         Case(RENDER, [AIOXIDE, AQL, SQLALCHEMY], {AQL, SQLALCHEMY}, build_and_render),

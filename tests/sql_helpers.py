@@ -5,16 +5,31 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import os
 import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple, Optional, TypeVar
 
 import attr
+from hypothesis import HealthCheck, settings
 
 from aioxide.sql import AutoIncrement, Index, Location, Primary, Text, Unique, connect, raw, table
 from aioxide.sql.engines.base import Connection
 
 T = TypeVar("T")
+
+
+def differential_profile(share: int, least: int = 1) -> Any:
+    """hypothesis settings for a property test taking 1/``share`` of
+    ``AIOXIDE_DIFF_EXAMPLES`` examples (at least ``least``): fixed examples
+    in CI, no example database, no deadline (CI machines vary)."""
+    return settings(
+        max_examples=max(least, int(os.environ.get("AIOXIDE_DIFF_EXAMPLES", "3000")) // share),
+        derandomize=os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci",
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        database=None,
+    )
 
 
 @table("sqlt_person", Index("city"))

@@ -13,26 +13,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import threading
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import aioxide.sql as ox
 from aioxide._core import SQLITE_REST_CHUNK, DslRun
 from aioxide.sql.engines.sqlite import SqliteConnection
+from sql_helpers import differential_profile
 
-EXAMPLES = max(50, int(os.environ.get("AIOXIDE_DIFF_EXAMPLES", "3000")) // 20)
-PROFILE = settings(
-    max_examples=EXAMPLES,
-    derandomize=os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci",
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    database=None,
-)
+PROFILE = differential_profile(20, least=50)
 
 
 @ox.table("item")

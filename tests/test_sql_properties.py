@@ -10,24 +10,17 @@ itself: ``EXPLAIN`` prepares it against a table made by the same module."""
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from aioxide.sql import And, Column, Index, Join, Not, Or, Table, Unique, fn
 from aioxide.sql.engines import MysqlEngine, PostgresEngine, SqlEngine, SqliteEngine
+from sql_helpers import differential_profile
 
-EXAMPLES = int(os.environ.get("AIOXIDE_DIFF_EXAMPLES", "3000")) // 3
-PROFILE = settings(
-    max_examples=EXAMPLES,
-    derandomize=os.environ.get("HYPOTHESIS_PROFILE", "ci") == "ci",
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    database=None,
-)
+PROFILE = differential_profile(3)
 
 ENGINES = {"sqlite": SqliteEngine(), "mysql": MysqlEngine(), "postgres": PostgresEngine()}
 QUOTES = {"sqlite": "`", "mysql": "`", "postgres": '"'}

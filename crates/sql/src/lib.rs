@@ -17,6 +17,7 @@ pub mod dialect;
 pub mod expr;
 pub mod py_modules;
 pub mod result;
+pub mod shape;
 pub mod statement;
 pub mod tree;
 pub mod writer;
@@ -62,9 +63,18 @@ pub fn sql_render<'py>(
     query: &Bound<'py, PyAny>,
 ) -> PyResult<tree::PreparedQuery> {
     let mut w = writer(py, dialect)?;
+    let q = tree::as_query(query)?;
+    let table = q.borrow().table.clone_ref(py);
+    if let Some(done) = shape::select(&mut w, q, |w| statement::select(w, query))? {
+        return Ok(tree::PreparedQuery {
+            table,
+            sql: done.sql.into_any().unbind(),
+            parameters: PyList::new(py, done.params)?.into_any().unbind(),
+            statements: PyList::empty(py).unbind(),
+        });
+    }
     let after = render_into(&mut w, query)?;
     let (sql, params) = finish(w)?;
-    let table = tree::as_query(query)?.borrow().table.clone_ref(py);
     Ok(tree::PreparedQuery {
         table,
         sql: PyString::new(py, &sql).into_any().unbind(),
@@ -81,15 +91,19 @@ pub fn render_statement<'py>(
     py: Python<'py>,
     dialect: u8,
     query: &Bound<'py, PyAny>,
-) -> PyResult<(String, Vec<Bound<'py, PyAny>>)> {
+) -> PyResult<(Bound<'py, PyString>, Vec<Bound<'py, PyAny>>)> {
     let mut w = writer(py, dialect)?;
-    if tree::as_query(query)?.borrow().action == action::CREATE {
+    let q = tree::as_query(query)?;
+    if q.borrow().action == action::CREATE {
         return Err(
             w.build_error("a CREATE query may need several statements: render it with sql_render")
         );
     }
+    if let Some(done) = shape::select(&mut w, q, |w| statement::select(w, query))? {
+        return Ok((done.sql, done.params));
+    }
     render_into(&mut w, query)?;
-    Ok((w.sql, w.params))
+    Ok((PyString::new(py, &w.sql), w.params))
 }
 
 type Fragment = for<'a, 'py> fn(&'a mut Writer<'py>, &'a Bound<'py, PyAny>) -> PyResult<()>;
@@ -146,5 +160,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sql_render_clause, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_join, m)?)?;
     m.add_function(wrap_pyfunction!(sql_render_raw, m)?)?;
+    m.add_function(wrap_pyfunction!(shape::sql_shape_cache_size, m)?)?;
+    m.add_function(wrap_pyfunction!(shape::sql_shape_cache_clear, m)?)?;
     Ok(())
 }

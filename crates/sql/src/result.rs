@@ -10,7 +10,6 @@
 
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
 
 /// What a query's result holds natively: the query, its connection, its
 /// buffered rows, and what ran (the driver cursor, or a native run's batch).
@@ -20,7 +19,8 @@ pub struct ResultCore {
     pub query: Py<PyAny>,
     #[pyo3(get, set)]
     pub connection: Py<PyAny>,
-    /// Rows fetched but not yet handed out (`async for` reads in chunks).
+    /// Rows fetched but not yet handed out (`async for` reads in chunks);
+    /// None until it reads one (most results are awaited whole).
     #[pyo3(get, set)]
     pub _buffer: Py<PyAny>,
     /// The cursor the query ran on (None before it ran).
@@ -49,7 +49,7 @@ impl ResultCore {
         ResultCore {
             query,
             connection,
-            _buffer: PyList::empty(py).into_any().unbind(),
+            _buffer: py.None(),
             _cursor: py.None(),
             _ran: py.None(),
             _plan: py.None(),

@@ -19,8 +19,10 @@ pub struct Writer<'py> {
     scopes: Vec<Vec<Bound<'py, PyString>>>,
     /// Expressions (clauses, operands) being rendered inside one another.
     depth: usize,
-    /// Less than the red zone of stack was left when the writer was made.
-    low_at_start: bool,
+    /// Less than the red zone of stack was left at the first nested
+    /// expression (measured then: a select rendered from the statement-shape
+    /// cache never nests, and never measures).
+    low_at_start: Option<bool>,
 }
 
 /// Expressions nested deeper than this are refused with `RecursionError`:
@@ -78,7 +80,7 @@ impl<'py> Writer<'py> {
             cls: classes(py)?,
             scopes: Vec::new(),
             depth: 0,
-            low_at_start: stack_is_low(),
+            low_at_start: None,
         })
     }
 
@@ -127,7 +129,8 @@ impl<'py> Writer<'py> {
     /// stdlib's default adapters stored, which Python 3.12 deprecated —
     /// and read back by the column's conversion (`mapping.TEXT_STORED`).
     pub fn param(&mut self, value: Bound<'py, PyAny>) -> PyResult<()> {
-        let value = if self.dialect == Dialect::Sqlite {
+        // The usual values are none of the date types: not asked twice.
+        let value = if self.dialect == Dialect::Sqlite && !Classes::is_plain_value(&value) {
             if value.is_instance_of::<PyDateTime>() {
                 value.call_method1(intern!(self.py, "isoformat"), (" ",))?
             } else if value.is_instance_of::<PyDate>() {
@@ -153,13 +156,13 @@ impl<'py> Writer<'py> {
     /// Renders one nested expression with `render`, refusing past
     /// [`MAX_EXPR_DEPTH`] levels or when the stack runs low.
     pub fn nested(&mut self, render: impl FnOnce(&mut Self) -> PyResult<()>) -> PyResult<()> {
-        // The stack is measured when the writer is made and then every few
+        // The stack is measured at the first level and then every few
         // levels (measuring cost more than rendering a column): the levels
         // in between use far less than the red zone.
         let low_stack = if self.depth % STACK_CHECK_EVERY == STACK_CHECK_EVERY - 1 {
             stack_is_low()
         } else {
-            self.depth == 0 && self.low_at_start
+            self.depth == 0 && *self.low_at_start.get_or_insert_with(stack_is_low)
         };
         if self.depth >= MAX_EXPR_DEPTH || low_stack {
             return Err(PyRecursionError::new_err(format!(

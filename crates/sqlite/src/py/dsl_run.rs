@@ -134,7 +134,7 @@ impl DslRun {
         dsl_rows_call(
             py,
             conn.unbind(),
-            sql,
+            sql.into_any().unbind(),
             params,
             REST_CHUNK,
             shape.unbind(),

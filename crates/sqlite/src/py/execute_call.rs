@@ -86,11 +86,27 @@ enum Gives {
     Rows,
 }
 
+/// Sets `into._ran` to the batch that ran: on the native field of the
+/// DSL's result directly (a generic setattr costs more than the rest of
+/// handing the rows over), else as an attribute.
+fn tell(into: &Bound<'_, PyAny>, batch: Py<PyAny>) -> PyResult<()> {
+    match into.cast::<aioxide_sql::result::ResultCore>() {
+        Ok(result) => {
+            result.borrow_mut()._ran = batch;
+            Ok(())
+        }
+        Err(_) => into.setattr(intern!(into.py(), "_ran"), batch),
+    }
+}
+
 /// What to run: the statement and the connection's settings for it (as
 /// `Connection._submit` passes them).
 struct Call {
     conn: Py<PyAny>,
-    sql: Sql,
+    /// The statement's text (a str; anything else is refused when it runs,
+    /// as `sqlite3` refuses it). aioxide.sql's native run gives its cached
+    /// str.
+    sql: Py<PyAny>,
     parameters: Option<Py<PyAny>>,
     /// For `execute_fetchall`: the rows read at once (and the call gives
     /// rows, not a cursor).
@@ -101,13 +117,6 @@ struct Call {
     /// An object told which batch ran (its `_ran` is set to it): the DSL's
     /// `Result`, which reads the row count and last id from it.
     into: Option<Py<PyAny>>,
-}
-
-/// A statement's text: as the caller gave it, or rendered natively (by
-/// aioxide.sql, which has it as Rust text already).
-enum Sql {
-    Given(Py<PyAny>),
-    Rendered(String),
 }
 
 /// One `Connection.execute(sql, parameters)` (or `execute_fetchall`), run
@@ -138,18 +147,16 @@ fn start(py: Python<'_>, call: &Call) -> PyResult<Started> {
     let given;
     let result = NativeConnection::execute(
         native.bind(py),
-        match &call.sql {
-            Sql::Given(text) => {
-                given = text.bind(py).cast::<PyString>().cloned().map_err(|_| {
-                    let kind = text.bind(py).get_type().name().map(|n| n.to_string());
-                    PyTypeError::new_err(format!(
-                        "execute() argument 1 must be str, not {}",
-                        kind.as_deref().unwrap_or("an object of another type")
-                    ))
-                })?;
-                given.to_str()?
-            }
-            Sql::Rendered(text) => text,
+        {
+            let text = &call.sql;
+            given = text.bind(py).cast::<PyString>().cloned().map_err(|_| {
+                let kind = text.bind(py).get_type().name().map(|n| n.to_string());
+                PyTypeError::new_err(format!(
+                    "execute() argument 1 must be str, not {}",
+                    kind.as_deref().unwrap_or("an object of another type")
+                ))
+            })?;
+            given.to_str()?
         },
         parameters.filter(|p| !p.is_none()),
         text_factory.as_ref().map(|f| f.bind(py)),
@@ -182,7 +189,7 @@ impl ExecuteCall {
                 let core = conn.bind(py).cast::<ConnectionCore>()?;
                 if core.borrow().row_factory.is_none() {
                     if let Some(into) = into {
-                        into.setattr(py, intern!(py, "_ran"), &batch)?;
+                        tell(into.bind(py), batch)?;
                     }
                     return Ok(Sent::Return(rows.into_any()));
                 }
@@ -208,7 +215,7 @@ impl ExecuteCall {
             batch.zip(this.call.into.as_ref().map(|i| i.clone_ref(py)))
         };
         if let Some((batch, into)) = told {
-            into.setattr(py, intern!(py, "_ran"), batch)?;
+            tell(into.bind(py), batch)?;
         }
         Ok(())
     }
@@ -310,7 +317,7 @@ pub fn new_execute_call(
         py,
         Call {
             conn,
-            sql: Sql::Given(sql),
+            sql,
             parameters,
             rows_chunk,
             gives,
@@ -326,7 +333,7 @@ pub fn new_execute_call(
 pub(super) fn dsl_rows_call(
     py: Python<'_>,
     conn: Py<PyAny>,
-    sql: String,
+    sql: Py<PyAny>,
     parameters: Py<PyAny>,
     rows_chunk: usize,
     shape: Py<PyAny>,
@@ -336,7 +343,7 @@ pub(super) fn dsl_rows_call(
         py,
         Call {
             conn,
-            sql: Sql::Rendered(sql),
+            sql,
             parameters: Some(parameters),
             rows_chunk: Some(rows_chunk),
             gives: Gives::Rows,

@@ -194,7 +194,7 @@ class Result(ResultCore, Generic[T]):
     if TYPE_CHECKING:
         query: Query[T] | Raw
         connection: Connection
-        _buffer: list[Any]
+        _buffer: list[Any] | None
         _cursor: Cursor | None
         #: The batch a native run (``Connection._fused``) gave, once it ran.
         _ran: Any
