@@ -74,23 +74,29 @@ def test_gather_limit_none_means_unbounded(run: Run) -> None:
     assert run(main()) == [0, 1, 2, 3, 4]
 
 
-def test_gather_never_has_more_than_limit_alive(run: Run) -> None:
-    alive = 0
-    peak = 0
+class Alive:
+    """Counts the coroutines running at once, and the most there were."""
 
-    async def work(i: int) -> int:
-        nonlocal alive, peak
-        alive += 1
-        peak = max(peak, alive)
-        await asyncio.sleep(0.001 * (i % 3))
-        alive -= 1
+    def __init__(self) -> None:
+        self.now = 0
+        self.peak = 0
+
+    async def work(self, i: int, pause: float = 0.0) -> int:
+        self.now += 1
+        self.peak = max(self.peak, self.now)
+        await asyncio.sleep(pause)
+        self.now -= 1
         return i
 
+
+def test_gather_never_has_more_than_limit_alive(run: Run) -> None:
+    alive = Alive()
+
     async def main() -> list[int]:
-        return await aio.gather(*(work(i) for i in range(200)), limit=7)
+        return await aio.gather(*(alive.work(i, 0.001 * (i % 3)) for i in range(200)), limit=7)
 
     assert run(main()) == list(range(200))
-    assert peak == 7
+    assert alive.peak == 7
 
 
 def test_gather_starts_every_input_without_waiting_for_any_to_finish(run: Run) -> None:
@@ -118,22 +124,13 @@ def test_gather_of_short_coroutines_keeps_few_tasks_alive(run: Run) -> None:
     # Unbounded, but tasks are created a wave per loop iteration, so
     # coroutines that finish at once never pile up: 20,000 of them run with
     # at most a few waves alive at a time.
-    alive = 0
-    peak = 0
-
-    async def work(i: int) -> int:
-        nonlocal alive, peak
-        alive += 1
-        peak = max(peak, alive)
-        await asyncio.sleep(0)
-        alive -= 1
-        return i
+    alive = Alive()
 
     async def main() -> list[int]:
-        return await aio.gather(*(work(i) for i in range(20_000)))
+        return await aio.gather(*(alive.work(i) for i in range(20_000)))
 
     assert run(main()) == list(range(20_000))
-    assert 0 < peak <= 2 * aio._WAVE
+    assert 0 < alive.peak <= 2 * aio._WAVE
 
 
 def test_cancelling_gather_between_waves_starts_no_more(run: Run) -> None:

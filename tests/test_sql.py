@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import sys
 from typing import Any, NamedTuple, Optional
 
 import attr
@@ -616,3 +617,52 @@ def test_condition_equality_of_deeply_nested_functions_is_bounded() -> None:
         deep_a, deep_b = fn.count(deep_a), fn.count(deep_b)
     with pytest.raises(RecursionError, match="nested too deeply"):
         assert (deep_a == 1) == (deep_b == 1)
+
+
+def test_row_shapes_store_slots_directly_and_fall_back_where_a_slot_is_not_plain() -> None:
+    # FIELDS mode on slotted classes: every field a writable slot is stored
+    # at its offset; a subclass shadowing a slot with a property, or a field
+    # kept in __dict__, goes through normal attribute assignment instead.
+    from aioxide._core import RowShape
+
+    @attr.s(auto_attribs=True, slots=True)
+    class Slotted:
+        a: Any
+        b: Any
+
+    seen: list[Any] = []
+
+    class Shadowed(Slotted):
+        __slots__ = ()
+
+        @property
+        def b(self) -> Any:
+            return seen[-1] if seen else None
+
+        @b.setter
+        def b(self, value: Any) -> None:
+            seen.append(value)
+
+    class Mixed(Slotted):
+        extra: Any  # in the instance __dict__
+
+    rows = [(1, "x"), ([2], None)]
+    built = RowShape(Slotted, ("a", "b"), 1, []).build_all(rows)
+    assert [(o.a, o.b) for o in built] == [(1, "x"), ([2], None)]
+    assert built[1].a is rows[1][0]
+    built[0].a = "again"  # the object stays an ordinary, writable instance
+    assert built[0].a == "again"
+    shadowed = RowShape(Shadowed, ("a", "b"), 1, []).build_all(rows)
+    assert seen == ["x", None]
+    assert shadowed[0].a == 1
+    mixed = RowShape(Mixed, ("a", "extra"), 1, []).build_all([(5, 6)])
+    assert (mixed[0].a, mixed[0].extra, mixed[0].__dict__) == (5, 6, {"extra": 6})
+    # No reference is kept or lost: a field named twice releases the first
+    # value stored, and the objects free their values when dropped.
+    first, second = object(), object()
+    before = (sys.getrefcount(first), sys.getrefcount(second))
+    twice = RowShape(Slotted, ("a", "a", "b"), 1, []).build_all([(first, second, 0)])
+    assert twice[0].a is second
+    assert sys.getrefcount(first) == before[0]
+    del twice
+    assert (sys.getrefcount(first), sys.getrefcount(second)) == before
