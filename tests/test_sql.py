@@ -666,3 +666,142 @@ def test_row_shapes_store_slots_directly_and_fall_back_where_a_slot_is_not_plain
     assert sys.getrefcount(first) == before[0]
     del twice
     assert (sys.getrefcount(first), sys.getrefcount(second)) == before
+
+
+# -- the builder's short cuts (issue #18) keep the general path's meaning --------
+
+
+def test_comparisons_report_their_operator_member_or_what_they_were_given() -> None:
+    from aioxide.sql.types import Comparison, Operator
+
+    built = Person.score > 1.5
+    assert built.operator is Operator.gt
+    assert "operator=<Operator.gt: 3>" in repr(built)
+    given = Comparison(Person.id, Operator.le, 2)
+    assert given.operator is Operator.le
+    # A bare code is kept as given (and renders as its operator).
+    coded = Comparison(Person.id, 1, 2)
+    assert type(coded.operator) is int
+    assert coded.operator == 1
+    assert render(SQLITE, Person.select().where(coded))[1] == [2]
+
+
+def test_a_column_compared_with_a_column_is_checked_against_its_accepted_types() -> None:
+    assert render(SQLITE, Person.select().where(Person.id == Person.score))[1] == []
+    strict = Column("n", int, table_name="strict")
+    strict._accepts = (int,)  # names no Operand: a column is not accepted
+    with pytest.raises(InvalidValue, match="cannot be compared with Column"):
+        strict == Person.id  # noqa: B015
+    assert (strict == 3).value == 3
+
+
+def test_join_takes_a_table_or_anything_with_columns_and_refuses_the_rest() -> None:
+    class LooksLikeATable:
+        _name = "sqlt_note"
+        _columns = Note._columns
+
+    with pytest.raises(BuildError, match="join\\(\\) expects a table"):
+        Person.select().join(object())
+    assert "JOIN `sqlt_note`" in render(SQLITE, Person.select().join(Note))[0]
+    query = Person.select().join(LooksLikeATable())  # type: ignore[arg-type]
+    assert query._joins[0].table._name == "sqlt_note"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((), "`sqlt_person`.`name` ASC"),
+        ((Order.desc,), "`sqlt_person`.`name` DESC"),
+        (("DESC",), "`sqlt_person`.`name` DESC"),
+        (
+            (Order.asc, Person.city, Order.desc),
+            "`sqlt_person`.`name` ASC, `sqlt_person`.`city` DESC",
+        ),
+        ((Person.city,), "`sqlt_person`.`name` ASC, `sqlt_person`.`city` ASC"),
+    ],
+)
+def test_orderby_reads_each_column_and_its_direction(args: tuple[Any, ...], expected: str) -> None:
+    sql_text = render(SQLITE, Person.select().orderby(Person.name, *args))[0]
+    assert sql_text.endswith(f"ORDER BY {expected}")
+
+
+def test_orderby_refuses_what_is_neither_a_column_nor_a_direction() -> None:
+    with pytest.raises(BuildError, match="order by expects Column"):
+        Person.select().orderby(Person.name, 5)
+    with pytest.raises(ValueError, match="ascending"):
+        Person.select().orderby(Person.name, "ascending")
+    query = Person.select()
+    with pytest.raises(BuildError):
+        query.orderby(Person.name, 5)
+    # The failed call added nothing; the query is still usable.
+    assert render(SQLITE, query.orderby(Person.id))[0].endswith("ORDER BY `sqlt_person`.`id` ASC")
+
+
+def test_a_prepared_querys_statements_are_one_list_that_keeps_what_is_added() -> None:
+    from aioxide.sql.query import PreparedQuery
+
+    prepared = SQLITE.prepare(Person.select())
+    assert prepared.statements == []
+    prepared.statements.append("ANALYZE")
+    assert prepared.statements is prepared.statements
+    assert prepared.statements == ["ANALYZE"]
+    made = PreparedQuery(Person, "SELECT 1", [], ("VACUUM",))
+    assert made.statements == ["VACUUM"]
+    assert PreparedQuery(Person, "SELECT 1", []).statements == []
+
+
+def test_select_makes_a_query_of_the_table_each_time() -> None:
+    first, second = Person.select(), Person.select(Person.name)
+    assert type(first) is Query
+    assert first is not second
+    assert first.table is Person
+    assert second._columns == [Person.name]
+    with pytest.raises(BuildError, match="select\\(\\) expects columns"):
+        Person.select(1)
+
+
+def test_like_on_sqlite_binds_the_glob_of_each_pattern_it_is_given() -> None:
+    pattern = "J%"
+    assert render(SQLITE, Person.select().where(Person.name.like(pattern)))[1] == ["J*"]
+    assert render(SQLITE, Person.select().where(Person.name.like(pattern)))[1] == ["J*"]
+    # A different pattern object, then the first again: never a stale glob.
+    assert render(SQLITE, Person.select().where(Person.name.like("a_[b")))[1] == ["a?[[]b"]
+    assert render(SQLITE, Person.select().where(Person.name.like("".join(["J", "%"]))))[1] == ["J*"]
+    assert render(SQLITE, Person.select().where(Person.name.like(pattern)))[1] == ["J*"]
+
+
+def test_select_of_every_column_reads_as_its_own_copy_of_the_tables_columns() -> None:
+    every = [c.name for c in Person._columns]
+    fresh = render(SQLITE, Person.select())[0]
+    assert all(f"`{name}`" in fresh for name in every)
+    query = Person.select()
+    columns = query._columns
+    assert columns == Person._columns
+    assert columns is not Person._columns
+    assert query._columns is columns
+    dropped = columns.pop()
+    # The query renders what its list now says; the table is untouched.
+    assert f"`{dropped.name}`" not in render(SQLITE, query)[0]
+    assert [c.name for c in Person._columns] == every
+    assert render(SQLITE, Person.select())[0] == fresh
+    assert Person.select().factory() is Person._source
+
+
+def test_a_value_reading_the_query_while_it_renders_gets_a_copy() -> None:
+    seen: list[list[Any]] = []
+
+    class Watching(dt.date):
+        def isoformat(self) -> str:
+            seen.append(query._columns)
+            return super().isoformat()
+
+    query = Person.select().where(Person.born == Watching(2020, 1, 2))
+    assert render(SQLITE, query)[1] == ["2020-01-02"]
+    # Read once per walk that binds the value (how many: the shape cache's
+    # state), each time a fresh copy.
+    assert seen
+    assert all(copy == Person._columns for copy in seen)
+    assert all(copy is not Person._columns for copy in seen)
+    # The copy it got was not kept: the query makes its own once free.
+    assert query._columns == Person._columns
+    assert all(query._columns is not copy for copy in seen)

@@ -61,6 +61,7 @@ pub fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(aioxide_bridge::slots::finished, m)?)?;
     m.add_class::<aioxide_sqlite::ExecuteCall>()?;
     m.add_class::<aioxide_sqlite::DslRun>()?;
+    aioxide_sql::result::register_native_run(aioxide_sqlite::py::dsl_run::native_run);
     m.add_class::<aioxide_sqlite::CursorCore>()?;
     m.add_class::<aioxide_sqlite::ConnectionCore>()?;
     m.add(

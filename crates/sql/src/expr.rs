@@ -395,14 +395,40 @@ fn like<'py>(
                     "case-sensitive like() on SQLite needs a str pattern",
                 ));
             };
-            let glob = like_to_glob(text.to_str()?);
+            let glob = glob_of(text)?;
             operand(w, left, false)?;
             w.kw(not);
             w.kw(" GLOB ");
-            w.param(PyString::new(w.py, &glob).into_any())?;
+            w.param(glob.into_any())?;
             Ok(())
         }
     }
+}
+
+thread_local! {
+    /// The last LIKE pattern this thread turned into a GLOB, and the GLOB:
+    /// a program matches with the same pattern object again and again.
+    static LAST_GLOB: std::cell::Cell<Option<(Py<PyString>, Py<PyString>)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// [`like_to_glob`] of a Python str, made once while the same pattern
+/// object comes back. Keyed by identity, and the pattern is held, so its
+/// text cannot change under the key.
+pub fn glob_of<'py>(pattern: &Bound<'py, PyString>) -> PyResult<Bound<'py, PyString>> {
+    let py = pattern.py();
+    let last = LAST_GLOB.take();
+    if let Some((seen, glob)) = &last {
+        if seen.is(pattern) {
+            let glob = glob.bind(py).clone();
+            LAST_GLOB.set(last);
+            return Ok(glob);
+        }
+    }
+    let glob = PyString::new(py, &like_to_glob(pattern.to_str()?));
+    // Drops the previous pair: two strs, whose deallocation runs no Python.
+    LAST_GLOB.set(Some((pattern.clone().unbind(), glob.clone().unbind())));
+    Ok(glob)
 }
 
 /// A LIKE pattern (`%`, `_`, `\` escapes) as the GLOB pattern matching the same strings.

@@ -66,21 +66,28 @@ pub fn sql_render<'py>(
     let q = tree::as_query(query)?;
     let table = q.borrow().table.clone_ref(py);
     if let Some(done) = shape::select(&mut w, q, |w| statement::select(w, query))? {
-        return Ok(tree::PreparedQuery {
+        return Ok(tree::PreparedQuery::new_with(
+            py,
             table,
-            sql: done.sql.into_any().unbind(),
-            parameters: PyList::new(py, done.params)?.into_any().unbind(),
-            statements: PyList::empty(py).unbind(),
-        });
+            done.sql.into_any().unbind(),
+            PyList::new(py, done.params)?.into_any().unbind(),
+            None,
+        ));
     }
     let after = render_into(&mut w, query)?;
     let (sql, params) = finish(w)?;
-    Ok(tree::PreparedQuery {
+    let after = if after.is_empty() {
+        None
+    } else {
+        Some(PyList::new(py, after)?.unbind())
+    };
+    Ok(tree::PreparedQuery::new_with(
+        py,
         table,
-        sql: PyString::new(py, &sql).into_any().unbind(),
-        parameters: params.into_any().unbind(),
-        statements: PyList::new(py, after)?.unbind(),
-    })
+        PyString::new(py, &sql).into_any().unbind(),
+        params.into_any().unbind(),
+        after,
+    ))
 }
 
 /// A query that is one statement (select, insert, update, delete) as SQL

@@ -18,6 +18,11 @@ use crate::tree::{And, Comparison, Not, Or, QueryCore};
 pub struct Classes {
     /// `aioxide.sql.query.Query`: the class `sql_select` makes.
     pub query: Py<PyType>,
+    /// `Query.__init__` is `object.__init__` (it has none of its own), so
+    /// making one needs only its `__new__`.
+    pub query_has_no_init: bool,
+    /// `aioxide.sql.table.Table`: what `join()` takes (an exact check first).
+    pub table: Py<PyType>,
     pub column: Py<PyType>,
     pub func: Py<PyType>,
     pub alias: Py<PyType>,
@@ -84,8 +89,12 @@ pub fn classes(py: Python<'_>) -> PyResult<&'static Classes> {
                 expr.getattr("Raw")?,
             ],
         )?;
+        let query = class(&py.import("aioxide.sql.query")?, "Query")?;
+        let object_init = py.get_type::<pyo3::types::PyAny>().getattr("__init__")?;
         Ok(Classes {
-            query: class(&py.import("aioxide.sql.query")?, "Query")?,
+            query_has_no_init: query.bind(py).getattr("__init__")?.is(&object_init),
+            query,
+            table: class(&py.import("aioxide.sql.table")?, "Table")?,
             column: class(&column, "Column")?,
             func: class(&expr, "Func")?,
             alias: class(&expr, "Alias")?,

@@ -8,8 +8,25 @@
 //! are native because a result is made for every query: two Python frames
 //! were a fifth of a primary-key lookup.
 
+use std::sync::OnceLock;
+
 use pyo3::intern;
 use pyo3::prelude::*;
+
+/// A native `_fused` run, called without Python's call protocol: given the
+/// connection's `_fused` object and the result, `None` when the object is
+/// not of its kind (then it is called as any callable), else what calling
+/// it gives (an awaitable, or None for the general path).
+pub type NativeRun =
+    fn(&Bound<'_, PyAny>, &Bound<'_, ResultCore>) -> Option<PyResult<Option<Py<PyAny>>>>;
+
+static NATIVE_RUN: OnceLock<NativeRun> = OnceLock::new();
+
+/// Registers the native run (aioxide-sqlite's `DslRun`, which this crate
+/// cannot name); the first registration stays.
+pub fn register_native_run(run: NativeRun) {
+    let _ = NATIVE_RUN.set(run);
+}
 
 /// What a query's result holds natively: the query, its connection, its
 /// buffered rows, and what ran (the driver cursor, or a native run's batch).
@@ -38,14 +55,7 @@ pub struct ResultCore {
 #[pymethods]
 impl ResultCore {
     #[new]
-    #[pyo3(signature = (query, connection, *_args, **_kwargs))]
-    fn new(
-        py: Python<'_>,
-        query: Py<PyAny>,
-        connection: Py<PyAny>,
-        _args: &Bound<'_, pyo3::types::PyTuple>,
-        _kwargs: Option<&Bound<'_, pyo3::types::PyDict>>,
-    ) -> Self {
+    fn new(py: Python<'_>, query: Py<PyAny>, connection: Py<PyAny>) -> Self {
         ResultCore {
             query,
             connection,
@@ -66,9 +76,14 @@ impl ResultCore {
                 .then(|| this.connection.clone_ref(py))
         };
         if let Some(connection) = connection {
-            let fused = connection.call_method1(py, intern!(py, "_fused"), (slf,))?;
-            if !fused.is_none(py) {
-                return Ok(fused);
+            let fused = connection.bind(py).getattr(intern!(py, "_fused"))?;
+            let native = NATIVE_RUN.get().and_then(|run| run(&fused, slf));
+            let ran = match native {
+                Some(ran) => ran?,
+                None => Some(fused.call1((slf,))?.unbind()).filter(|r| !r.is_none(py)),
+            };
+            if let Some(awaitable) = ran {
+                return Ok(awaitable);
             }
         }
         slf.call_method0(intern!(py, "_await_rows"))

@@ -17,7 +17,9 @@
 //! - tables and columns enter the key by identity, and each entry holds a
 //!   reference to every one of them, so no other object can take one of
 //!   their addresses while the entry lives; their names are fixed once made
-//!   (a column's quoted name was already cached on it);
+//!   (a column's quoted name was already cached on it), and so are a
+//!   table's columns (`Table.__init__` makes them; a `select()` of every
+//!   column is keyed by its table alone);
 //! - a key's payload length is fixed by its tag or by a count before it, so
 //!   two different shapes never give the same key;
 //! - the first time a key is seen the query is rendered in full, and the
@@ -33,7 +35,7 @@ use pyo3::types::{PyList, PyString, PyTuple};
 use crate::codes::action::SELECT;
 use crate::codes::operator::*;
 use crate::dialect::Dialect;
-use crate::expr::like_to_glob;
+use crate::expr::glob_of;
 use crate::py_modules::{Classes, Node};
 use crate::tree::{And, Comparison, Not, Or, QueryCore, TableJoin};
 use crate::writer::Writer;
@@ -45,7 +47,8 @@ pub const MAX_SHAPE_DEPTH: usize = 32;
 /// shapes without end must not grow it without end).
 const MAX_SHAPES: usize = 1024;
 
-// Tags. Payloads: SELECT dialect table distinct; COLUMNS n col*; JOINS n
+// Tags. Payloads: SELECT dialect table distinct; COLUMNS n col* or
+// ALL_COLUMNS (none: the table's own, in order); JOINS n
 // (style table ONS m clause*)*; WHERE n clause*; ORDER n (col dir)*;
 // LIMIT has_limit has_offset. Clauses: CMP op left right, where right is
 // PARAM | NULL | COLUMN col | LIST n; AND n clause*; OR n clause*;
@@ -65,6 +68,7 @@ const T_LIST: usize = 11;
 const T_AND: usize = 12;
 const T_OR: usize = 13;
 const T_NOT: usize = 14;
+const T_ALL_COLUMNS: usize = 15;
 
 /// What one shape renders to.
 struct Entry {
@@ -84,6 +88,20 @@ static SHAPES: Mutex<Option<Shapes>> = Mutex::new(None);
 fn with_shapes<R>(f: impl FnOnce(&mut Shapes) -> R) -> R {
     let mut guard = SHAPES.lock().unwrap_or_else(PoisonError::into_inner);
     f(guard.get_or_insert_with(Shapes::default))
+}
+
+thread_local! {
+    /// The key buffer of this thread's last walk, kept for the next: a
+    /// select found in the cache then allocates nothing for its key.
+    static KEY_BUFFER: std::cell::Cell<Vec<usize>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// An empty key buffer (the kept one, if no walk on this thread holds it).
+fn key_buffer() -> Vec<usize> {
+    let mut key = KEY_BUFFER.take();
+    key.clear();
+    key.reserve(64);
+    key
 }
 
 /// The walk of one query: its key, the objects named in it (only when
@@ -106,6 +124,7 @@ fn ok_or_unkeyed<T>(r: PyResult<T>) -> Result<T, Unkeyed> {
 }
 
 impl<'py> Walk<'_, 'py> {
+    #[inline]
     fn object(&mut self, ob: &Bound<'py, PyAny>) {
         self.key.push(ob.as_ptr() as usize);
         if let Some(held) = &mut self.held {
@@ -113,6 +132,7 @@ impl<'py> Walk<'_, 'py> {
         }
     }
 
+    #[inline]
     fn column(&mut self, ob: &Bound<'py, PyAny>) -> Step {
         // `Column` (exactly: a subclass might render otherwise) is the
         // Python class over ColumnCore.
@@ -123,8 +143,9 @@ impl<'py> Walk<'_, 'py> {
         Ok(())
     }
 
+    #[inline]
     fn bind(&mut self, value: &Bound<'py, PyAny>) -> Step {
-        ok_or_unkeyed(self.w.param(value.clone()))
+        ok_or_unkeyed(self.w.bind(value.clone()))
     }
 
     fn clauses(
@@ -243,8 +264,7 @@ impl<'py> Walk<'_, 'py> {
                 let fold = c.op == ILIKE || c.op == NOT_ILIKE;
                 if self.w.dialect == Dialect::Sqlite && !fold {
                     // SQLite matches case-sensitively with GLOB (expr::like).
-                    let glob = like_to_glob(ok_or_unkeyed(pattern.to_str())?);
-                    self.bind(&PyString::new(py, &glob).into_any())
+                    self.bind(ok_or_unkeyed(glob_of(pattern))?.as_any())
                 } else {
                     self.bind(right)
                 }
@@ -263,16 +283,21 @@ impl<'py> Walk<'_, 'py> {
         self.object(q.table.bind(py));
         self.key.push(usize::from(q.distinct));
 
-        let Some(columns) = q.columns.as_ref().map(|c| c.bind(py)) else {
-            return Err(Unkeyed);
-        };
-        if columns.is_empty() {
-            return Err(Unkeyed);
-        }
-        self.key.push(T_COLUMNS);
-        self.key.push(columns.len());
-        for column in columns.iter() {
-            self.column(&column)?;
+        match q.columns.as_ref().map(|c| c.bind(py)) {
+            Some(columns) => {
+                if columns.is_empty() {
+                    return Err(Unkeyed);
+                }
+                self.key.push(T_COLUMNS);
+                self.key.push(columns.len());
+                for column in columns.iter() {
+                    self.column(&column)?;
+                }
+            }
+            // `select()` of every column, its list not made: the table
+            // (already in the key) decides them.
+            None if q._all_columns => self.key.push(T_ALL_COLUMNS),
+            None => return Err(Unkeyed),
         }
 
         self.key.push(T_JOINS);
@@ -355,7 +380,7 @@ pub fn select<'py>(
     let q = query.borrow();
     let mut walk = Walk {
         w,
-        key: Vec::with_capacity(64),
+        key: key_buffer(),
         held: None,
     };
     let keyed = walk.select(&q);
@@ -363,10 +388,12 @@ pub fn select<'py>(
     let bound = std::mem::take(&mut w.params);
     w.sql.clear();
     if keyed.is_err() {
+        KEY_BUFFER.set(key);
         return Ok(None);
     }
     let hit = with_shapes(|shapes| shapes.get(&key).map(|e| e.sql.bind(py).clone()));
     if let Some(sql) = hit {
+        KEY_BUFFER.set(key);
         return Ok(Some(Rendered { sql, params: bound }));
     }
     // A key never seen: walk again for the objects its entry must hold.

@@ -147,7 +147,7 @@ pub fn select<'py>(w: &mut Writer<'py>, query: &Bound<'py, PyAny>) -> PyResult<(
     } else {
         "SELECT ALL "
     });
-    let Some(columns) = part(py, &q.columns) else {
+    let Some(columns) = q.selected(py)?.filter(|c| !c.is_empty()) else {
         return Err(w.build_error(format!("nothing to select: table {table} has no columns")));
     };
     for (i, c) in columns.iter().enumerate() {

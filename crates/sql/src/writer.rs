@@ -75,7 +75,9 @@ impl<'py> Writer<'py> {
         Ok(Writer {
             py,
             dialect,
-            sql: String::with_capacity(256),
+            // Grown on first write: a select found in the shape cache
+            // writes no text at all.
+            sql: String::new(),
             params: Vec::new(),
             cls: classes(py)?,
             scopes: Vec::new(),
@@ -129,6 +131,21 @@ impl<'py> Writer<'py> {
     /// stdlib's default adapters stored, which Python 3.12 deprecated —
     /// and read back by the column's conversion (`mapping.TEXT_STORED`).
     pub fn param(&mut self, value: Bound<'py, PyAny>) -> PyResult<()> {
+        self.bind(value)?;
+        match self.dialect {
+            Dialect::Generic | Dialect::Sqlite => self.sql.push('?'),
+            Dialect::Mysql => self.sql.push_str("%s"),
+            Dialect::Postgres => {
+                self.sql.push('$');
+                self.sql.push_str(&self.params.len().to_string());
+            }
+        }
+        Ok(())
+    }
+
+    /// Binds `value` (as [`Writer::param`] does) without writing its
+    /// placeholder: the shape cache's walk, whose text comes from the cache.
+    pub fn bind(&mut self, value: Bound<'py, PyAny>) -> PyResult<()> {
         // The usual values are none of the date types: not asked twice.
         let value = if self.dialect == Dialect::Sqlite && !Classes::is_plain_value(&value) {
             if value.is_instance_of::<PyDateTime>() {
@@ -142,14 +159,6 @@ impl<'py> Writer<'py> {
             value
         };
         self.params.push(value);
-        match self.dialect {
-            Dialect::Generic | Dialect::Sqlite => self.sql.push('?'),
-            Dialect::Mysql => self.sql.push_str("%s"),
-            Dialect::Postgres => {
-                self.sql.push('$');
-                self.sql.push_str(&self.params.len().to_string());
-            }
-        }
         Ok(())
     }
 

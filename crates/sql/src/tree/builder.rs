@@ -194,6 +194,16 @@ impl QueryCore {
         })
     }
 
+    /// What a select selects: its own list, or for `select()` of every
+    /// column not yet read as `_columns`, a copy of the table's.
+    pub fn selected<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyList>>> {
+        match &self.columns {
+            Some(columns) => Ok(Some(columns.bind(py).clone())),
+            None if self._all_columns => Ok(Some(self.table_columns(py)?.into_bound(py))),
+            None => Ok(None),
+        }
+    }
+
     fn table_columns(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
         let columns = self.table.bind(py).getattr(intern!(py, "_columns"))?;
         match columns.cast::<PyList>() {
@@ -259,9 +269,25 @@ impl QueryCore {
         })
     }
 
+    /// The selected (or inserted) columns. `select()` of every column
+    /// copies the table's list only when this is first read: the same
+    /// list from then on, so changes to it are kept.
     #[getter]
-    fn _columns(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.columns)
+    fn _columns(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        let py = slf.py();
+        let Ok(mut q) = slf.try_borrow_mut() else {
+            // Read while the renderer holds the query (from a value's own
+            // Python code): a copy, kept by no one.
+            let q = slf.borrow();
+            return match q.selected(py)? {
+                Some(columns) => Ok(columns.unbind()),
+                None => Ok(empty_list(py)),
+            };
+        };
+        if q.columns.is_none() && q._all_columns {
+            q.columns = Some(q.table_columns(py)?);
+        }
+        Ok(list_or_empty(py, &q.columns))
     }
 
     #[getter]
@@ -351,7 +377,8 @@ impl QueryCore {
             let mut q = slf.borrow_mut();
             q.start(py, SELECT)?;
             if columns.is_empty() {
-                q.columns = Some(q.table_columns(py)?);
+                // Every column: the table's list, copied when `_columns`
+                // is read (a lookup never reads it; see `selected`).
                 q._all_columns = true;
             } else {
                 Self::check_operands(py, columns, "select")?;
@@ -548,7 +575,9 @@ impl QueryCore {
             if q.action != SELECT {
                 q.only(py, "join", &[SELECT])?;
             }
-            if !table.hasattr(intern!(py, "_columns"))? {
+            // A `Table` (exactly) has columns; anything else must show some.
+            let is_table = table.get_type().is(classes(py)?.table.bind(py));
+            if !is_table && !table.hasattr(intern!(py, "_columns"))? {
                 return Err(build_error(
                     py,
                     format!("join() expects a table, not {}", table.repr()?),
@@ -698,6 +727,19 @@ impl QueryCore {
             q.only(py, "orderby", &[SELECT])?;
             let e = classes(py)?;
             let order_type = e.order.bind(py);
+            // The common call, `orderby(T.col)` or `orderby(T.col, Order.x)`,
+            // without the general path's list of items.
+            if e.is_exact_column(column) && args.len() <= 1 {
+                let direction = match args.len() {
+                    0 => Some(e.order_asc.bind(py).clone()),
+                    _ => Some(args.get_item(0)?).filter(|d| d.get_type().is(order_type)),
+                };
+                if let Some(direction) = direction {
+                    let pair = PyTuple::new(py, [column.clone(), direction])?;
+                    push(py, &mut q.order, pair.as_any())?;
+                    return Ok(slf);
+                }
+            }
             let operand = e.operand.bind(py);
             let mut items: Vec<Bound<'py, PyAny>> = Vec::with_capacity(args.len() + 1);
             for item in std::iter::once(column.clone()).chain(args.iter()) {
@@ -711,6 +753,9 @@ impl QueryCore {
                 }
                 items.push(item);
             }
+            // Every pair is checked before any is added: a bad call leaves
+            // the query as it was.
+            let mut pairs = Vec::with_capacity(items.len());
             let mut i = 0;
             while i < items.len() {
                 let col = &items[i];
@@ -732,9 +777,11 @@ impl QueryCore {
                         i += 1;
                     }
                 }
-                let pair = PyTuple::new(py, [col.clone(), direction])?;
-                push(py, &mut q.order, pair.as_any())?;
+                pairs.push(PyTuple::new(py, [col.clone(), direction])?);
                 i += 1;
+            }
+            for pair in pairs {
+                push(py, &mut q.order, pair.as_any())?;
             }
         }
         Ok(slf)
@@ -806,9 +853,35 @@ pub fn sql_select<'py>(
     columns: &Bound<'py, PyTuple>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let py = table.py();
-    let query = classes(py)?.query.bind(py).call1((table,))?;
-    let query = query.cast_into::<QueryCore>()?;
+    let query = new_query(py, table)?.cast_into::<QueryCore>()?;
     QueryCore::select(query, columns).map(Bound::into_any)
+}
+
+/// `Query(table)`. With no `__init__` to run, its `__new__` is called
+/// directly: `type.__call__`'s round trip (and `object.__init__`'s argument
+/// check) was a tenth of a primary-key lookup's build.
+fn new_query<'py>(py: Python<'py>, table: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let cls = classes(py)?;
+    let query = cls.query.bind(py);
+    if !cls.query_has_no_init {
+        return query.call1((table,));
+    }
+    // SAFETY: `query` is a live type object (Classes holds it); its
+    // `tp_new` slot is read, not written.
+    let Some(tp_new) = (unsafe { (*query.as_type_ptr()).tp_new }) else {
+        return query.call1((table,));
+    };
+    let args = PyTuple::new(py, [table])?;
+    // SAFETY: what `type.__call__` does first: the type's own `tp_new` with
+    // the type, an args tuple and no keywords. It returns a new reference,
+    // or NULL with an exception set, which `from_owned_ptr_or_err` turns
+    // into the error.
+    unsafe {
+        Bound::from_owned_ptr_or_err(
+            py,
+            tp_new(query.as_type_ptr(), args.as_ptr(), std::ptr::null_mut()),
+        )
+    }
 }
 
 pub fn as_query<'a, 'py>(ob: &'a Bound<'py, PyAny>) -> PyResult<&'a Bound<'py, QueryCore>> {

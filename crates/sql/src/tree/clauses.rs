@@ -122,11 +122,26 @@ pub(super) fn operator<'py>(py: Python<'py>, code: u8) -> PyResult<Bound<'py, Py
 pub struct Comparison {
     #[pyo3(get)]
     pub column: Py<PyAny>,
-    #[pyo3(get)]
-    pub operator: Py<PyAny>,
+    /// What `Comparison(column, operator, value)` was given; None when
+    /// the builder made it from a code (the `Operator` member is then
+    /// looked up when read: nearly nothing reads it, and the lookup cost
+    /// every comparison built).
+    pub given_operator: Option<Py<PyAny>>,
     #[pyo3(get)]
     pub value: Py<PyAny>,
     pub op: u8,
+}
+
+impl Comparison {
+    /// `column <code> value`, as the builder makes it.
+    pub fn of(column: Py<PyAny>, op: u8, value: Py<PyAny>) -> Self {
+        Comparison {
+            column,
+            given_operator: None,
+            value,
+            op,
+        }
+    }
 }
 
 #[pymethods]
@@ -135,10 +150,19 @@ impl Comparison {
     fn new(column: Py<PyAny>, operator: &Bound<'_, PyAny>, value: Py<PyAny>) -> PyResult<Self> {
         Ok(Comparison {
             column,
-            operator: operator.clone().unbind(),
+            given_operator: Some(operator.clone().unbind()),
             op: operator.extract()?,
             value,
         })
+    }
+
+    /// The `Operator` member (or what the constructor was given).
+    #[getter]
+    fn operator<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match &self.given_operator {
+            Some(given) => Ok(given.bind(py).clone()),
+            None => operator(py, self.op),
+        }
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -156,7 +180,7 @@ impl Comparison {
         Ok(format!(
             "Comparison(column={}, operator={}, value={})",
             self.column.bind(py).repr()?,
-            self.operator.bind(py).repr()?,
+            self.operator(py)?.repr()?,
             self.value.bind(py).repr()?
         ))
     }

@@ -1,6 +1,7 @@
 //! A rendered query, ready for a driver: `db.execute(*prepared)`.
 
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyTuple};
 
 /// SQL text and parameters, ready for a driver: `db.execute(*prepared)`.
@@ -13,8 +14,32 @@ pub struct PreparedQuery {
     pub sql: Py<PyAny>,
     #[pyo3(get)]
     pub parameters: Py<PyAny>,
-    #[pyo3(get)]
-    pub statements: Py<PyList>,
+    /// Made on first read when there are none (nearly every query): the
+    /// same list object on every read, so appending to it is kept.
+    pub statements: PyOnceLock<Py<PyList>>,
+}
+
+impl PreparedQuery {
+    /// A query with `statements` to follow (none: the list is made when read).
+    pub fn new_with(
+        py: Python<'_>,
+        table: Py<PyAny>,
+        sql: Py<PyAny>,
+        parameters: Py<PyAny>,
+        statements: Option<Py<PyList>>,
+    ) -> Self {
+        let lock = PyOnceLock::new();
+        if let Some(list) = statements {
+            // A new lock: nothing else can have set it, so this cannot fail.
+            let _ = lock.set(py, list);
+        }
+        PreparedQuery {
+            table,
+            sql,
+            parameters,
+            statements: lock,
+        }
+    }
 }
 
 #[pymethods]
@@ -32,12 +57,20 @@ impl PreparedQuery {
             Some(s) => PyList::new(py, s.try_iter()?.collect::<PyResult<Vec<_>>>()?)?,
             None => PyList::empty(py),
         };
-        Ok(PreparedQuery {
+        Ok(PreparedQuery::new_with(
+            py,
             table,
             sql,
             parameters,
-            statements: statements.unbind(),
-        })
+            Some(statements.unbind()),
+        ))
+    }
+
+    #[getter]
+    fn statements(&self, py: Python<'_>) -> Py<PyList> {
+        self.statements
+            .get_or_init(py, || PyList::empty(py).unbind())
+            .clone_ref(py)
     }
 
     /// `(sql, parameters)`, so `db.execute(*prepared)` works.
