@@ -360,7 +360,7 @@ impl QueryCore {
                 for c in columns.iter() {
                     q.own_column(&c, "insert")?;
                 }
-                q.columns = Some(PyList::new(py, columns.iter())?.unbind());
+                q.columns = Some(columns.to_list().unbind());
             }
         }
         Ok(slf)
@@ -382,7 +382,7 @@ impl QueryCore {
                 q._all_columns = true;
             } else {
                 Self::check_operands(py, columns, "select")?;
-                q.columns = Some(PyList::new(py, columns.iter())?.unbind());
+                q.columns = Some(columns.to_list().unbind());
             }
         }
         Ok(slf)
@@ -466,7 +466,7 @@ impl QueryCore {
                         list.append(r)?;
                     }
                 }
-                None => q.rows = Some(PyList::new(py, rows.iter())?.unbind()),
+                None => q.rows = Some(rows.to_list().unbind()),
             }
         }
         Ok(slf)
@@ -493,7 +493,7 @@ impl QueryCore {
                 for c in columns.iter() {
                     q.own_column(&c, "on_conflict")?;
                 }
-                PyList::new(py, columns.iter())?
+                columns.to_list()
             };
             if target.is_empty() {
                 return Err(build_error(
@@ -557,7 +557,7 @@ impl QueryCore {
                 q.returning = Some(q.table_columns(py)?);
             } else {
                 Self::check_operands(py, columns, "returning")?;
-                q.returning = Some(PyList::new(py, columns.iter())?.unbind());
+                q.returning = Some(columns.to_list().unbind());
             }
         }
         Ok(slf)
@@ -664,7 +664,7 @@ impl QueryCore {
                 return Err(build_error(py, "no columns specified for group by clause"));
             }
             Self::check_operands(py, columns, "groupby")?;
-            q.groupby = Some(PyList::new(py, columns.iter())?.unbind());
+            q.groupby = Some(columns.to_list().unbind());
         }
         Ok(slf)
     }
