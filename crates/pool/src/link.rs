@@ -15,6 +15,7 @@ use std::io::{self, Read};
 use std::mem::MaybeUninit;
 use std::net::Shutdown;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -67,6 +68,11 @@ struct Shared {
     /// Signalled when bytes are queued for the writer, when the writer drains
     /// them, and on shutdown.
     changed: Condvar,
+    /// Bytes the writer thread took out of `buf` and has not written yet.
+    /// Kept outside the lock so that the writer, blocked in a send, never
+    /// holds it; read by [`Link::unsent`], which must count them (they were
+    /// accepted by `send` and are not on the socket).
+    in_writer: AtomicUsize,
 }
 
 impl Shared {
@@ -163,6 +169,7 @@ impl Link {
                 broken: None,
             }),
             changed: Condvar::new(),
+            in_writer: AtomicUsize::new(0),
         });
         let for_writer = shared.clone();
         thread::Builder::new()
@@ -330,7 +337,11 @@ impl Link {
 
     /// Bytes accepted by `send` but not yet written to the socket.
     pub fn unsent(&self) -> usize {
-        self.shared.lock_out().buf.len()
+        let out = self.shared.lock_out();
+        // Read under the lock: the writer stores its count before it lets
+        // go of the lock that it took the bytes under, so nothing is
+        // counted twice or missed.
+        out.buf.len() + self.shared.in_writer.load(Ordering::Acquire)
     }
 
     /// Waits until every queued byte is written (or the link broke or was
@@ -426,11 +437,14 @@ fn write_loop(shared: &Shared) {
                 return;
             }
             out.writing = true;
-            out.buf.take()
+            let chunk = out.buf.take();
+            shared.in_writer.store(chunk.len(), Ordering::Release);
+            chunk
         };
-        let result = write_all(&shared.socket, &mut chunk);
+        let result = write_all(&shared.socket, &mut chunk, &shared.in_writer);
         let mut out = shared.lock_out();
         out.writing = false;
+        shared.in_writer.store(0, Ordering::Release);
         if let Err(err) = result {
             out.buf.clear();
             out.broken = Some((err.kind(), err.to_string()));
@@ -441,11 +455,16 @@ fn write_loop(shared: &Shared) {
     }
 }
 
-fn write_all(socket: &Socket, bytes: &mut Outbox) -> io::Result<()> {
+/// Writes every byte of `bytes`, keeping `left` at the count not yet
+/// written.
+fn write_all(socket: &Socket, bytes: &mut Outbox, left: &AtomicUsize) -> io::Result<()> {
     while !bytes.is_empty() {
         match socket.send_vectored_with_flags(&bytes.io_slices(), WAIT) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(sent) => bytes.consume(sent),
+            Ok(sent) => {
+                bytes.consume(sent);
+                left.fetch_sub(sent, Ordering::Release);
+            }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
             // The descriptor was made non-blocking behind our back: libuv
             // does that to every descriptor it watches (uvloop's
@@ -626,6 +645,52 @@ mod tests {
             .enumerate()
             .all(|(i, f)| f.id == i as u64 && f.payload.len() == 1 << 20));
         assert!(a.flush(Duration::from_secs(10)));
+    }
+
+    #[test]
+    fn bytes_the_writer_thread_holds_still_count_as_unsent() {
+        // One frame far larger than the socket buffer: the fast path writes
+        // what fits, the writer thread takes the rest out of the queue and
+        // blocks. Those bytes are not on the socket yet, so `unsent` (and
+        // `flush`) must still see them.
+        let (a, b) = UnixStream::pair().unwrap();
+        let (tx_a, _rx_a) = mpsc::channel();
+        let a = Link::new(OwnedFd::from(a), "a", move |e| {
+            let _ = tx_a.send(e);
+        })
+        .unwrap();
+        let payload = vec![9u8; 8 << 20];
+        a.send(|out| encode_into(out.copied(), 3, 0, &payload))
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let out = a.shared.lock_out();
+            if out.writing && out.buf.is_empty() {
+                break;
+            }
+            drop(out);
+            assert!(Instant::now() < deadline, "the writer never took the queue");
+            thread::sleep(Duration::from_millis(1));
+        }
+        let held = a.unsent();
+        assert!(held > 0, "the writer's bytes were not counted");
+        assert!(
+            held < payload.len() + 64,
+            "more counted than was sent: {held}"
+        );
+        assert!(
+            !a.flush(Duration::from_millis(20)),
+            "flushed with the peer unread"
+        );
+        let (tx_b, rx_b) = mpsc::channel();
+        let _b = Link::new(OwnedFd::from(b), "b", move |e| {
+            let _ = tx_b.send(e);
+        })
+        .unwrap();
+        let frames = collect_frames(&rx_b, 1);
+        assert_eq!(frames[0].payload.len(), payload.len());
+        assert!(a.flush(Duration::from_secs(10)));
+        assert_eq!(a.unsent(), 0);
     }
 
     #[test]
