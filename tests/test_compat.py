@@ -67,6 +67,31 @@ def test_uninstall_restores_normal_imports() -> None:
         importlib.import_module("fakepkg")
 
 
+def test_uninstall_puts_back_the_modules_the_alias_displaced() -> None:
+    # A program imported the original, made objects of its classes, then
+    # installed and uninstalled the alias: the original modules must be the
+    # ones imports (and pickle, which looks classes up there) find again.
+    import pickle
+
+    original = types.ModuleType("fakebridge")
+    original_sub = types.ModuleType("fakebridge.sub")
+    sys.modules["fakebridge"] = original
+    sys.modules["fakebridge.sub"] = original_sub
+    compat.alias("fakebridge", "aioxide.bridge")
+    compat.alias("fakebridge", "aioxide.bridge")  # twice: the originals are kept once
+    assert importlib.import_module("fakebridge") is aioxide.bridge
+    compat.uninstall("fakebridge")
+    assert sys.modules["fakebridge"] is original
+    assert sys.modules["fakebridge.sub"] is original_sub
+    assert importlib.import_module("fakebridge") is original
+    from aql.types import Operator  # the real aql, imported before any alias here
+
+    assert pickle.loads(pickle.dumps(Operator.eq)) is Operator.eq
+    compat.alias("aql", "aioxide.sql")
+    compat.uninstall("aql")
+    assert pickle.loads(pickle.dumps(Operator.eq)) is Operator.eq
+
+
 def test_alias_to_a_missing_module_fails_clearly() -> None:
     with pytest.raises(compat.CompatError, match=r"aioxide\.nothing_here"):
         compat.alias("fakepkg", "aioxide.nothing_here")

@@ -39,6 +39,15 @@ class CompatError(ImportError):
 
 _lock = threading.Lock()
 _aliases: dict[str, str] = {}
+#: The original modules an alias took out of ``sys.modules``, put back by
+#: :func:`uninstall`: objects made before the alias keep pickling (pickle
+#: finds classes through ``sys.modules``) and are the same classes as
+#: after it.
+_displaced: dict[str, dict[str, ModuleType]] = {}
+
+
+def _is_ours(module: ModuleType) -> bool:
+    return str(getattr(module, "__name__", "")).startswith("aioxide")
 
 
 def _is_aliased(fullname: str, original: str) -> bool:
@@ -124,11 +133,15 @@ def alias(original: str, replacement: str) -> None:
     if not _exists(replacement):
         raise CompatError(f"cannot alias {original!r}: module {replacement!r} does not exist")
     with _lock:
+        first = original not in _aliases
         _aliases[original] = replacement
         if _finder not in sys.meta_path:
             sys.meta_path.insert(0, _finder)
-        for name in [n for n in sys.modules if _is_aliased(n, original)]:
-            del sys.modules[name]
+        taken = {
+            n: sys.modules.pop(n) for n in [n for n in sys.modules if _is_aliased(n, original)]
+        }
+        if first:
+            _displaced[original] = {n: m for n, m in taken.items() if not _is_ours(m)}
     importlib.import_module(original)
 
 
@@ -169,5 +182,6 @@ def uninstall(*names: str) -> None:
                 continue
             for mod in [n for n in sys.modules if _is_aliased(n, name)]:
                 del sys.modules[mod]
+            sys.modules.update(_displaced.pop(name, {}))
         if not _aliases and _finder in sys.meta_path:
             sys.meta_path.remove(_finder)

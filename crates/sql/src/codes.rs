@@ -68,7 +68,7 @@ pub mod kind {
     pub const DATETIME: u8 = 9;
 }
 
-type Table = &'static [(&'static str, u8)];
+pub type Table = &'static [(&'static str, u8)];
 
 /// Every table by the name Python looks it up with; within a table, each
 /// code by the Python member name.

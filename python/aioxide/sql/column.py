@@ -19,7 +19,22 @@ from .errors import InvalidColumnType
 from .expr import Operand, QueryBase
 from .types import Blob, Text
 
-NO_DEFAULT: Any = object()
+
+class _NoDefault:
+    """What a column without a default has: one object, which ``copy`` and
+    ``pickle`` keep (a copied column of aql's gets a new ``object()`` and
+    then renders it as its default)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NO_DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "NO_DEFAULT"
+
+
+NO_DEFAULT: Any = _NoDefault()
 T = TypeVar("T")
 
 

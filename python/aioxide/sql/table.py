@@ -103,6 +103,20 @@ class Table(Generic[T]):
                 return [self._by_name[c] for c in index._columns]
         return []
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The row plans are a cache and ``select`` a shortcut bound to this
+        # very table: a copy (or an unpickled table) makes its own.
+        state = dict(vars(self))
+        del state["_plans"], state["select"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # setattr, not ``__dict__.update``: see ``_add_column``.
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._plans = {}
+        self.select = functools.partial(sql_select, self)  # type: ignore[method-assign]
+
     if TYPE_CHECKING:
         # Columns are attributes (T.email): let type checkers see them.
         def __getattr__(self, name: str) -> Column: ...

@@ -54,6 +54,10 @@ fn list_or_empty(py: Python<'_>, list: &Option<Py<PyList>>) -> Py<PyList> {
     }
 }
 
+fn has_items(py: Python<'_>, list: &Option<Py<PyList>>) -> bool {
+    list.as_ref().is_some_and(|l| !l.bind(py).is_empty())
+}
+
 fn push(py: Python<'_>, list: &mut Option<Py<PyList>>, item: &Bound<'_, PyAny>) -> PyResult<()> {
     match list {
         Some(l) => l.bind(py).append(item),
@@ -62,6 +66,77 @@ fn push(py: Python<'_>, list: &mut Option<Py<PyList>>, item: &Bound<'_, PyAny>) 
             Ok(())
         }
     }
+}
+
+/// The list parts of a query, as a client names them (`q._where`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Part {
+    Columns,
+    Rows,
+    Joins,
+    Groupby,
+    Having,
+    Where,
+    Order,
+    Returning,
+}
+
+impl Part {
+    pub(super) const ALL: [Part; 8] = [
+        Part::Columns,
+        Part::Rows,
+        Part::Joins,
+        Part::Groupby,
+        Part::Having,
+        Part::Where,
+        Part::Order,
+        Part::Returning,
+    ];
+
+    /// The attribute (and state key) of the part.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Part::Columns => "_columns",
+            Part::Rows => "_rows",
+            Part::Joins => "_joins",
+            Part::Groupby => "_groupby",
+            Part::Having => "_having",
+            Part::Where => "_where",
+            Part::Order => "_order",
+            Part::Returning => "_returning",
+        }
+    }
+}
+
+/// A part's list as a client reads it: made and kept when the query has
+/// none yet, so what a client appends is part of the query, as with aql's
+/// plain list attributes (an unkept empty list would drop a `WHERE`
+/// appended to it: a DELETE of every row).
+pub(super) fn kept_part(slf: &Bound<'_, QueryCore>, part: Part) -> PyResult<Py<PyList>> {
+    let py = slf.py();
+    let Ok(mut q) = slf.try_borrow_mut() else {
+        // Read while the renderer holds the query (from a value's own
+        // Python code): what there is, or a list kept by no one.
+        let q = slf.borrow();
+        return Ok(match (q.part(part), part) {
+            (Some(list), _) => list.clone_ref(py),
+            (None, Part::Columns) => match q.selected(py)? {
+                Some(columns) => columns.unbind(),
+                None => empty_list(py),
+            },
+            (None, _) => empty_list(py),
+        });
+    };
+    if q.part(part).is_none() {
+        // `select()` of every column: the table's list is copied now.
+        let made = if part == Part::Columns && q._all_columns {
+            q.table_columns(py)?
+        } else {
+            empty_list(py)
+        };
+        *q.part_mut(part) = Some(made);
+    }
+    Ok(list_or_empty(py, q.part(part)))
 }
 
 impl QueryCore {
@@ -98,6 +173,32 @@ impl QueryCore {
             ));
         }
         Ok(())
+    }
+
+    pub(super) fn part(&self, part: Part) -> &Option<Py<PyList>> {
+        match part {
+            Part::Columns => &self.columns,
+            Part::Rows => &self.rows,
+            Part::Joins => &self.joins,
+            Part::Groupby => &self.groupby,
+            Part::Having => &self.having,
+            Part::Where => &self.where_,
+            Part::Order => &self.order,
+            Part::Returning => &self.returning,
+        }
+    }
+
+    pub(super) fn part_mut(&mut self, part: Part) -> &mut Option<Py<PyList>> {
+        match part {
+            Part::Columns => &mut self.columns,
+            Part::Rows => &mut self.rows,
+            Part::Joins => &mut self.joins,
+            Part::Groupby => &mut self.groupby,
+            Part::Having => &mut self.having,
+            Part::Where => &mut self.where_,
+            Part::Order => &mut self.order,
+            Part::Returning => &mut self.returning,
+        }
     }
 
     /// A column of this query's own table.
@@ -204,7 +305,7 @@ impl QueryCore {
         }
     }
 
-    fn table_columns(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
+    pub(super) fn table_columns(&self, py: Python<'_>) -> PyResult<Py<PyList>> {
         let columns = self.table.bind(py).getattr(intern!(py, "_columns"))?;
         match columns.cast::<PyList>() {
             Ok(list) => Ok(list.get_slice(0, list.len()).unbind()),
@@ -274,63 +375,82 @@ impl QueryCore {
     /// list from then on, so changes to it are kept.
     #[getter]
     fn _columns(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Columns)
+    }
+
+    #[getter]
+    fn _rows(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Rows)
+    }
+
+    #[getter]
+    fn _joins(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Joins)
+    }
+
+    #[getter]
+    fn _groupby(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Groupby)
+    }
+
+    #[getter]
+    fn _having(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Having)
+    }
+
+    #[getter]
+    fn _where(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Where)
+    }
+
+    #[getter]
+    fn _order(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Order)
+    }
+
+    #[getter]
+    fn _returning(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        kept_part(slf, Part::Returning)
+    }
+
+    /// The `UPDATE ... SET` values by column; made and kept when first
+    /// read, like the lists.
+    #[getter]
+    fn _updates(slf: &Bound<'_, Self>) -> PyResult<Py<PyDict>> {
         let py = slf.py();
         let Ok(mut q) = slf.try_borrow_mut() else {
-            // Read while the renderer holds the query (from a value's own
-            // Python code): a copy, kept by no one.
-            let q = slf.borrow();
-            return match q.selected(py)? {
-                Some(columns) => Ok(columns.unbind()),
-                None => Ok(empty_list(py)),
-            };
+            return Ok(match &slf.borrow().updates {
+                Some(d) => d.clone_ref(py),
+                None => PyDict::new(py).unbind(),
+            });
         };
-        if q.columns.is_none() && q._all_columns {
-            q.columns = Some(q.table_columns(py)?);
-        }
-        Ok(list_or_empty(py, &q.columns))
+        Ok(q.updates
+            .get_or_insert_with(|| PyDict::new(py).unbind())
+            .clone_ref(py))
     }
 
-    #[getter]
-    fn _rows(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.rows)
+    /// The arguments `copy` and `pickle` remake a query with (`__new__`
+    /// gets the table; the rest is its state).
+    fn __getnewargs__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, [self.table.bind(py)])
     }
 
-    #[getter]
-    fn _joins(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.joins)
+    /// Every part of the query by its attribute name (`copy.copy` shares
+    /// its lists, as aql's attributes are shared; `copy.deepcopy` and
+    /// `pickle` copy them).
+    fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        super::state::query_state(slf)
     }
 
-    #[getter]
-    fn _groupby(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.groupby)
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        super::state::restore_query(slf, state)
     }
 
-    #[getter]
-    fn _having(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.having)
-    }
-
-    #[getter]
-    fn _where(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.where_)
-    }
-
-    #[getter]
-    fn _order(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.order)
-    }
-
-    #[getter]
-    fn _returning(&self, py: Python<'_>) -> Py<PyList> {
-        list_or_empty(py, &self.returning)
-    }
-
-    #[getter]
-    fn _updates(&self, py: Python<'_>) -> Py<PyDict> {
-        match &self.updates {
-            Some(d) => d.clone_ref(py),
-            None => PyDict::new(py).unbind(),
-        }
+    fn __reduce_ex__<'py>(
+        slf: &Bound<'py, Self>,
+        _protocol: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        super::state::reduce_ex(slf.as_any())
     }
 
     /// `CREATE TABLE [IF NOT EXISTS]` with the table's indexes.
@@ -657,7 +777,8 @@ impl QueryCore {
         {
             let mut q = slf.borrow_mut();
             q.only(py, "groupby", &[SELECT])?;
-            if q.groupby.is_some() {
+            // As aql: a list read (and so made) empty does not count.
+            if has_items(py, &q.groupby) {
                 return Err(build_error(py, "group by already specified"));
             }
             if columns.is_empty() {
@@ -679,7 +800,7 @@ impl QueryCore {
         {
             let mut q = slf.borrow_mut();
             q.only(py, "having", &[SELECT])?;
-            if q.groupby.is_none() {
+            if !has_items(py, &q.groupby) {
                 return Err(build_error(py, "having must be preceded by group by"));
             }
             if clauses.is_empty() {

@@ -4,7 +4,7 @@
 
 use pyo3::exceptions::PyRecursionError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::{PyList, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 
 use super::ColumnCore;
@@ -165,6 +165,19 @@ impl Comparison {
         }
     }
 
+    /// Remade from its constructor's arguments (`copy`, `pickle`).
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        let args = (
+            self.column.bind(py),
+            self.operator(py)?,
+            self.value.bind(py),
+        );
+        Ok((py.get_type::<Comparison>(), args.into_pyobject(py)?))
+    }
+
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let Ok(other) = other.cast::<Comparison>() else {
             return Ok(py.NotImplemented());
@@ -246,6 +259,14 @@ macro_rules! group_class {
                 $ty { clauses }
             }
 
+            /// Remade from its clauses (`copy`, `pickle`).
+            fn __reduce__<'py>(
+                &self,
+                py: Python<'py>,
+            ) -> (Bound<'py, PyType>, Bound<'py, PyTuple>) {
+                (py.get_type::<$ty>(), self.clauses.bind(py).clone())
+            }
+
             fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
                 let Ok(other) = other.cast::<$ty>() else {
                     return Ok(py.NotImplemented());
@@ -295,6 +316,17 @@ impl Not {
     #[new]
     fn new(clause: Py<PyAny>) -> Self {
         Not { clause }
+    }
+
+    /// Remade from its clause (`copy`, `pickle`).
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        Ok((
+            py.get_type::<Not>(),
+            PyTuple::new(py, [self.clause.bind(py)])?,
+        ))
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -1,7 +1,7 @@
 //! One JOIN of a query: its table, style, and ON clauses or USING columns.
 
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyTuple, PyType};
 use pyo3::IntoPyObjectExt;
 
 use super::clauses::same_operand;
@@ -36,6 +36,20 @@ impl TableJoin {
             on: on.unwrap_or_else(|| PyList::empty(py).unbind()),
             using: using.unwrap_or_else(|| PyList::empty(py).unbind()),
         }
+    }
+
+    /// Remade from its constructor's arguments (`copy`, `pickle`).
+    fn __reduce__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, PyType>, Bound<'py, PyTuple>)> {
+        let args = (
+            self.table.bind(py),
+            self.style.bind(py),
+            self.on.bind(py),
+            self.using.bind(py),
+        );
+        Ok((py.get_type::<TableJoin>(), args.into_pyobject(py)?))
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {

@@ -9,7 +9,8 @@
 //! - [`join`] holds `TableJoin`;
 //! - [`operands`] holds `OperandCore`, `ColumnCore`;
 //! - [`builder`] holds `QueryCore`, the builder methods;
-//! - [`prepared`] holds `PreparedQuery`.
+//! - [`prepared`] holds `PreparedQuery`;
+//! - [`state`] says how each is copied and pickled.
 
 use pyo3::prelude::*;
 
@@ -18,6 +19,7 @@ pub mod clauses;
 pub mod join;
 pub mod operands;
 pub mod prepared;
+pub mod state;
 
 pub use builder::{as_query, sql_select, QueryCore};
 pub use clauses::{And, Comparison, Not, Or};

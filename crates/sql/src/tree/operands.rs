@@ -71,6 +71,21 @@ impl OperandCore {
         OperandCore
     }
 
+    /// `copy` and `pickle` remake an operand with `__new__()` and then
+    /// give it its state (a Python subclass's slots and dict, or a
+    /// column's fields). Without this, Python would refuse: the native
+    /// base has a layout it cannot read.
+    fn __getnewargs__<'py>(&self, py: Python<'py>) -> Bound<'py, PyTuple> {
+        PyTuple::empty(py)
+    }
+
+    fn __reduce_ex__<'py>(
+        slf: &Bound<'py, Self>,
+        _protocol: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        super::state::reduce_ex(slf.as_any())
+    }
+
     fn __richcmp__<'py>(
         slf: &Bound<'py, Self>,
         value: &Bound<'py, PyAny>,
@@ -153,6 +168,15 @@ impl ColumnCore {
             _accepts: py.None(),
             refs: Default::default(),
         })
+    }
+
+    /// The column's fields, for `copy` and `pickle`.
+    fn __getstate__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyDict>> {
+        super::state::column_state(slf)
+    }
+
+    fn __setstate__(slf: &Bound<'_, Self>, state: &Bound<'_, PyAny>) -> PyResult<()> {
+        super::state::restore_column(slf, state)
     }
 
     #[setter]
