@@ -805,3 +805,24 @@ def test_a_value_reading_the_query_while_it_renders_gets_a_copy() -> None:
     # The copy it got was not kept: the query makes its own once free.
     assert query._columns == Person._columns
     assert all(query._columns is not copy for copy in seen)
+
+
+def test_other_parts_read_while_the_query_renders() -> None:
+    # The renderer holds the query: a part it has is its own list, one it
+    # lacks an empty list nobody keeps (made for real once it is free).
+    seen: dict[str, list[Any]] = {}
+
+    class Watching(dt.date):
+        def isoformat(self) -> str:
+            seen["where"] = query._where
+            seen["order"] = query._order
+            seen["updates"] = list(query._updates)
+            return super().isoformat()
+
+    query = Person.select().where(Person.born == Watching(2020, 1, 2))
+    assert render(SQLITE, query)[1] == ["2020-01-02"]
+    assert seen["where"] is query._where
+    assert seen["order"] == []
+    assert seen["updates"] == []
+    assert query._order is query._order
+    assert seen["order"] is not query._order
